@@ -1,0 +1,1 @@
+"""KFP components (imported as pipetune.components)."""

@@ -1,0 +1,77 @@
+"""The interface every backend implements."""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import time
+from typing import Callable
+
+from pipetune.errors import JobFailed, JobStopped, WaitTimeout
+from pipetune.job import JobRef, JobState, JobStatus
+from pipetune.results import BestResult, TrialRecord
+from pipetune.spec import TuningSpec
+
+
+class Backend(abc.ABC):
+    """Launch, watch and read a tuning job.
+
+    ``launch`` is idempotent: the same name with the same spec attaches to the existing job;
+    the same name with a different spec raises :class:`~pipetune.errors.JobConflict`.
+    """
+
+    name: str = ""
+
+    def validate(self, spec: TuningSpec) -> None:
+        """Backend-specific checks, run before any call; raise SpecError."""
+
+    @abc.abstractmethod
+    def launch(self, spec: TuningSpec, name: str, *, detach: bool = True) -> JobRef: ...
+
+    @abc.abstractmethod
+    def status(self, ref: JobRef) -> JobStatus: ...
+
+    @abc.abstractmethod
+    def stop(self, ref: JobRef) -> None: ...
+
+    @abc.abstractmethod
+    def trials(self, ref: JobRef) -> list[TrialRecord]: ...
+
+    @abc.abstractmethod
+    def best(self, ref: JobRef) -> BestResult: ...
+
+    async def astatus(self, ref: JobRef) -> JobStatus:
+        """Status without blocking an event loop (deferrable waits). Override with a native
+        async client where the backend has one."""
+        return await asyncio.to_thread(self.status, ref)
+
+    def wait(
+        self,
+        ref: JobRef,
+        *,
+        poll_seconds: float = 5.0,
+        timeout: float | None = None,
+        on_status: Callable[[JobStatus], None] | None = None,
+    ) -> JobStatus:
+        """Block until the job ends. Completed returns; Failed and Stopped raise."""
+        start = time.monotonic()
+        delay = min(poll_seconds, 1.0)
+        while True:
+            st = self.status(ref)
+            if on_status:
+                on_status(st)
+            if st.state.terminal:
+                return raise_for_terminal(st)
+            if timeout is not None and time.monotonic() - start > timeout:
+                raise WaitTimeout(f"job {ref.name!r} still {st.state.value} after {timeout:.0f}s")
+            time.sleep(delay)
+            delay = min(poll_seconds, delay * 1.5)
+
+
+def raise_for_terminal(st: JobStatus) -> JobStatus:
+    """Turn a terminal status into a return (completed) or an exception."""
+    if st.state == JobState.COMPLETED:
+        return st
+    if st.state == JobState.STOPPED:
+        raise JobStopped(st.ref.name, st.reason or "stopped")
+    raise JobFailed(st.ref.name, st.reason or "failed")

@@ -1,0 +1,326 @@
+"""The embedded local engine behind the :class:`~pipetune.backends.base.Backend` interface.
+
+Example:
+    >>> from pipetune import load_spec, get_backend          # doctest: +SKIP
+    >>> backend = get_backend("local")                       # doctest: +SKIP
+    >>> ref = backend.launch(load_spec("spec.yaml"), "nightly")  # returns at once
+    >>> backend.wait(ref); backend.best(ref).params          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import optuna
+from optuna.trial import TrialState
+
+from pipetune.backends.base import Backend
+from pipetune.backends.local import space
+from pipetune.backends.local.engine import Engine, counted_trials
+from pipetune.backends.local.jobstore import (
+    ATTR_FINISHED,
+    ATTR_REASON,
+    ATTR_SPEC,
+    ATTR_STARTED,
+    ATTR_STATE,
+    T_EXCLUDED,
+    T_INFO,
+    JobDir,
+)
+from pipetune.errors import JobConflict, SpecError
+from pipetune.job import JobRef, JobState, JobStatus, TrialCounts
+from pipetune.results import BestResult, TrialRecord, build_best
+from pipetune.spec import TuningSpec
+from pipetune.storages import open_storage
+
+
+class LocalBackend(Backend):
+    name = "local"
+
+    def __init__(self, root: str | Path | None = None):
+        self.root = Path(root).absolute() if root else None
+
+    def _job(self, name_or_ref: "str | JobRef") -> JobDir:
+        if isinstance(name_or_ref, JobRef):
+            root = name_or_ref.extra.get("root")
+            return JobDir(name_or_ref.id, Path(root) if root else self.root)
+        return JobDir(name_or_ref, self.root)
+
+    def ref(self, name: str) -> JobRef:
+        job = self._job(name)
+        return JobRef(backend="local", id=name, name=name, extra={"root": str(job.root)})
+
+    # ---- validation -----------------------------------------------------------------------
+    def validate(self, spec: TuningSpec) -> None:
+        if spec.trial.command is not None:
+            _check_command(spec)
+        else:
+            _check_callable(spec)
+        if spec.warm_start:
+            self._warm_start_trials(spec)  # raises on a missing or mismatched parent
+
+    # ---- launch ---------------------------------------------------------------------------
+    def launch(self, spec: TuningSpec, name: str, *, detach: bool = True,
+               on_trial: Callable[[optuna.Study], None] | None = None) -> JobRef:
+        """Start (or attach to) job ``name``. ``detach=False`` runs it here to its end."""
+        job = self._job(name)
+        with self._lock(job):
+            if job.exists():
+                self._check_same_spec(job, spec)
+            else:
+                self.validate(spec)
+                warm = self._warm_start_trials(spec) if spec.warm_start else []
+                job.create(spec)
+                study = optuna.create_study(study_name=name, storage=job.storage(),
+                                            directions=space.directions(spec), load_if_exists=True)
+                study.set_user_attr(ATTR_SPEC, spec.to_dict())
+                study.set_user_attr(ATTR_STATE, JobState.PENDING.value)
+                if warm:
+                    study.add_trials(warm)
+            state = self._state(job)
+            if state.terminal or (state in (JobState.RUNNING, JobState.PENDING, JobState.STOPPING)
+                                  and job.coordinator_alive()):
+                return self.ref(name)  # attach: someone runs it, or it is over
+            if detach:
+                self._spawn(job)
+                return self.ref(name)
+        self._run_here(job, on_trial)
+        return self.ref(name)
+
+    def resume(self, ref: "JobRef | str", *, detach: bool = True,
+               on_trial: Callable[[optuna.Study], None] | None = None) -> JobRef:
+        """Continue an interrupted job (its coordinator died). A no-op for a live or ended job."""
+        job = self._job(ref)
+        return self.launch(job.spec(), job.name, detach=detach, on_trial=on_trial)
+
+    def _run_here(self, job: JobDir, on_trial) -> None:
+        import signal
+
+        engine = Engine(job, job.spec(), on_trial=on_trial)
+        job.set_coordinator(os.getpid())
+        previous = signal.getsignal(signal.SIGTERM)
+        in_main = _in_main_thread()
+        if in_main:
+            signal.signal(signal.SIGTERM, lambda *_: engine.request_stop())
+        try:
+            engine.run()
+        except KeyboardInterrupt:
+            engine.request_stop()
+            raise
+        finally:
+            if in_main:
+                signal.signal(signal.SIGTERM, previous)
+
+    def _spawn(self, job: JobDir) -> None:
+        log = open(job.log_file, "ab")
+        env = dict(os.environ)
+        env["PIPETUNE_HOME"] = str(job.root)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pipetune.backends.local.coordinator", job.name],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+            env=env, close_fds=True,
+        )
+        log.close()
+        job.set_coordinator(proc.pid)
+
+    @contextmanager
+    def _lock(self, job: JobDir) -> Iterator[None]:
+        (job.root / "jobs").mkdir(parents=True, exist_ok=True)
+        with open(job.root / "jobs" / ".lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _check_same_spec(self, job: JobDir, spec: TuningSpec) -> None:
+        meta = job.meta()
+        if meta["fingerprint"] != spec.fingerprint():
+            raise JobConflict(
+                f"a job named {job.name!r} already exists with a different spec; "
+                "choose another name, or remove "
+                f"{job.path} to start over")
+
+    # ---- warm start -----------------------------------------------------------------------
+    def _warm_start_trials(self, spec: TuningSpec) -> list[optuna.trial.FrozenTrial]:
+        assert spec.warm_start is not None
+        out = []
+        mine = {p.name: p for p in spec.parameters}
+        for i, parent_name in enumerate(spec.warm_start.parents):
+            field = f"warm_start.parents[{i}]"
+            try:
+                parent_job = self._job(parent_name)
+                parent_spec = parent_job.spec()
+            except Exception:
+                raise SpecError(f"no local job named {parent_name!r} to warm-start from "
+                                f"(looked in {self._job(parent_name).path})", field=field) from None
+            theirs = {p.name: p for p in parent_spec.parameters}
+            if spec.warm_start.type == "identical_data_and_algorithm":
+                a = set(mine) | set(spec.static)
+                b = set(theirs) | set(parent_spec.static)
+                if a != b:
+                    raise SpecError(
+                        f"parent {parent_name!r} has other hyperparameters: only in this spec "
+                        f"{sorted(a - b)}, only in the parent {sorted(b - a)}", field=field)
+            for name in set(mine) & set(theirs):
+                if mine[name].type != theirs[name].type:
+                    raise SpecError(f"parameter {name!r} is {mine[name].type} here but "
+                                    f"{theirs[name].type} in parent {parent_name!r}", field=field)
+            study = parent_job.load_study()
+            dists = {p.name: space.distribution(p) for p in spec.parameters}
+            for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+                params = {k: v for k, v in t.params.items() if k in dists}
+                if not all(dists[k]._contains(dists[k].to_internal_repr(v)) for k, v in params.items()):
+                    continue  # outside this job's ranges
+                if len(t.values or []) != len(spec.objectives):
+                    continue
+                out.append(optuna.trial.create_trial(
+                    params=params, distributions={k: dists[k] for k in params}, values=t.values,
+                    user_attrs={T_INFO: {**t.user_attrs.get(T_INFO, {}),
+                                         "warm_start_from": f"{parent_name}#{t.number}"}},
+                ))
+        return out
+
+    # ---- reading --------------------------------------------------------------------------
+    def _state(self, job: JobDir) -> JobState:
+        study = job.load_study()
+        return JobState(study.user_attrs.get(ATTR_STATE, "pending"))
+
+    def status(self, ref: "JobRef | str") -> JobStatus:
+        job = self._job(ref)
+        spec = job.spec()
+        study = job.load_study()
+        attrs = study.user_attrs
+        state = JobState(attrs.get(ATTR_STATE, "pending"))
+        reason = attrs.get(ATTR_REASON)
+        if not state.terminal and not job.coordinator_alive():
+            if job.stop_file.exists():
+                state, reason = JobState.STOPPED, "stopped on request"
+            else:
+                state = JobState.INTERRUPTED
+                reason = (f"the coordinator process is gone; continue with "
+                          f"`pipetune resume {job.name}`")
+        elif state in (JobState.RUNNING, JobState.PENDING) and job.stop_file.exists():
+            state = JobState.STOPPING
+        records = self._records(job, spec, study)
+        counts = TrialCounts()
+        for r in records:
+            if r.state in ("complete", "failed", "pruned", "infeasible", "running"):
+                setattr(counts, r.state, getattr(counts, r.state) + 1)
+            elif r.state == "stopped":
+                counts.failed += 1
+        best_value = None
+        if not spec.multi_objective:
+            values = [r.metrics[spec.primary.metric] for r in records
+                      if r.state == "complete" and spec.primary.metric in r.metrics]
+            if values:
+                best_value = max(values) if spec.primary.goal == "maximize" else min(values)
+        started = attrs.get(ATTR_STARTED)
+        finished = attrs.get(ATTR_FINISHED) if state.terminal else None
+        elapsed = ((finished or time.time()) - started) if started else None
+        return JobStatus(ref=self.ref(job.name), state=state, reason=reason, trials=counts,
+                         max_trials=spec.budget.max_trials, best_value=best_value,
+                         elapsed_seconds=elapsed)
+
+    def stop(self, ref: "JobRef | str") -> None:
+        import signal
+
+        job = self._job(ref)
+        job.meta()
+        job.stop_file.touch()
+        info = job.coordinator()
+        if job.coordinator_alive() and info.get("pid") and info["pid"] != os.getpid():
+            try:
+                os.kill(info["pid"], signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        elif not self._state(job).terminal:
+            study = job.load_study()
+            study.set_user_attr(ATTR_REASON, "stopped on request")
+            study.set_user_attr(ATTR_FINISHED, time.time())
+            study.set_user_attr(ATTR_STATE, JobState.STOPPED.value)
+
+    def trials(self, ref: "JobRef | str") -> list[TrialRecord]:
+        job = self._job(ref)
+        return self._records(job, job.spec(), job.load_study())
+
+    def _records(self, job: JobDir, spec: TuningSpec, study: optuna.Study) -> list[TrialRecord]:
+        out = []
+        for t in counted_trials(study):
+            info = t.user_attrs.get(T_INFO, {})
+            if t.state == TrialState.COMPLETE:
+                state = "complete"
+            elif t.state == TrialState.PRUNED:
+                state = "pruned"
+            elif t.state == TrialState.RUNNING:
+                state = "running"
+            else:
+                state = info.get("state", "failed")
+            metrics = dict(info.get("metrics") or {})
+            if t.values and state == "complete":
+                for o, v in zip(spec.objectives, t.values):
+                    metrics.setdefault(o.metric, v)
+            out.append(TrialRecord(
+                id=f"{job.name}#{t.number}", number=t.number, state=state,
+                params=space.user_params(spec, t.params), metrics=metrics,
+                values=list(t.values) if t.values else None, reason=info.get("reason"),
+                artifacts=info.get("artifacts"),
+                started_at=t.datetime_start.isoformat() if t.datetime_start else None,
+                finished_at=t.datetime_complete.isoformat() if t.datetime_complete else None,
+                duration_seconds=info.get("duration"),
+                intermediate={int(k): v for k, v in t.intermediate_values.items()},
+            ))
+        return out
+
+    def best(self, ref: "JobRef | str") -> BestResult:
+        job = self._job(ref)
+        spec = job.spec()
+        return build_best(spec, job.name, "local", self._records(job, spec, job.load_study()))
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _check_command(spec: TuningSpec) -> None:
+    assert spec.trial.command is not None
+    exe = spec.trial.command[0]
+    workdir = spec.trial.workdir or "."
+    if not os.path.isdir(workdir):
+        raise SpecError(f"directory not found: {workdir!r}", field="trial.workdir")
+    if os.sep in exe:
+        path = exe if os.path.isabs(exe) else os.path.join(workdir, exe)
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            raise SpecError(f"command not found or not executable: {exe!r}", field="trial.command[0]")
+        return
+    search = spec.trial.env.get("PATH", os.environ.get("PATH", ""))
+    if shutil.which(exe, path=search) is None:
+        raise SpecError(f"command not found in PATH: {exe!r}; give a full path or install it",
+                        field="trial.command[0]")
+
+
+def _check_callable(spec: TuningSpec) -> None:
+    from pipetune.trials.runner import load_callable
+
+    workdir = spec.trial.workdir
+    if workdir and workdir not in sys.path:
+        sys.path.insert(0, workdir)
+    try:
+        fn = load_callable(spec.trial.callable or "")
+    except (ImportError, AttributeError) as exc:
+        raise SpecError(f"cannot import {spec.trial.callable!r}: {exc}", field="trial.callable") from None
+    if not callable(fn):
+        raise SpecError(f"{spec.trial.callable!r} is not callable", field="trial.callable")
+
+
+__all__ = ["LocalBackend", "open_storage", "T_EXCLUDED"]

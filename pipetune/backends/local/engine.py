@@ -1,0 +1,231 @@
+"""The local engine's coordinator: ask Optuna, run trials, tell Optuna, until the budget ends.
+
+One coordinator runs a job's trials on this machine, up to ``budget.max_parallel`` at once
+(threads waiting on trial processes). It can die at any point: trials it was running are
+found on the next start, marked as interrupted (not counted) and retried once with the same
+parameters, so no result is lost or counted twice.
+
+With ``local.prefetch`` (the default) it asks the sampler for the next trial while the
+current command runs, so the sampler's time hides behind the trial's.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from pipetune.backends.local import space
+from pipetune.backends.local.jobstore import (
+    ATTR_FINISHED,
+    ATTR_REASON,
+    ATTR_STARTED,
+    ATTR_STATE,
+    T_EXCLUDED,
+    T_INFO,
+    T_RETRY_OF,
+    JobDir,
+)
+from pipetune.job import JobState
+from pipetune.spec import TuningSpec
+from pipetune.trials.runner import TrialOutcome, run_trial
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+@dataclass
+class _Running:
+    trial: optuna.Trial
+    params: dict[str, Any]
+    started: float
+
+
+class Engine:
+    """Runs one job to its end. ``on_trial`` is called after each finished trial."""
+
+    def __init__(self, job: JobDir, spec: TuningSpec,
+                 on_trial: Callable[[optuna.Study], None] | None = None):
+        self.job = job
+        self.spec = spec
+        self.on_trial = on_trial
+        self.stop_event = threading.Event()
+        self._decision: tuple[JobState, str] | None = None
+        self._started = time.monotonic()
+
+    # ---- public -------------------------------------------------------------------------
+    def run(self) -> JobState:
+        spec = self.spec
+        study = optuna.load_study(study_name=self.job.name, storage=self.job.storage(),
+                                  sampler=space.make_sampler(spec), pruner=space.make_pruner(spec))
+        self._prunes = not isinstance(study.pruner, optuna.pruners.NopPruner)
+        self._recover(study)
+        study.set_user_attr(ATTR_STATE, JobState.RUNNING.value)
+        if ATTR_STARTED not in study.user_attrs:
+            study.set_user_attr(ATTR_STARTED, time.time())
+        prefetch = spec.local.prefetch and spec.trial.command is not None
+        running: dict[Future, _Running] = {}
+        pending: _Running | None = None
+        with ThreadPoolExecutor(max_workers=spec.budget.max_parallel) as pool:
+            while True:
+                if self._stop_requested():
+                    self._decision = (JobState.STOPPED, "stopped on request")
+                if self._decision is None:
+                    self._decision = self._check_end(study)
+                while self._decision is None and len(running) < spec.budget.max_parallel:
+                    item, pending = pending or self._ask(study), None
+                    if item is None:
+                        break
+                    running[pool.submit(self._run_one, item)] = item
+                if not running:
+                    break
+                if prefetch and pending is None and self._decision is None:
+                    pending = self._ask(study, extra_running=1)
+                done, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    item = running.pop(fut)
+                    if pending is not None and self._decision is None:
+                        running[pool.submit(self._run_one, pending)] = pending
+                        pending = None
+                    self._tell(study, item, fut.result())
+                    if self.on_trial is not None:
+                        self.on_trial(study)
+        if pending is not None:
+            self._discard(study, pending.trial, "not run: the job ended first")
+        state, reason = self._decision or (JobState.COMPLETED, "budget spent")
+        if state == JobState.COMPLETED and not any(
+            t.state == TrialState.COMPLETE for t in study.get_trials(deepcopy=False)
+        ):
+            state, reason = JobState.FAILED, "no trial completed: " + _last_reasons(study)
+        study.set_user_attr(ATTR_REASON, reason)
+        study.set_user_attr(ATTR_FINISHED, time.time())
+        study.set_user_attr(ATTR_STATE, state.value)
+        return state
+
+    def request_stop(self) -> None:
+        self.stop_event.set()
+
+    # ---- steps ----------------------------------------------------------------------------
+    def _stop_requested(self) -> bool:
+        if not self.stop_event.is_set() and self.job.stop_file.exists():
+            self.stop_event.set()
+        return self.stop_event.is_set()
+
+    def _ask(self, study: optuna.Study, extra_running: int = 0) -> _Running | None:
+        counted = counted_trials(study)
+        if len(counted) + extra_running >= self.spec.budget.max_trials:
+            return None
+        trial = study.ask()
+        # Another worker may have asked at the same moment: the storage's trial numbers
+        # decide who is within the budget.
+        rank = sum(1 for t in counted_trials(study) if t.number < trial.number)
+        if rank >= self.spec.budget.max_trials:
+            self._discard(study, trial, "over budget: another worker took the last trial")
+            return None
+        params = space.suggest(self.spec, trial)
+        return _Running(trial, params, time.time())
+
+    def _run_one(self, item: _Running) -> TrialOutcome:
+        spec = self.spec
+        number = item.trial.number
+        trial_dir = self.job.trial_dir(number) if spec.trial.command is not None else None
+        reporter = None
+        if self._prunes:
+
+            def reporter(step: int, value: float) -> bool:
+                item.trial.report(value, step)
+                return item.trial.should_prune()
+
+        return run_trial(spec, {**item.params, **spec.static}, number=number, trial_dir=trial_dir,
+                         report=reporter, stop_requested=self._stop_requested)
+
+    def _tell(self, study: optuna.Study, item: _Running, out: TrialOutcome) -> None:
+        info: dict[str, Any] = {"metrics": out.metrics, "duration": round(out.duration, 4)}
+        if out.reason:
+            info["reason"] = out.reason
+        if out.artifacts:
+            info["artifacts"] = out.artifacts
+        if out.state not in ("complete", "pruned"):
+            info["state"] = out.state
+        trial = item.trial
+        trial.set_user_attr(T_INFO, info)
+        if not self._prunes and len(out.intermediate) > 1:
+            for step, value in out.intermediate:
+                if math.isfinite(value):
+                    trial.report(value, step)
+        if out.state == "complete":
+            study.tell(trial, [out.metrics[o.metric] for o in self.spec.objectives])
+        elif out.state == "pruned":
+            study.tell(trial, state=TrialState.PRUNED)
+        else:
+            study.tell(trial, state=TrialState.FAIL)
+
+    def _discard(self, study: optuna.Study, trial: optuna.Trial, reason: str) -> None:
+        trial.set_user_attr(T_EXCLUDED, True)
+        trial.set_user_attr(T_INFO, {"state": "discarded", "reason": reason})
+        study.tell(trial, state=TrialState.FAIL)
+
+    def _check_end(self, study: optuna.Study) -> tuple[JobState, str] | None:
+        budget = self.spec.budget
+        if budget.timeout is not None and time.monotonic() - self._started > budget.timeout:
+            return JobState.COMPLETED, f"job timeout of {budget.timeout:g}s reached"
+        trials = counted_trials(study)
+        failed = [t for t in trials if t.state == TrialState.FAIL]
+        if len(failed) > budget.effective_max_failed:
+            last = failed[-1].user_attrs.get(T_INFO, {}).get("reason", "unknown")
+            return JobState.FAILED, (f"{len(failed)} trials failed, more than max_failed="
+                                     f"{budget.effective_max_failed}; last failure: {last}")
+        if self.spec.multi_objective:
+            return None
+        done = [t for t in trials if t.state == TrialState.COMPLETE]
+        if not done:
+            return None
+        maximize = self.spec.primary.goal == "maximize"
+        best = max if maximize else min
+        best_value = best(t.values[0] for t in done)
+        if budget.target_value is not None and (
+            best_value >= budget.target_value if maximize else best_value <= budget.target_value
+        ):
+            return JobState.COMPLETED, f"target value {budget.target_value:g} reached ({best_value:g})"
+        if budget.no_improvement_trials is not None:
+            done.sort(key=lambda t: t.number)
+            best_at = max(range(len(done)), key=lambda i: (done[i].values[0] if maximize
+                                                           else -done[i].values[0], -i))
+            if len(done) - 1 - best_at >= budget.no_improvement_trials:
+                return JobState.COMPLETED, (f"no improvement in {budget.no_improvement_trials} "
+                                            f"trials (best {best_value:g} at trial {done[best_at].number})")
+        return None
+
+    def _recover(self, study: optuna.Study) -> None:
+        """Trials left running by a coordinator that died: not counted, retried once."""
+        storage = study._storage
+        for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            retried = T_RETRY_OF in t.user_attrs
+            storage.set_trial_user_attr(t._trial_id, T_INFO, {
+                "state": "failed",
+                "reason": "interrupted: the coordinator stopped while this trial ran"
+                          + (" (second time; not retried)" if retried else "; retried"),
+            })
+            if not retried:
+                storage.set_trial_user_attr(t._trial_id, T_EXCLUDED, True)
+            storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+            if not retried and t.params:
+                study.enqueue_trial(t.params, user_attrs={T_RETRY_OF: t.number},
+                                    skip_if_exists=False)
+
+
+def counted_trials(study: optuna.Study) -> list[FrozenTrial]:
+    """Trials that count against the budget: everything but interrupted-and-retried ones."""
+    return [t for t in study.get_trials(deepcopy=False)
+            if not t.user_attrs.get(T_EXCLUDED) and t.state != TrialState.WAITING]
+
+
+def _last_reasons(study: optuna.Study) -> str:
+    reasons = [t.user_attrs.get(T_INFO, {}).get("reason") for t in counted_trials(study)]
+    reasons = [r for r in reasons if r]
+    return "; ".join(dict.fromkeys(reasons[-3:])) or "no trial ran"

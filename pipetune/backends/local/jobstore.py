@@ -1,0 +1,154 @@
+"""Where a local job lives on disk, and its study in Optuna storage.
+
+``.pipetune/jobs/<name>/`` (``PIPETUNE_HOME`` moves ``.pipetune``) holds ``job.json`` (the
+spec, its fingerprint, the storage URL), ``coordinator.json`` (pid of the process running
+trials), ``coordinator.log``, a ``stop`` flag file, and ``trials/<number>/`` per trial.
+The study itself (trials, their results, the job's state) is in the Optuna storage: a
+journal file in the job directory by default, or any database URL shared by many workers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import optuna
+
+from pipetune.errors import JobNotFound, SpecError
+from pipetune.spec import TuningSpec, load_spec
+from pipetune.storages import open_storage
+
+JOB_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+# study user attributes
+ATTR_SPEC = "pipetune.spec"
+ATTR_STATE = "pipetune.state"
+ATTR_REASON = "pipetune.reason"
+ATTR_STARTED = "pipetune.started_at"
+ATTR_FINISHED = "pipetune.finished_at"
+# trial user attributes
+# one dict per trial, written once: {metrics, duration, reason, artifacts, state}
+# (state is failed | infeasible | stopped | discarded for Optuna FAIL trials)
+T_INFO = "pipetune"
+T_EXCLUDED = "pipetune.excluded"  # not counted against the budget (interrupted and retried)
+T_RETRY_OF = "pipetune.retry_of"
+
+
+def home() -> Path:
+    return Path(os.environ.get("PIPETUNE_HOME", ".pipetune")).absolute()
+
+
+def check_job_name(name: str) -> str:
+    if not isinstance(name, str) or not JOB_NAME_RE.match(name) or ".." in name:
+        raise SpecError(
+            f"invalid job name {name!r}: use 1-128 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit", field="name")
+    return name
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie is dead for our purposes
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(") ")[-1][:1] != "Z"
+    except OSError:
+        return True
+
+
+def _write_json_atomic(path: Path, body: dict[str, Any]) -> None:
+    tmp = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(body, indent=1, sort_keys=True))
+    os.replace(tmp, path)
+
+
+class JobDir:
+    """The files of one local job. Creating one writes nothing; :meth:`create` does."""
+
+    def __init__(self, name: str, root: Path | None = None):
+        self.name = check_job_name(name)
+        self.root = (root or home()).absolute()
+        self.path = self.root / "jobs" / name
+
+    @property
+    def meta_file(self) -> Path:
+        return self.path / "job.json"
+
+    @property
+    def coordinator_file(self) -> Path:
+        return self.path / "coordinator.json"
+
+    @property
+    def stop_file(self) -> Path:
+        return self.path / "stop"
+
+    @property
+    def log_file(self) -> Path:
+        return self.path / "coordinator.log"
+
+    def trial_dir(self, number: int) -> Path:
+        return self.path / "trials" / f"{number:05d}"
+
+    def exists(self) -> bool:
+        return self.meta_file.is_file()
+
+    def meta(self) -> dict[str, Any]:
+        if not self.exists():
+            raise JobNotFound(f"no local job named {self.name!r} under {self.root} "
+                              "(list them with `ls .pipetune/jobs`, or set PIPETUNE_HOME)")
+        return json.loads(self.meta_file.read_text())
+
+    def spec(self) -> TuningSpec:
+        return load_spec(self.meta()["spec"])
+
+    def storage_url(self) -> str:
+        return self.meta()["storage"]
+
+    def create(self, spec: TuningSpec) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        (self.path / "trials").mkdir(exist_ok=True)
+        storage = spec.storage or f"journal://{self.path / 'journal.log'}"
+        _write_json_atomic(self.meta_file, {
+            "name": self.name, "spec": spec.to_dict(), "fingerprint": spec.fingerprint(),
+            "storage": storage, "created_at": time.time(), "backend": "local",
+        })
+
+    def coordinator(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.coordinator_file.read_text())
+        except (OSError, json.JSONDecodeError):
+            return {}
+
+    def set_coordinator(self, pid: int | None) -> None:
+        _write_json_atomic(self.coordinator_file, {"pid": pid, "host": socket.gethostname(),
+                                                   "started_at": time.time()})
+
+    def coordinator_alive(self) -> bool:
+        info = self.coordinator()
+        if info.get("host") not in (None, socket.gethostname()):
+            return True  # cannot tell for another machine; trust the recorded state
+        return pid_alive(info.get("pid"))
+
+    def storage(self) -> optuna.storages.BaseStorage:
+        return open_storage(self.storage_url())
+
+    def load_study(self) -> optuna.Study:
+        try:
+            return optuna.load_study(study_name=self.name, storage=self.storage())
+        except KeyError:
+            raise JobNotFound(f"job {self.name!r} has no study in {self.storage_url()}") from None

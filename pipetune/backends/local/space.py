@@ -1,0 +1,179 @@
+"""The spec's search space, strategy and early stopping, expressed in Optuna.
+
+The ``auto`` strategy rule (documented in the README, revisited by the benchmarks):
+
+- several objectives: NSGA-II when the budget is at least 100 trials, else multi-objective TPE;
+- every parameter finite and small enough to enumerate within the budget: grid;
+- otherwise multivariate TPE with constant liar (robust with categorical and conditional
+  parameters and with parallel trials).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import optuna
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+
+from pipetune.errors import MissingExtra, SpecError
+from pipetune.spec import (
+    CategoricalParam,
+    ContinuousParam,
+    DiscreteParam,
+    IntegerParam,
+    TuningSpec,
+)
+
+
+def distribution(param) -> BaseDistribution:
+    """The Optuna distribution a parameter is sampled from (reverse-log: of ``1 - value``)."""
+    if isinstance(param, ContinuousParam):
+        scaling = param.effective_scaling()
+        if scaling == "reverse_log":
+            return FloatDistribution(1.0 - param.max, 1.0 - param.min, log=True)
+        return FloatDistribution(param.min, param.max, log=scaling == "log", step=param.step)
+    if isinstance(param, IntegerParam):
+        return IntDistribution(param.min, param.max, log=param.effective_scaling() == "log",
+                               step=param.step)
+    if isinstance(param, (CategoricalParam, DiscreteParam)):
+        return CategoricalDistribution(list(param.values))
+    raise TypeError(type(param).__name__)
+
+
+def to_user_value(param, internal: Any) -> Any:
+    if isinstance(param, ContinuousParam) and param.effective_scaling() == "reverse_log":
+        return 1.0 - float(internal)
+    if isinstance(param, IntegerParam):
+        return int(internal)
+    if isinstance(param, ContinuousParam):
+        return float(internal)
+    return internal
+
+
+def to_internal_value(param, user: Any) -> Any:
+    if isinstance(param, ContinuousParam) and param.effective_scaling() == "reverse_log":
+        return 1.0 - float(user)
+    return user
+
+
+def active(param, values: dict[str, Any]) -> bool:
+    cond = param.condition
+    return cond is None or (cond.parent in values and values[cond.parent] in cond.values)
+
+
+def suggest(spec: TuningSpec, trial: optuna.Trial) -> dict[str, Any]:
+    """Sample every active parameter; returns user-typed values (static ones excluded)."""
+    values: dict[str, Any] = {}
+    for p in spec.parameters:
+        if not active(p, values):
+            continue
+        internal = trial._suggest(p.name, distribution(p))
+        values[p.name] = to_user_value(p, internal)
+    return values
+
+
+def user_params(spec: TuningSpec, internal: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for p in spec.parameters:
+        if p.name in internal:
+            out[p.name] = to_user_value(p, internal[p.name])
+    return out
+
+
+def grid_size(spec: TuningSpec) -> int | None:
+    total = 1
+    for p in spec.parameters:
+        if isinstance(p, (CategoricalParam, DiscreteParam)):
+            n = len(p.values)
+        elif isinstance(p, IntegerParam) and p.effective_scaling() != "log":
+            n = (p.max - p.min) // p.step + 1
+        elif isinstance(p, ContinuousParam) and p.step:
+            n = int(math.floor((p.max - p.min) / p.step + 1e-9)) + 1
+        else:
+            return None
+        total *= n
+    return total
+
+
+def resolve_strategy(spec: TuningSpec) -> str:
+    if spec.strategy != "auto":
+        return spec.strategy
+    if spec.multi_objective:
+        return "nsga2" if spec.budget.max_trials >= 100 else "tpe"
+    size = grid_size(spec)
+    if size is not None and size <= spec.budget.max_trials and not any(
+        p.condition for p in spec.parameters
+    ):
+        return "grid"
+    return "tpe"
+
+
+def _grid_space(spec: TuningSpec) -> dict[str, list[Any]]:
+    space: dict[str, list[Any]] = {}
+    for i, p in enumerate(spec.parameters):
+        if p.condition is not None:
+            raise SpecError("grid search does not support conditional parameters",
+                            field=f"parameters[{i}].condition")
+        if isinstance(p, (CategoricalParam, DiscreteParam)):
+            space[p.name] = list(p.values)
+        elif isinstance(p, IntegerParam):
+            space[p.name] = list(range(p.min, p.max + 1, p.step))
+        elif isinstance(p, ContinuousParam) and p.step:
+            n = int(math.floor((p.max - p.min) / p.step + 1e-9)) + 1
+            space[p.name] = [to_internal_value(p, p.min + k * p.step) for k in range(n)]
+    return space
+
+
+def make_sampler(spec: TuningSpec) -> optuna.samplers.BaseSampler:
+    strategy = resolve_strategy(spec)
+    seed = spec.seed
+    if strategy in ("tpe", "hyperband"):
+        return optuna.samplers.TPESampler(
+            seed=seed, multivariate=True, group=any(p.condition for p in spec.parameters),
+            constant_liar=True, n_startup_trials=min(10, max(2, spec.budget.max_trials // 5)),
+        )
+    if strategy == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if strategy == "grid":
+        return optuna.samplers.GridSampler(_grid_space(spec), seed=seed)
+    if strategy == "nsga2":
+        return optuna.samplers.NSGAIISampler(seed=seed)
+    if strategy == "cmaes":
+        try:
+            import cmaes  # noqa: F401
+        except ModuleNotFoundError:
+            raise MissingExtra("strategy cmaes", "gp") from None
+        return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
+    if strategy == "gp":
+        try:
+            import scipy  # noqa: F401
+            import torch  # noqa: F401
+        except ModuleNotFoundError:
+            raise MissingExtra("strategy gp", "gp") from None
+        return optuna.samplers.GPSampler(seed=seed)
+    raise SpecError(f"unknown strategy {strategy!r}", field="strategy")
+
+
+def make_pruner(spec: TuningSpec) -> optuna.pruners.BasePruner:
+    es = spec.early_stopping
+    kind = es.type
+    if spec.strategy == "hyperband" and kind == "none":
+        kind = "hyperband"
+    if kind == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=es.startup_trials,
+                                           n_warmup_steps=es.warmup_steps)
+    if kind == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=es.min_resource,
+                                              max_resource=es.max_resource,
+                                              reduction_factor=es.reduction_factor)
+    return optuna.pruners.NopPruner()
+
+
+def directions(spec: TuningSpec) -> list[str]:
+    return [o.goal for o in spec.objectives]

@@ -1,0 +1,557 @@
+"""The tuning spec: one document that every backend runs.
+
+A spec is plain YAML or JSON. It is validated completely before any backend is called,
+and every error names the field and says what would be valid.
+
+Example:
+    >>> from pipetune.spec import TuningSpec
+    >>> spec = TuningSpec.model_validate({
+    ...     "parameters": [
+    ...         {"name": "lr", "type": "continuous", "min": 1e-4, "max": 1e-1, "scaling": "log"},
+    ...         {"name": "depth", "type": "integer", "min": 2, "max": 8},
+    ...     ],
+    ...     "objectives": [{"metric": "accuracy", "goal": "maximize"}],
+    ...     "metrics": [{"name": "accuracy", "regex": "accuracy=([0-9.]+)"}],
+    ...     "trial": {"command": ["python", "train.py"]},
+    ...     "budget": {"max_trials": 20, "max_parallel": 2},
+    ... })
+    >>> spec.parameter("depth").type
+    'integer'
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import math
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pipetune.errors import SpecError
+
+Scaling = Literal["auto", "linear", "log", "reverse_log"]
+Goal = Literal["maximize", "minimize"]
+Contract = Literal["args", "env", "sagemaker", "vertex"]
+MetricSource = Literal["regex", "hypertune", "api"]
+Strategy = Literal["auto", "tpe", "gp", "random", "grid", "hyperband", "cmaes", "nsga2"]
+BackendName = Literal["local", "sagemaker", "vertex"]
+
+NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Condition(_Model):
+    """Makes a parameter active only when ``parent`` takes one of ``values``."""
+
+    parent: str
+    values: list[Union[str, int, float, bool]] = Field(min_length=1)
+
+
+class _ParamBase(_Model):
+    name: str
+    condition: Condition | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name_ok(cls, v: str) -> str:
+        if not NAME_RE.match(v):
+            raise ValueError(
+                "must start with a letter or '_' and hold only letters, digits, '_', '.', '-'"
+            )
+        return v
+
+
+class _RangeParam(_ParamBase):
+    scaling: Scaling = "auto"
+
+    @model_validator(mode="after")
+    def _range_ok(self):
+        lo, hi = self.min, self.max  # type: ignore[attr-defined]
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ValueError("min and max must be finite numbers")
+        if lo >= hi:
+            raise ValueError(f"min ({lo}) must be less than max ({hi})")
+        if self.scaling == "log" and lo <= 0:
+            raise ValueError(f"log scaling needs min > 0 (got min={lo}); use scaling: linear")
+        if self.scaling == "reverse_log" and not (0 <= lo and hi < 1):
+            raise ValueError(
+                f"reverse_log scaling needs 0 <= min < max < 1 (got {lo}..{hi}); "
+                "it is meant for values close to 1 such as momentum"
+            )
+        return self
+
+    def effective_scaling(self) -> str:
+        """``auto`` becomes ``log`` when min > 0 and max/min >= 100, else ``linear``."""
+        if self.scaling != "auto":
+            return self.scaling
+        lo, hi = self.min, self.max  # type: ignore[attr-defined]
+        return "log" if lo > 0 and hi / lo >= 100 else "linear"
+
+
+class ContinuousParam(_RangeParam):
+    type: Literal["continuous"] = "continuous"
+    min: float
+    max: float
+    step: float | None = Field(default=None, gt=0, description="grid step, for strategy grid")
+
+
+class IntegerParam(_RangeParam):
+    type: Literal["integer"] = "integer"
+    min: int
+    max: int
+    step: int = Field(default=1, ge=1)
+
+    @model_validator(mode="after")
+    def _step_scaling(self):
+        if self.step != 1 and self.effective_scaling() == "log":
+            raise ValueError("an integer with step > 1 cannot use log scaling")
+        return self
+
+
+class CategoricalParam(_ParamBase):
+    type: Literal["categorical"] = "categorical"
+    values: list[Union[str, int, float, bool]]
+
+    @field_validator("values")
+    @classmethod
+    def _values_ok(cls, v: list) -> list:
+        if not v:
+            raise ValueError("needs at least one value")
+        seen = set()
+        for x in v:
+            key = (type(x).__name__, x)
+            if key in seen:
+                raise ValueError(f"duplicate value {x!r}")
+            seen.add(key)
+        return v
+
+
+class DiscreteParam(_ParamBase):
+    """An explicit set of numbers, e.g. batch sizes [16, 32, 64]."""
+
+    type: Literal["discrete"] = "discrete"
+    values: list[Union[int, float]]
+
+    @field_validator("values")
+    @classmethod
+    def _values_ok(cls, v: list) -> list:
+        if not v:
+            raise ValueError("needs at least one value")
+        if any(isinstance(x, bool) for x in v):
+            raise ValueError("values must be numbers, not booleans (use categorical)")
+        if len(set(v)) != len(v):
+            dup = sorted({x for x in v if v.count(x) > 1})
+            raise ValueError(f"duplicate values {dup}")
+        return sorted(v)
+
+    @property
+    def is_integer(self) -> bool:
+        return all(isinstance(x, int) for x in self.values)
+
+
+Parameter = Annotated[
+    Union[ContinuousParam, IntegerParam, CategoricalParam, DiscreteParam],
+    Field(discriminator="type"),
+]
+
+
+class Objective(_Model):
+    metric: str
+    goal: Goal = "maximize"
+
+
+class MetricDefinition(_Model):
+    """A metric scraped from the trial's output by a regex with one capture group.
+
+    The last match is the final value; earlier matches are intermediate values (step = the
+    match's index), as SageMaker does with ``MetricDefinitions``.
+    """
+
+    name: str
+    regex: str
+
+    @field_validator("regex")
+    @classmethod
+    def _regex_ok(cls, v: str) -> str:
+        try:
+            compiled = re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"does not compile: {exc}") from None
+        if compiled.groups != 1:
+            raise ValueError(
+                f"must have exactly one capture group, has {compiled.groups}: "
+                "wrap the number in (...) and use (?:...) for other groups"
+            )
+        return v
+
+
+class Budget(_Model):
+    max_trials: int = Field(default=20, ge=1)
+    max_parallel: int = Field(default=1, ge=1)
+    max_failed: int | None = Field(default=None, ge=0, description="default: max_trials // 2")
+    trial_timeout: float | None = Field(default=None, gt=0, description="seconds per trial")
+    timeout: float | None = Field(default=None, gt=0, description="seconds for the whole job")
+    target_value: float | None = None
+    no_improvement_trials: int | None = Field(default=None, ge=1)
+    max_cost_usd: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _parallel_ok(self):
+        if self.max_parallel > self.max_trials:
+            raise ValueError(
+                f"max_parallel ({self.max_parallel}) cannot exceed max_trials ({self.max_trials})"
+            )
+        return self
+
+    @property
+    def effective_max_failed(self) -> int:
+        return self.max_failed if self.max_failed is not None else max(1, self.max_trials // 2)
+
+
+class EarlyStopping(_Model):
+    type: Literal["none", "median", "hyperband"] = "none"
+    warmup_steps: int = Field(default=0, ge=0, description="median: steps before pruning")
+    startup_trials: int = Field(default=5, ge=0, description="median: trials before pruning")
+    min_resource: int = Field(default=1, ge=1, description="hyperband: smallest step budget")
+    max_resource: int | Literal["auto"] = "auto"
+    reduction_factor: int = Field(default=3, ge=2)
+
+
+class WarmStart(_Model):
+    parents: list[str] = Field(min_length=1)
+    type: Literal["identical_data_and_algorithm", "transfer_learning"] = (
+        "identical_data_and_algorithm"
+    )
+
+
+class Trial(_Model):
+    """How one trial runs: a command (argv list, never a shell string) or a Python callable."""
+
+    command: list[str] | None = None
+    callable: str | None = Field(default=None, description="'package.module:function'")
+    workdir: str | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    contract: Contract = "args"
+    metric_source: MetricSource | None = Field(
+        default=None, description="default: regex with metric definitions, hypertune for vertex"
+    )
+    channels: dict[str, str] = Field(
+        default_factory=dict, description="input channels (name -> path/URI), SM_CHANNEL_<NAME>"
+    )
+    grace_period: float = Field(default=10.0, ge=0, description="seconds between SIGTERM and SIGKILL")
+
+    @field_validator("command", mode="before")
+    @classmethod
+    def _argv_only(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            raise ValueError(
+                "must be a list of arguments, e.g. [python, train.py], not a shell string"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        if (self.command is None) == (self.callable is None):
+            raise ValueError("give exactly one of trial.command or trial.callable")
+        if self.command is not None and not self.command:
+            raise ValueError("trial.command is empty")
+        if self.callable is not None and ":" not in self.callable:
+            raise ValueError("trial.callable must look like 'package.module:function'")
+        return self
+
+
+class ProxySettings(_Model):
+    """Proxy-data tuning: tune on a sample, verify on the full data."""
+
+    data: str | None = Field(default=None, description="the full data set (path or URI)")
+    fraction: float | None = Field(default=None, gt=0, le=1)
+    rows: int | None = Field(default=None, ge=1)
+    stratify: str | None = None
+    seed: int = 0
+    verify_top_k: int = Field(default=0, ge=0)
+    data_param: str = Field(default="data", description="hyperparameter/channel carrying the data path")
+
+
+class LocalOptions(_Model):
+    """Options of the embedded local engine."""
+
+    prefetch: bool = Field(
+        default=True,
+        description="ask the sampler for the next trial while the current command runs "
+        "(hides sampling time; the sampler sees the running trial through constant liar)",
+    )
+
+
+class TuningSpec(_Model):
+    """One tuning job, independent of where it runs."""
+
+    name: str | None = Field(default=None, description="default job name")
+    backend: BackendName = "local"
+    parameters: list[Parameter] = Field(min_length=1)
+    static: dict[str, Union[str, int, float, bool]] = Field(
+        default_factory=dict, description="fixed hyperparameters passed to every trial"
+    )
+    objectives: list[Objective] = Field(min_length=1)
+    metrics: list[MetricDefinition] = Field(default_factory=list)
+    strategy: Strategy = "auto"
+    seed: int | None = None
+    budget: Budget = Field(default_factory=Budget)
+    early_stopping: EarlyStopping = Field(default_factory=EarlyStopping)
+    warm_start: WarmStart | None = None
+    trial: Trial
+    proxy: ProxySettings | None = None
+    storage: str | None = Field(
+        default=None, description="local backend: Optuna storage URL; default a journal file"
+    )
+    local: LocalOptions = Field(default_factory=lambda: LocalOptions())
+    sagemaker: dict[str, Any] | None = Field(default=None, description="SageMaker options")
+    vertex: dict[str, Any] | None = Field(default=None, description="Vertex AI options")
+
+    @model_validator(mode="after")
+    def _cross_checks(self):
+        problems: list[tuple[str, str]] = []
+        names = [p.name for p in self.parameters]
+        for i, n in enumerate(names):
+            if names.index(n) != i:
+                problems.append((f"parameters[{i}].name", f"duplicate parameter name {n!r}"))
+        by_name = {p.name: p for p in self.parameters}
+        for i, p in enumerate(self.parameters):
+            if p.condition is None:
+                continue
+            parent = by_name.get(p.condition.parent)
+            where = f"parameters[{i}].condition.parent"
+            earlier = names[:i]
+            if parent is None or parent is p:
+                problems.append((where, f"no parameter {p.condition.parent!r}; valid: {names}"))
+            elif p.condition.parent not in earlier:
+                problems.append((where, f"{p.condition.parent!r} must be listed before {p.name!r}"))
+            elif isinstance(parent, (CategoricalParam, DiscreteParam)):
+                bad = [v for v in p.condition.values if v not in parent.values]
+                if bad:
+                    problems.append(
+                        (f"parameters[{i}].condition.values",
+                         f"{bad} are not values of {parent.name!r} ({parent.values})")
+                    )
+        for key in self.static:
+            if key in by_name:
+                problems.append((f"static.{key}", "is also a tuned parameter; keep one"))
+        metric_names = [m.name for m in self.metrics]
+        for i, m in enumerate(metric_names):
+            if metric_names.index(m) != i:
+                problems.append((f"metrics[{i}].name", f"duplicate metric {m!r}"))
+        seen_obj = set()
+        for i, o in enumerate(self.objectives):
+            if o.metric in seen_obj:
+                problems.append((f"objectives[{i}].metric", f"duplicate objective {o.metric!r}"))
+            seen_obj.add(o.metric)
+            if self.resolved_metric_source() == "regex" and o.metric not in metric_names:
+                problems.append(
+                    (f"objectives[{i}].metric",
+                     f"no regex for {o.metric!r} in metrics; add "
+                     f"{{name: {o.metric}, regex: '{o.metric}=([0-9.eE+-]+)'}}")
+                )
+        if self.resolved_metric_source() == "api" and self.trial.command is not None:
+            problems.append(("trial.metric_source", "api needs trial.callable; a command "
+                             "reports through regex or hypertune"))
+        if self.strategy == "nsga2" and len(self.objectives) < 2:
+            problems.append(("strategy", "nsga2 is for several objectives; use tpe or auto"))
+        if len(self.objectives) > 1 and self.strategy in ("gp", "cmaes", "hyperband"):
+            problems.append(("strategy", f"{self.strategy} supports one objective; "
+                             "use auto, tpe, nsga2 or random"))
+        if len(self.objectives) > 1 and self.early_stopping.type != "none":
+            problems.append(("early_stopping.type", "early stopping needs a single objective"))
+        if self.strategy == "grid":
+            for i, p in enumerate(self.parameters):
+                if isinstance(p, ContinuousParam) and p.step is None:
+                    problems.append((f"parameters[{i}].step",
+                                     "grid search over a continuous parameter needs a step"))
+        if self.strategy == "cmaes" and any(
+            isinstance(p, CategoricalParam) or p.condition for p in self.parameters
+        ):
+            problems.append(("strategy", "cmaes handles numeric parameters without conditions"))
+        if problems:
+            raise _CrossFieldErrors(problems)
+        return self
+
+    def parameter(self, name: str):
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def resolved_metric_source(self) -> str:
+        if self.trial.metric_source:
+            return self.trial.metric_source
+        if self.trial.callable is not None:
+            return "api"
+        if self.trial.contract == "vertex" and not self.metrics:
+            return "hypertune"
+        return "regex"
+
+    @property
+    def primary(self) -> Objective:
+        return self.objectives[0]
+
+    @property
+    def multi_objective(self) -> bool:
+        return len(self.objectives) > 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+    def fingerprint(self) -> str:
+        """A hash of everything that changes what the job computes (not its name)."""
+        body = self.to_dict()
+        body.pop("name", None)
+        raw = json.dumps(body, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+    def with_overrides(self, **changes: Any) -> "TuningSpec":
+        """A validated copy with top-level fields replaced (dicts merged one level)."""
+        body = self.to_dict()
+        for key, value in changes.items():
+            if isinstance(value, dict) and isinstance(body.get(key), dict):
+                body[key] = {**body[key], **value}
+            else:
+                body[key] = value
+        return load_spec(body)
+
+
+class _CrossFieldErrors(ValueError):
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"{f}: {m}" for f, m in problems))
+
+
+def _loc_to_path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("continuous", "integer", "categorical", "discrete", "function-after",
+                      "function-before", "function-wrap"):
+            continue
+        elif isinstance(part, str) and part.startswith("function-"):
+            continue
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "spec"
+
+
+def _model_fields_at(path_parts: tuple) -> list[str]:
+    """The valid field names of the model at a location, for 'did you mean' hints."""
+    model: Any = TuningSpec
+    for part in path_parts:
+        if isinstance(part, int):
+            continue
+        if part in ("continuous", "integer", "categorical", "discrete"):
+            model = {"continuous": ContinuousParam, "integer": IntegerParam,
+                     "categorical": CategoricalParam, "discrete": DiscreteParam}[part]
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        ann = field.annotation
+        found = None
+        for cand in _walk_types(ann):
+            if isinstance(cand, type) and issubclass(cand, BaseModel):
+                found = cand
+                break
+        if found is None:
+            return []
+        model = found
+    return list(getattr(model, "model_fields", {}))
+
+
+def _walk_types(ann: Any):
+    yield ann
+    for arg in getattr(ann, "__args__", ()) or ():
+        yield from _walk_types(arg)
+
+
+def _convert(exc: ValidationError) -> SpecError:
+    problems: list[tuple[str, str]] = []
+    for err in exc.errors():
+        loc = err["loc"]
+        ctx = err.get("ctx") or {}
+        inner = ctx.get("error")
+        if isinstance(inner, _CrossFieldErrors):
+            problems.extend(inner.problems)
+            continue
+        path = _loc_to_path(loc)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            valid = _model_fields_at(loc[:-1])
+            close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.append((path, f"unknown field{hint} Valid fields: {', '.join(valid)}"))
+        elif kind == "union_tag_invalid" or kind == "union_tag_not_found":
+            problems.append((path + ".type" if kind == "union_tag_invalid" else path,
+                             "type must be one of continuous, integer, categorical, discrete"))
+        elif kind == "literal_error":
+            problems.append((path, f"got {err.get('input')!r}; {err['msg'].lower()}"))
+        elif kind == "missing":
+            problems.append((path, "is required"))
+        else:
+            msg = err["msg"]
+            msg = msg.removeprefix("Value error, ")
+            problems.append((path, f"{msg} (got {err.get('input')!r})"
+                             if kind.endswith("_type") or kind.endswith("_parsing") else msg))
+    return SpecError(problems)
+
+
+def load_spec(source: "str | Path | dict[str, Any] | TuningSpec") -> TuningSpec:
+    """Load and validate a spec from a path, a YAML/JSON string, a dict, or a spec.
+
+    Raises :class:`~pipetune.errors.SpecError` naming every invalid field.
+    """
+    if isinstance(source, TuningSpec):
+        return source
+    if isinstance(source, dict):
+        data = source
+    else:
+        text, origin = _read_text(source)
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else origin
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise SpecError(f"malformed YAML at {where}: {problem}", field=origin) from None
+        if not isinstance(data, dict):
+            raise SpecError("the spec must be a mapping of fields (parameters, objectives, "
+                            f"trial, ...), got {type(data).__name__}", field=origin)
+    try:
+        return TuningSpec.model_validate(data)
+    except ValidationError as exc:
+        raise _convert(exc) from None
+
+
+def _read_text(source: "str | Path") -> tuple[str, str]:
+    if isinstance(source, Path) or (
+        isinstance(source, str) and "\n" not in source and source.endswith((".yaml", ".yml", ".json"))
+    ):
+        path = Path(source)
+        if not path.is_file():
+            raise SpecError(f"file not found: {path}", field="spec")
+        try:
+            return path.read_text(encoding="utf-8"), str(path)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SpecError(f"cannot read {path}: {exc}", field="spec") from None
+    return str(source), "spec"
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a spec, for editors and CI validation."""
+    schema = TuningSpec.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "pipetune tuning spec"
+    return schema

@@ -1,0 +1,103 @@
+"""An Optuna journal backend on one append-only file, locked with ``flock``.
+
+Optuna's own ``JournalFileBackend`` takes a symlink lock and ``fsync``s on every write: about
+3 ms a trial here. This backend keeps one descriptor open, appends each batch of log lines
+with a single ``write`` under ``flock`` (released by the kernel if the writer dies, so no
+stale lock), and ``fsync``s only when a trial finishes: a crash can lose at most the
+bookkeeping of trials still running, which resume retries anyway. Several processes on one
+machine may share the file; for several machines use PostgreSQL.
+
+Example:
+    >>> import optuna, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "journal.log")
+    >>> storage = optuna.storages.JournalStorage(FlockJournalBackend(path))
+    >>> study = optuna.create_study(storage=storage)
+    >>> study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+    >>> len(optuna.load_study(study_name=study.study_name, storage=storage).trials)
+    3
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import threading
+from typing import Any, Iterator
+
+from optuna.storages import BaseStorage, JournalStorage, RDBStorage
+from optuna.storages.journal import BaseJournalBackend
+
+# JournalOperation.SET_TRIAL_STATE_VALUES: the write that finishes a trial.
+_SET_TRIAL_STATE_VALUES = 6
+
+
+class FlockJournalBackend(BaseJournalBackend):
+    def __init__(self, path: str, *, fsync: str = "on_trial_end") -> None:
+        self._path = path
+        self._fsync = fsync  # "always" | "on_trial_end" | "never"
+        self._fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        self._offsets: dict[int, int] = {0: 0}
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"path": self._path, "fsync": self._fsync}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["path"], fsync=state["fsync"])  # type: ignore[misc]
+
+    def read_logs(self, log_number_from: int) -> Iterator[dict[str, Any]]:
+        with self._lock:
+            known = max(n for n in self._offsets if n <= log_number_from)
+            offset = self._offsets[known]
+            size = os.fstat(self._fd).st_size
+            data = os.pread(self._fd, size - offset, offset) if size > offset else b""
+        number = known
+        pos = 0
+        logs = []
+        while True:
+            end = data.find(b"\n", pos)
+            if end < 0:
+                break  # an incomplete last line is a write in progress (or a torn one)
+            line = data[pos:end]
+            pos = end + 1
+            number += 1
+            self._offsets[number] = offset + pos
+            if number - 1 >= log_number_from and line:
+                try:
+                    logs.append(json.loads(line))
+                except json.JSONDecodeError:
+                    continue
+        return iter(logs)
+
+    def append_logs(self, logs: list[dict[str, Any]]) -> None:
+        payload = "".join(json.dumps(log, separators=(",", ":")) + "\n" for log in logs).encode()
+        ends_trial = any(log.get("op_code") == _SET_TRIAL_STATE_VALUES and "datetime_complete" in log
+                         for log in logs)
+        with self._lock:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                self._heal_torn_tail()
+                os.write(self._fd, payload)
+                if self._fsync == "always" or (self._fsync == "on_trial_end" and ends_trial):
+                    os.fsync(self._fd)
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def _heal_torn_tail(self) -> None:
+        """If a writer died mid-line, end that line so the next log starts cleanly."""
+        size = os.fstat(self._fd).st_size
+        if size and os.pread(self._fd, 1, size - 1) != b"\n":
+            os.write(self._fd, b"\n")
+
+
+def open_storage(url: str) -> BaseStorage:
+    """An Optuna storage from a URL: ``journal:///path`` (or a bare path), ``sqlite:///``,
+    ``postgresql://``, ``mysql://``."""
+    if url.startswith("journal://"):
+        path = url[len("journal://"):]
+        return JournalStorage(FlockJournalBackend(path))
+    if "://" not in url:
+        return JournalStorage(FlockJournalBackend(url))
+    return RDBStorage(url, heartbeat_interval=10, grace_period=30,
+                      engine_kwargs={"pool_pre_ping": True})

@@ -1,0 +1,156 @@
+"""Trial contracts: lay out what a training container would give the script.
+
+- ``args``: ``--name=value`` arguments.
+- ``env``: one variable per hyperparameter, ``HP_<NAME>`` (``learning_rate`` -> ``HP_LEARNING_RATE``).
+- ``sagemaker``: the SageMaker training toolkit's script mode: ``--name value`` arguments, a
+  per-trial directory that mirrors ``/opt/ml`` (``input/config/hyperparameters.json``,
+  ``input/data/<channel>``, ``model``, ``output/data``, ``checkpoints``) and the ``SM_*``
+  variables pointing into it.
+- ``vertex``: ``--name=value`` arguments, ``CLOUD_ML_HP_METRIC_FILE`` (read by
+  ``cloudml-hypertune``), ``CLOUD_ML_TRIAL_ID`` and the ``AIP_*`` directories.
+
+Every contract also sets ``PIPETUNE_TRIAL_DIR`` and ``PIPETUNE_TRIAL_NUMBER``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipetune.spec import TuningSpec
+
+
+@dataclass
+class PreparedTrial:
+    argv: list[str]
+    env: dict[str, str]
+    cwd: str
+    trial_dir: Path
+    metric_file: Path | None = None
+    artifacts: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def render_value(value: Any) -> str:
+    """How a hyperparameter is written on a command line: booleans as true/false."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def env_name(name: str, prefix: str = "") -> str:
+    return prefix + "".join(c if c.isalnum() else "_" for c in name).upper()
+
+
+def prepare(spec: TuningSpec, params: dict[str, Any], trial_dir: Path, number: int) -> PreparedTrial:
+    """Lay out ``trial_dir`` for ``spec.trial.contract`` and build argv and environment.
+
+    ``params`` holds the tuned values and the static ones, already typed.
+    """
+    assert spec.trial.command is not None
+    trial = spec.trial
+    cwd = os.path.abspath(trial.workdir or ".")
+    env = dict(os.environ)
+    env.update(trial.env)
+    env["PIPETUNE_TRIAL_DIR"] = str(trial_dir)
+    env["PIPETUNE_TRIAL_NUMBER"] = str(number)
+    argv = list(trial.command)
+    contract = trial.contract
+    if contract == "args":
+        argv += [f"--{k}={render_value(v)}" for k, v in params.items()]
+        return PreparedTrial(argv, env, cwd, trial_dir, artifacts=trial_dir)
+    if contract == "env":
+        env.update({env_name(k, "HP_"): render_value(v) for k, v in params.items()})
+        return PreparedTrial(argv, env, cwd, trial_dir, artifacts=trial_dir)
+    if contract == "sagemaker":
+        return _sagemaker(spec, params, trial_dir, number, argv, env, cwd)
+    if contract == "vertex":
+        return _vertex(params, trial_dir, number, argv, env, cwd)
+    raise ValueError(f"unknown contract {contract!r}")
+
+
+def _sagemaker(spec, params, trial_dir, number, argv, env, cwd) -> PreparedTrial:
+    ml = trial_dir / "opt_ml"
+    config = ml / "input" / "config"
+    model = ml / "model"
+    output = ml / "output"
+    output_data = output / "data"
+    checkpoints = ml / "checkpoints"
+    for d in (config, model, output_data, checkpoints, ml / "code"):
+        d.mkdir(parents=True, exist_ok=True)
+    # The CreateTrainingJob API carries hyperparameters as a map of strings.
+    hps_strings = {k: render_value(v) for k, v in params.items()}
+    (config / "hyperparameters.json").write_text(json.dumps(hps_strings, indent=1))
+    channels: dict[str, str] = {}
+    data_root = ml / "input" / "data"
+    data_root.mkdir(parents=True, exist_ok=True)
+    for name, source in spec.trial.channels.items():
+        local = data_root / name
+        target = Path(source if os.path.isabs(source) else os.path.join(cwd, source))
+        if not local.exists():
+            local.symlink_to(target.resolve(), target_is_directory=target.is_dir())
+        channels[name] = str(local)
+    input_data_config = {name: {"TrainingInputMode": "File", "S3DistributionType": "FullyReplicated",
+                                "RecordWrapperType": "None"} for name in channels}
+    (config / "inputdataconfig.json").write_text(json.dumps(input_data_config, indent=1))
+    resource = {"current_host": "algo-1", "hosts": ["algo-1"], "current_group_name": "homogeneousCluster",
+                "network_interface_name": "eth0"}
+    (config / "resourceconfig.json").write_text(json.dumps(resource, indent=1))
+    user_args = []
+    for k, v in params.items():
+        user_args += [f"--{k}", render_value(v)]
+    training_env = {
+        "hyperparameters": params, "channel_input_dirs": channels, "model_dir": str(model),
+        "output_data_dir": str(output_data), "output_dir": str(output), "input_dir": str(ml / "input"),
+        "input_config_dir": str(config), "current_host": "algo-1", "hosts": ["algo-1"],
+        "num_cpus": os.cpu_count() or 1, "num_gpus": 0, "job_name": f"trial-{number}",
+    }
+    env.update({
+        "SM_HPS": json.dumps(params),
+        "SM_MODEL_DIR": str(model),
+        "SM_OUTPUT_DIR": str(output),
+        "SM_OUTPUT_DATA_DIR": str(output_data),
+        "SM_INPUT_DIR": str(ml / "input"),
+        "SM_INPUT_CONFIG_DIR": str(config),
+        "SM_INPUT_DATA_CONFIG": json.dumps(input_data_config),
+        "SM_CHANNELS": json.dumps(sorted(channels)),
+        "SM_CHECKPOINT_DIR": str(checkpoints),
+        "SM_CURRENT_HOST": "algo-1",
+        "SM_HOSTS": json.dumps(["algo-1"]),
+        "SM_NUM_CPUS": str(os.cpu_count() or 1),
+        "SM_NUM_GPUS": "0",
+        "SM_MODULE_DIR": str(ml / "code"),
+        "SM_USER_ARGS": json.dumps(user_args),
+        "SM_TRAINING_ENV": json.dumps(training_env),
+        "SM_RESOURCE_CONFIG": json.dumps(resource),
+        "SM_FRAMEWORK_PARAMS": "{}",
+    })
+    for k, v in params.items():
+        env[env_name(k, "SM_HP_")] = render_value(v)
+    for name, path in channels.items():
+        env[env_name(name, "SM_CHANNEL_")] = path
+    return PreparedTrial(argv + user_args, env, cwd, trial_dir, artifacts=model,
+                         extra={"opt_ml": str(ml)})
+
+
+def _vertex(params, trial_dir, number, argv, env, cwd) -> PreparedTrial:
+    metric_file = trial_dir / "hypertune" / "output.metrics"
+    metric_file.parent.mkdir(parents=True, exist_ok=True)
+    model = trial_dir / "model"
+    checkpoints = trial_dir / "checkpoints"
+    tensorboard = trial_dir / "logs"
+    for d in (model, checkpoints, tensorboard):
+        d.mkdir(parents=True, exist_ok=True)
+    env.update({
+        "CLOUD_ML_HP_METRIC_FILE": str(metric_file),
+        "CLOUD_ML_TRIAL_ID": str(number),
+        "AIP_MODEL_DIR": str(model),
+        "AIP_CHECKPOINT_DIR": str(checkpoints),
+        "AIP_TENSORBOARD_LOG_DIR": str(tensorboard),
+        "AIP_TRAINING_DATA_URI": env.get("AIP_TRAINING_DATA_URI", ""),
+    })
+    argv += [f"--{k}={render_value(v)}" for k, v in params.items()]
+    return PreparedTrial(argv, env, cwd, trial_dir, metric_file=metric_file, artifacts=model)

@@ -1,0 +1,107 @@
+"""Process control for one trial: its own session, output to files, timeout, stop.
+
+A stop is SIGTERM to the trial's whole process group, then SIGKILL after a grace period:
+a training script gets the chance to write a checkpoint, a hung one cannot block the job.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from pipetune.errors import SpecError
+
+
+@dataclass
+class ProcessResult:
+    returncode: int
+    reason: str | None  # None when the process exited by itself
+    duration: float
+
+
+def _kill_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def run_process(
+    argv: list[str],
+    *,
+    cwd: str,
+    env: dict[str, str],
+    stdout: Path,
+    stderr: Path,
+    timeout: float | None = None,
+    grace_period: float = 10.0,
+    poll: Callable[[], str | None] | None = None,
+    poll_interval: float = 0.5,
+) -> ProcessResult:
+    """Run ``argv`` (never through a shell) and wait for it.
+
+    ``poll`` is called every ``poll_interval`` seconds while the process runs; when it returns
+    a reason string, the process is stopped and that reason is returned.
+    """
+    start = time.monotonic()
+    with open(stdout, "wb") as out, open(stderr, "wb") as err:
+        try:
+            proc = subprocess.Popen(
+                argv, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                start_new_session=True, close_fds=True,
+            )
+        except FileNotFoundError:
+            raise SpecError(f"command not found: {argv[0]!r} (looked in PATH and {cwd})",
+                            field="trial.command") from None
+        except PermissionError:
+            raise SpecError(f"command is not executable: {argv[0]!r}", field="trial.command") from None
+    reason: str | None = None
+    deadline = start + timeout if timeout else None
+    try:
+        while True:
+            wait_for = poll_interval if poll else None
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                wait_for = left if wait_for is None else min(wait_for, left)
+            try:
+                proc.wait(timeout=wait_for if wait_for is None or wait_for > 0 else 0)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if deadline is not None and time.monotonic() >= deadline:
+                reason = f"timed out after {timeout:g}s"
+                break
+            if poll is not None:
+                reason = poll()
+                if reason:
+                    break
+        if reason is not None:
+            terminate(proc, grace_period)
+    except BaseException:
+        terminate(proc, min(grace_period, 2.0))
+        raise
+    rc = proc.returncode if proc.returncode is not None else -9
+    if reason is None and rc < 0:
+        sig = -rc
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        reason = f"killed by signal {name}" + (" (out of memory?)" if sig == signal.SIGKILL else "")
+    return ProcessResult(rc, reason, time.monotonic() - start)
+
+
+def terminate(proc: subprocess.Popen, grace_period: float) -> None:
+    """SIGTERM the process group, then SIGKILL after ``grace_period`` seconds."""
+    if proc.poll() is not None:
+        _kill_group(proc, signal.SIGKILL)  # stray children of a finished leader
+        return
+    _kill_group(proc, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace_period)
+    except subprocess.TimeoutExpired:
+        pass
+    _kill_group(proc, signal.SIGKILL)
+    proc.wait()

@@ -1,0 +1,226 @@
+"""Run one trial, whatever its kind, and say how it ended and why.
+
+Every backend that runs trials on this machine (the local engine, the Vertex Vizier worker)
+calls :func:`run_trial`; it never raises for a trial's own failure, it records it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from pipetune.spec import TuningSpec
+from pipetune.trials.contracts import prepare
+from pipetune.trials.metrics import RegexScanner, read_hypertune
+from pipetune.trials.process import run_process
+
+# report(step, value) -> True when the trial should stop early (pruned)
+Reporter = Callable[[int, float], bool]
+
+
+class TrialPruned(Exception):
+    """Raise from an in-process trial when :meth:`TrialContext.should_prune` says so."""
+
+
+@dataclass
+class TrialOutcome:
+    state: str  # complete | failed | infeasible | pruned | stopped
+    metrics: dict[str, float] = field(default_factory=dict)
+    reason: str | None = None
+    duration: float = 0.0
+    intermediate: list[tuple[int, float]] = field(default_factory=list)
+    artifacts: str | None = None
+
+
+class TrialContext:
+    """What an in-process trial function receives besides its parameters.
+
+    Example:
+        >>> def objective(params, ctx):
+        ...     for epoch in range(3):
+        ...         ctx.report(epoch, 1.0 / (epoch + 1))
+        ...         if ctx.should_prune():
+        ...             raise TrialPruned()
+        ...     return {"loss": 1.0 / 3}
+    """
+
+    def __init__(self, number: int, trial_dir: Path | None, reporter: Reporter | None):
+        self.number = number
+        self.trial_dir = trial_dir
+        self._reporter = reporter
+        self._prune = False
+        self.intermediate: list[tuple[int, float]] = []
+
+    def report(self, step: int, value: float) -> None:
+        self.intermediate.append((int(step), float(value)))
+        if self._reporter is not None and self._reporter(int(step), float(value)):
+            self._prune = True
+
+    def should_prune(self) -> bool:
+        return self._prune
+
+
+def load_callable(path: str) -> Callable[..., Any]:
+    module_name, _, attr = path.partition(":")
+    module = importlib.import_module(module_name)
+    obj: Any = module
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _check_values(spec: TuningSpec, metrics: dict[str, float]) -> tuple[str, str | None]:
+    for o in spec.objectives:
+        if o.metric not in metrics:
+            return "failed", f"no value for objective {o.metric!r}"
+        v = metrics[o.metric]
+        if math.isnan(v) or math.isinf(v):
+            return "infeasible", f"objective {o.metric!r} is {v}"
+    return "complete", None
+
+
+def run_trial(
+    spec: TuningSpec,
+    params: dict[str, Any],
+    *,
+    number: int,
+    trial_dir: Path | None,
+    report: Reporter | None = None,
+    stop_requested: Callable[[], bool] | None = None,
+) -> TrialOutcome:
+    """Run the spec's trial with ``params`` (tuned and static values, typed)."""
+    if spec.trial.callable is not None:
+        return _run_callable(spec, params, number, trial_dir, report)
+    assert trial_dir is not None
+    return _run_command(spec, params, number, trial_dir, report, stop_requested)
+
+
+def _run_callable(spec, params, number, trial_dir, report) -> TrialOutcome:
+    start = time.monotonic()
+    if spec.trial.workdir and spec.trial.workdir not in sys.path:
+        sys.path.insert(0, spec.trial.workdir)
+    fn = load_callable(spec.trial.callable)
+    ctx = TrialContext(number, trial_dir, report)
+    try:
+        result = fn(params, ctx)
+    except TrialPruned:
+        return TrialOutcome("pruned", reason="stopped early by the pruner",
+                            duration=time.monotonic() - start, intermediate=ctx.intermediate)
+    except Exception as exc:  # a trial's own error is recorded, never raised
+        tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return TrialOutcome("failed", reason=f"raised {tb}", duration=time.monotonic() - start,
+                            intermediate=ctx.intermediate)
+    metrics = _as_metrics(spec, result)
+    state, reason = _check_values(spec, metrics)
+    return TrialOutcome(state, metrics, reason, time.monotonic() - start, ctx.intermediate,
+                        str(trial_dir) if trial_dir else None)
+
+
+def _as_metrics(spec: TuningSpec, result: Any) -> dict[str, float]:
+    names = [o.metric for o in spec.objectives]
+    if isinstance(result, dict):
+        out = {}
+        for k, v in result.items():
+            try:
+                out[str(k)] = float(v)
+            except (TypeError, ValueError):
+                continue
+        return out
+    if isinstance(result, (list, tuple)):
+        return {n: float(v) for n, v in zip(names, result)}
+    try:
+        return {names[0]: float(result)}
+    except (TypeError, ValueError):
+        return {}
+
+
+def _run_command(spec, params, number, trial_dir, report, stop_requested) -> TrialOutcome:
+    trial_dir.mkdir(parents=True, exist_ok=True)
+    prepared = prepare(spec, params, trial_dir, number)
+    stdout, stderr = trial_dir / "stdout.log", trial_dir / "stderr.log"
+    source = spec.resolved_metric_source()
+    primary = spec.primary.metric
+    scanner = RegexScanner(spec.metrics, [stdout, stderr]) if source == "regex" else None
+    intermediate: list[tuple[int, float]] = []
+    seen_steps = [0]
+
+    def feed_intermediate() -> bool:
+        """Pass new intermediate values of the primary metric on; True means prune."""
+        prune = False
+        if scanner is not None:
+            new = scanner.poll().get(primary, [])
+            for value in new:
+                step = len(intermediate)
+                intermediate.append((step, value))
+                if report and report(step, value):
+                    prune = True
+        elif prepared.metric_file is not None:
+            series = read_hypertune(prepared.metric_file).get(primary, [])
+            for step, value in series[seen_steps[0]:]:
+                intermediate.append((step, value))
+                if report and report(step, value):
+                    prune = True
+            seen_steps[0] = max(seen_steps[0], len(series))
+        return prune
+
+    def poll() -> str | None:
+        if stop_requested is not None and stop_requested():
+            return "stopped: the job was stopped"
+        if report is not None and feed_intermediate():
+            return "pruned"
+        return None
+
+    needs_poll = report is not None or stop_requested is not None
+    result = run_process(
+        prepared.argv, cwd=prepared.cwd, env=prepared.env, stdout=stdout, stderr=stderr,
+        timeout=spec.budget.trial_timeout, grace_period=spec.trial.grace_period,
+        poll=poll if needs_poll else None,
+    )
+    artifacts = str(prepared.artifacts) if prepared.artifacts else str(trial_dir)
+    if result.reason == "pruned":
+        return TrialOutcome("pruned", reason="stopped early by the pruner", duration=result.duration,
+                            intermediate=intermediate, artifacts=artifacts)
+    if result.reason and result.reason.startswith("stopped"):
+        return TrialOutcome("stopped", reason=result.reason, duration=result.duration,
+                            intermediate=intermediate, artifacts=artifacts)
+    if scanner is not None:
+        scanner.poll(final=True)
+        metrics = scanner.final()
+        if report is None:
+            intermediate = list(enumerate(scanner.series.get(primary, [])))
+    else:
+        series = read_hypertune(prepared.metric_file) if prepared.metric_file else {}
+        metrics = {k: v[-1][1] for k, v in series.items() if v}
+        if report is None:
+            intermediate = series.get(primary, [])
+    if result.reason:
+        return TrialOutcome("failed", metrics, result.reason, result.duration, intermediate, artifacts)
+    if result.returncode != 0:
+        tail = _tail(stderr) or _tail(stdout)
+        return TrialOutcome("failed", metrics, f"exit code {result.returncode}" +
+                            (f": {tail}" if tail else ""), result.duration, intermediate, artifacts)
+    state, reason = _check_values(spec, metrics)
+    if reason and scanner is not None and spec.primary.metric in scanner.unparsed:
+        reason += f" (the regex matched {scanner.unparsed[spec.primary.metric]!r}, not a number)"
+    if reason and state == "failed":
+        reason += f" in {'the hypertune metric file' if source == 'hypertune' else 'stdout/stderr'}"
+    return TrialOutcome(state, metrics, reason, result.duration, intermediate, artifacts)
+
+
+def _tail(path: Path, limit: int = 300) -> str:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, 2)
+            size = fh.tell()
+            fh.seek(max(0, size - 4096))
+            text = fh.read().decode("utf-8", errors="replace").strip()
+    except OSError:
+        return ""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return lines[-1][-limit:] if lines else ""
