@@ -1,0 +1,39 @@
+# Two commands: `make demo` and `make test`. Each does its own set-up on a fresh machine
+# with only Python 3.11 and make.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP_DEMO := $(VENV)/.installed-demo
+STAMP_TEST := $(VENV)/.installed-test
+
+.PHONY: demo test install bench bench-quick clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(STAMP_DEMO): pyproject.toml setup.py | $(PY)
+	$(PIP) install --quiet -e ".[airflow]" scikit-learn
+	touch $@
+
+$(STAMP_TEST): pyproject.toml setup.py | $(PY)
+	$(PIP) install --quiet -e ".[test]"
+	touch $@ $(STAMP_DEMO)
+
+install: $(STAMP_TEST)
+
+demo: $(STAMP_DEMO)
+	$(PY) examples/quickstart/demo.py
+
+test: $(STAMP_TEST)
+	$(PY) -m pytest tests -q
+
+bench: $(STAMP_TEST)
+	$(PY) -m benchmarks.run
+
+bench-quick: $(STAMP_TEST)
+	$(PY) -m benchmarks.run --quick
+
+clean:
+	rm -rf $(VENV) .pipetune demo-output
