@@ -269,15 +269,56 @@ class Trial(_Model):
 
 
 class ProxySettings(_Model):
-    """Proxy-data tuning: tune on a sample, verify on the full data."""
+    """Proxy-data tuning: tune on a sample, verify the top k on the full data.
 
-    data: str | None = Field(default=None, description="the full data set (path or URI)")
-    fraction: float | None = Field(default=None, gt=0, le=1)
-    rows: int | None = Field(default=None, ge=1)
-    stratify: str | None = None
+    The trial reads its data from the path in ``static[data_param]`` (a hyperparameter, so
+    ``--data=...`` under the args contract) or, with ``data_channel``, from the input channel
+    of that name (``SM_CHANNEL_<NAME>`` under the sagemaker contract). The proxy workflow
+    puts the sample's path there while tuning and the full data's path while verifying.
+    See docs/proxy.md.
+    """
+
+    data: str | None = Field(
+        default=None, description="the full data set (path or URI); default: the value of "
+        "static[data_param] or of the data_channel")
+    fraction: float | None = Field(default=None, gt=0, le=1,
+                                   description="share of rows to tune on (default 0.1)")
+    rows: int | None = Field(default=None, ge=1, description="rows to tune on, instead of fraction")
+    stratify: str | None = Field(default=None, min_length=1,
+                                 description="column whose class proportions the sample keeps")
     seed: int = 0
-    verify_top_k: int = Field(default=0, ge=0)
-    data_param: str = Field(default="data", description="hyperparameter/channel carrying the data path")
+    verify_top_k: int = Field(default=3, ge=0,
+                              description="best proxy configurations re-run on the full data")
+    min_correlation: float = Field(
+        default=0.5, ge=-1, le=1,
+        description="warn when the Spearman correlation of proxy and full-data scores is lower")
+    data_param: str = Field(default="data", description="hyperparameter carrying the data path")
+    data_channel: str | None = Field(
+        default=None, description="input channel carrying the data path, instead of data_param")
+    output: str | None = Field(
+        default=None, description="directory for the sample and its manifest; default "
+        "$PIPETUNE_HOME/proxy/<job name>")
+
+    @field_validator("data_param", "data_channel")
+    @classmethod
+    def _name_ok(cls, v: str | None) -> str | None:
+        if v is not None and not NAME_RE.match(v):
+            raise ValueError(
+                "must start with a letter or '_' and hold only letters, digits, '_', '.', '-'")
+        return v
+
+    @model_validator(mode="after")
+    def _one_amount(self):
+        if self.fraction is not None and self.rows is not None:
+            raise ValueError("give proxy.fraction or proxy.rows, not both")
+        return self
+
+    @property
+    def effective_fraction(self) -> float | None:
+        """The fraction to sample: ``fraction``, or 0.1 when neither it nor ``rows`` is set."""
+        if self.rows is not None:
+            return None
+        return self.fraction if self.fraction is not None else 0.1
 
 
 class LocalOptions(_Model):

@@ -1,0 +1,12 @@
+"""Proxy-data tuning: sample the data exactly, tune on the sample, verify on everything.
+
+- :func:`sample_dataset` (:mod:`pipetune.proxy.sampling`): seeded, streaming, uniform or
+  stratified sampling of CSV/Parquet through fsspec, with a manifest.
+- :func:`run_proxy_tuning` (:mod:`pipetune.proxy.workflow`): sample -> tune -> re-evaluate
+  the top k on the full data -> the verified winner, with a rank-correlation check.
+"""
+
+from pipetune.proxy.errors import SamplingError
+from pipetune.proxy.sampling import SampleManifest, read_manifest, sample_dataset
+
+__all__ = ["SampleManifest", "SamplingError", "read_manifest", "sample_dataset"]
