@@ -1,0 +1,506 @@
+"""SageMaker Automatic Model Tuning behind the :class:`~pipetune.backends.base.Backend` interface.
+
+Example (needs AWS credentials, so not run as a doctest):
+    >>> import boto3                                                   # doctest: +SKIP
+    >>> from pipetune import load_spec                                 # doctest: +SKIP
+    >>> backend = SageMakerBackend(session=boto3.Session(region_name="us-east-1"))  # doctest: +SKIP
+    >>> ref = backend.launch(load_spec("spec.yaml"), "nightly-xgb")    # doctest: +SKIP
+    >>> backend.wait(ref); backend.best(ref).params                    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import random
+import time
+from typing import Any, Callable
+
+from pipetune.backends.base import Backend, raise_for_terminal
+from pipetune.backends.sagemaker import translate
+from pipetune.backends.sagemaker.checks import validated_options
+from pipetune.backends.sagemaker.cost import total_cost
+from pipetune.backends.sagemaker.naming import tuning_job_name
+from pipetune.backends.sagemaker.options import SageMakerOptions
+from pipetune.errors import JobConflict, JobFailed, JobNotFound, SpecError, UsageError, WaitTimeout
+from pipetune.job import JobRef, JobState, JobStatus, TrialCounts
+from pipetune.results import BestResult, TrialRecord, cast_params
+from pipetune.spec import TuningSpec, load_spec
+
+STATES = {
+    "InProgress": JobState.RUNNING,
+    "Completed": JobState.COMPLETED,
+    "Failed": JobState.FAILED,
+    "Stopping": JobState.STOPPING,
+    "Stopped": JobState.STOPPED,
+    "Deleting": JobState.FAILED,
+    "DeleteFailed": JobState.FAILED,
+}
+THROTTLING = {"Throttling", "ThrottlingException", "ThrottledException", "TooManyRequestsException",
+              "RequestLimitExceeded", "SlowDown", "ProvisionedThroughputExceededException"}
+NOT_FOUND = {"ResourceNotFound", "ResourceNotFoundException"}
+_TERMINAL_TRAINING = {"Completed", "Failed", "Stopped"}
+
+
+def _code(exc: Exception) -> str:
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+
+
+def _not_found(exc: Exception) -> bool:
+    # DescribeHyperParameterTuningJob answers a missing job with ResourceNotFound.
+    return _code(exc) in NOT_FOUND or "could not find" in str(exc).lower()
+
+
+class SageMakerBackend(Backend):
+    """Launch and follow SageMaker AMT jobs.
+
+    Args:
+        session: a ``boto3.Session`` (e.g. built from an Airflow AWS connection); default
+            the standard credential chain.
+        region: default region when neither the spec (``sagemaker.region``) nor the job
+            handle says one.
+        endpoint_url: another SageMaker endpoint (VPC endpoint, or a local moto server).
+        client: a ready ``sagemaker`` boto3 client; used as is (tests pass a Stubber's).
+    """
+
+    name = "sagemaker"
+
+    def __init__(self, session: Any = None, region: str | None = None,
+                 endpoint_url: str | None = None, client: Any = None):
+        self._session = session
+        self._region = region
+        self._endpoint_url = endpoint_url
+        self._client = client
+        self._clients: dict[str, Any] = {}
+        self._training_cache: dict[str, dict[str, Any]] = {}
+        self._stop_reasons: dict[str, str] = {}
+
+    # ---- clients ---------------------------------------------------------------------------
+    def _default_region(self) -> str | None:
+        if self._region:
+            return self._region
+        if self._client is not None:
+            return self._client.meta.region_name
+        if self._session is not None and getattr(self._session, "region_name", None):
+            return self._session.region_name
+        import boto3
+
+        return boto3.Session().region_name
+
+    def _resolve_region(self, opts: SageMakerOptions | None = None, ref: JobRef | None = None) -> str:
+        region = (ref.extra.get("region") if ref else None) or (opts.region if opts else None) \
+            or self._default_region()
+        if not region:
+            raise SpecError("no AWS region: set sagemaker.region in the spec, AWS_DEFAULT_REGION, "
+                            "or pass region= to SageMakerBackend", field="sagemaker.region")
+        return region
+
+    def client(self, region: str) -> Any:
+        """The boto3 ``sagemaker`` client for ``region`` (retries throttling adaptively)."""
+        if self._client is not None:
+            return self._client
+        if region not in self._clients:
+            import boto3
+            from botocore.config import Config
+
+            session = self._session or boto3.Session()
+            self._clients[region] = session.client(
+                "sagemaker", region_name=region, endpoint_url=self._endpoint_url,
+                config=Config(retries={"mode": "adaptive", "max_attempts": 10},
+                              user_agent_extra="pipetune"))
+        return self._clients[region]
+
+    def _client_for(self, ref: JobRef) -> Any:
+        return self.client(self._resolve_region(ref=ref))
+
+    # ---- validation and launch ---------------------------------------------------------------
+    def validate(self, spec: TuningSpec) -> None:
+        """Everything AMT would refuse, refused here, before any call."""
+        validated_options(spec)
+
+    def job_name(self, spec: TuningSpec, name: str) -> str:
+        """The deterministic tuning job name for the user's ``name``."""
+        opts = validated_options(spec)
+        return opts.job_name or tuning_job_name(name)
+
+    def ref(self, job_name: str, *, region: str | None = None, spec: TuningSpec | None = None,
+            user_name: str | None = None, arn: str | None = None) -> JobRef:
+        """A handle on an existing tuning job (launched by pipetune or not)."""
+        extra: dict[str, Any] = {"region": region or self._resolve_region()}
+        if arn:
+            extra["arn"] = arn
+        if spec is not None:
+            extra["spec"] = spec.to_dict()
+        return JobRef(backend="sagemaker", id=job_name, name=user_name or job_name, extra=extra)
+
+    def request(self, spec: TuningSpec, name: str) -> dict[str, Any]:
+        """The ``CreateHyperParameterTuningJob`` request ``launch`` would send (a dry run)."""
+        opts = validated_options(spec)
+        return translate.build_request(spec, opts, opts.job_name or tuning_job_name(name), name)
+
+    def launch(self, spec: TuningSpec, name: str, *, detach: bool = True) -> JobRef:
+        """Create the tuning job, or attach to it when it exists with the same spec."""
+        opts = validated_options(spec)
+        job_name = opts.job_name or tuning_job_name(name)
+        region = self._resolve_region(opts)
+        request = translate.build_request(spec, opts, job_name, name)
+        client = self.client(region)
+        existing = self._describe_or_none(client, job_name)
+        if existing is None:
+            self._check_warm_start(client, spec, request)
+            try:
+                arn = client.create_hyper_parameter_tuning_job(**request)["HyperParameterTuningJobArn"]
+            except Exception as exc:
+                if _code(exc) != "ResourceInUse":
+                    raise
+                existing = self._describe_or_none(client, job_name)  # lost a race: attach
+                if existing is None:
+                    raise
+        if existing is not None:
+            self._check_same_spec(client, existing, spec, name)
+            arn = existing["HyperParameterTuningJobArn"]
+        ref = self.ref(job_name, region=region, spec=spec, user_name=name, arn=arn)
+        if not detach:
+            self.wait(ref)
+        return ref
+
+    def _describe_or_none(self, client: Any, job_name: str) -> dict[str, Any] | None:
+        try:
+            return client.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=job_name)
+        except Exception as exc:
+            if _not_found(exc):
+                return None
+            raise
+
+    def _check_same_spec(self, client: Any, desc: dict[str, Any], spec: TuningSpec, name: str) -> None:
+        tags = client.list_tags(ResourceArn=desc["HyperParameterTuningJobArn"]).get("Tags", [])
+        found = {t["Key"]: t.get("Value") for t in tags}.get(translate.TAG_FINGERPRINT)
+        job = desc["HyperParameterTuningJobName"]
+        if found is None:
+            raise JobConflict(f"a SageMaker tuning job named {job!r} exists but was not launched by "
+                              f"pipetune; choose another name than {name!r}")
+        if found != spec.fingerprint():
+            raise JobConflict(f"a SageMaker tuning job named {job!r} already exists with a different "
+                              f"spec (fingerprint {found}, this spec {spec.fingerprint()}); choose "
+                              "another name to start a new job")
+
+    def _check_warm_start(self, client: Any, spec: TuningSpec, request: dict[str, Any]) -> None:
+        """AMT's rule: parent and child have the same tunable plus static hyperparameter names,
+        each of the same kind. Checked here so the message can say which names differ."""
+        if spec.warm_start is None:
+            return
+        mine = _names_of_request(request)
+        for i, parent in enumerate(request["WarmStartConfig"]["ParentHyperParameterTuningJobs"]):
+            field = f"warm_start.parents[{i}]"
+            pname = parent["HyperParameterTuningJobName"]
+            desc = self._describe_or_none(client, pname)
+            if desc is None:
+                raise SpecError(f"no SageMaker tuning job named {pname!r} to warm-start from",
+                                field=field)
+            theirs = _names_of_request(desc)
+            if set(mine) != set(theirs):
+                raise SpecError(
+                    f"parent {pname!r} has other hyperparameters (tunable plus static must be the "
+                    f"same set): only in this spec {sorted(set(mine) - set(theirs))}, only in the "
+                    f"parent {sorted(set(theirs) - set(mine))}", field=field)
+            changed = sorted(n for n in mine if mine[n] != theirs[n])
+            if changed:
+                raise SpecError(f"parent {pname!r} tunes {changed} as "
+                                f"{[theirs[n] for n in changed]}, this spec as "
+                                f"{[mine[n] for n in changed]}; kinds must not change", field=field)
+
+    # ---- status and waiting ------------------------------------------------------------------
+    def status(self, ref: "JobRef | str") -> JobStatus:
+        ref = self._as_ref(ref)
+        return self._to_status(ref, self._describe(self._client_for(ref), ref))
+
+    async def astatus(self, ref: "JobRef | str") -> JobStatus:
+        """Status through aiobotocore, for deferrable waits (an event loop is never blocked)."""
+        ref = self._as_ref(ref)
+        if self._client is not None:  # an injected client is sync by nature
+            return await asyncio.to_thread(self.status, ref)
+        from aiobotocore.config import AioConfig
+        from aiobotocore.session import get_session
+
+        region = self._resolve_region(ref=ref)
+        kwargs: dict[str, Any] = {}
+        if self._session is not None:
+            creds = await asyncio.to_thread(self._session.get_credentials)
+            if creds is not None:
+                frozen = await asyncio.to_thread(creds.get_frozen_credentials)
+                kwargs = {"aws_access_key_id": frozen.access_key,
+                          "aws_secret_access_key": frozen.secret_key,
+                          "aws_session_token": frozen.token}
+        config = AioConfig(retries={"mode": "adaptive", "max_attempts": 10})
+        async with get_session().create_client("sagemaker", region_name=region,
+                                               endpoint_url=self._endpoint_url, config=config,
+                                               **kwargs) as client:
+            try:
+                desc = await client.describe_hyper_parameter_tuning_job(
+                    HyperParameterTuningJobName=ref.id)
+            except Exception as exc:
+                if _not_found(exc):
+                    raise JobNotFound(f"no SageMaker tuning job {ref.id!r} in {region}") from None
+                raise
+        return self._to_status(ref, desc)
+
+    def _describe(self, client: Any, ref: JobRef) -> dict[str, Any]:
+        desc = self._describe_or_none(client, ref.id)
+        if desc is None:
+            raise JobNotFound(f"no SageMaker tuning job {ref.id!r} in "
+                              f"{self._resolve_region(ref=ref)}")
+        return desc
+
+    def _to_status(self, ref: JobRef, desc: dict[str, Any]) -> JobStatus:
+        raw = desc["HyperParameterTuningJobStatus"]
+        state = STATES.get(raw, JobState.RUNNING)
+        reason = desc.get("FailureReason")
+        if state == JobState.STOPPED:
+            reason = self._stop_reasons.get(ref.id) or reason or "stopped (StopHyperParameterTuningJob)"
+        elif raw in ("Deleting", "DeleteFailed"):
+            reason = f"the tuning job is {raw}"
+        c = desc.get("TrainingJobStatusCounters") or {}
+        counts = TrialCounts(
+            running=c.get("InProgress", 0), complete=c.get("Completed", 0),
+            failed=c.get("RetryableError", 0) + c.get("NonRetryableError", 0),
+            pruned=c.get("Stopped", 0))
+        best = (desc.get("BestTrainingJob") or {}).get("FinalHyperParameterTuningJobObjectiveMetric")
+        created = desc.get("CreationTime")
+        ended = desc.get("HyperParameterTuningEndTime")
+        elapsed = None
+        if created is not None:
+            elapsed = ((ended or dt.datetime.now(tz=created.tzinfo)) - created).total_seconds()
+        limits = desc["HyperParameterTuningJobConfig"].get("ResourceLimits") or {}
+        return JobStatus(ref=ref, state=state, reason=reason, trials=counts,
+                         max_trials=limits.get("MaxNumberOfTrainingJobs"),
+                         best_value=best.get("Value") if best else None, elapsed_seconds=elapsed)
+
+    def wait(self, ref: "JobRef | str", *, poll_seconds: float = 30.0, timeout: float | None = None,
+             on_status: Callable[[JobStatus], None] | None = None) -> JobStatus:
+        """Poll until the job ends, with backoff and jitter; throttling is retried.
+
+        Completed returns; Failed raises JobFailed with SageMaker's FailureReason; Stopped
+        raises JobStopped. With ``budget.max_cost_usd`` the job is stopped once the cost
+        estimate passes it.
+        """
+        ref = self._as_ref(ref)
+        budget = self._budget(ref)
+        start = time.monotonic()
+        delay = min(poll_seconds, 5.0)
+        throttled = 0
+        while True:
+            try:
+                st = self.status(ref)
+            except Exception as exc:
+                if _code(exc) not in THROTTLING or throttled >= 8:
+                    raise
+                throttled += 1
+                time.sleep(min(poll_seconds, 0.5 * 2 ** throttled) * random.uniform(0.5, 1.0))
+                continue
+            throttled = 0
+            if on_status:
+                on_status(st)
+            if st.state.terminal:
+                return raise_for_terminal(st)
+            if budget is not None and ref.id not in self._stop_reasons:
+                spent = self.cost(ref)
+                if spent is not None and spent > budget:
+                    self._stop_reasons[ref.id] = (f"stopped by pipetune: estimated cost ${spent:.2f} "
+                                                  f"passed budget.max_cost_usd ${budget:.2f}")
+                    self.stop(ref)
+            if timeout is not None and time.monotonic() - start > timeout:
+                raise WaitTimeout(f"job {ref.id!r} still {st.state.value} after {timeout:.0f}s")
+            time.sleep(delay * random.uniform(0.8, 1.2))
+            delay = min(poll_seconds, delay * 1.5)
+
+    def _budget(self, ref: JobRef) -> float | None:
+        spec = ref.extra.get("spec")
+        return (spec or {}).get("budget", {}).get("max_cost_usd")
+
+    def stop(self, ref: "JobRef | str") -> None:
+        ref = self._as_ref(ref)
+        client = self._client_for(ref)
+        try:
+            client.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=ref.id)
+        except Exception as exc:
+            if _not_found(exc):
+                raise JobNotFound(f"no SageMaker tuning job {ref.id!r}") from None
+            if _code(exc) == "ValidationException" and self.status(ref).state.terminal:
+                return  # already over: stopping is a no-op
+            raise
+
+    # ---- reading results ---------------------------------------------------------------------
+    def _as_ref(self, ref: "JobRef | str") -> JobRef:
+        if isinstance(ref, str):
+            return self.ref(ref)
+        if ref.backend != "sagemaker":
+            raise UsageError(f"this is a {ref.backend!r} job handle, not a sagemaker one")
+        return ref
+
+    def spec_of(self, ref: "JobRef | str") -> TuningSpec:
+        """The spec the job was launched with (from the handle), or one read back from
+        SageMaker for a job pipetune did not launch (categorical values stay strings)."""
+        ref = self._as_ref(ref)
+        if ref.extra.get("spec"):
+            return load_spec(ref.extra["spec"])
+        return translate_back(self._describe(self._client_for(ref), ref))
+
+    def _summaries(self, client: Any, job: str) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"HyperParameterTuningJobName": job, "MaxResults": 100,
+                                  "SortBy": "CreationTime", "SortOrder": "Ascending"}
+        while True:
+            page = client.list_training_jobs_for_hyper_parameter_tuning_job(**kwargs)
+            out.extend(page.get("TrainingJobSummaries", []))
+            if not page.get("NextToken"):
+                return out
+            kwargs["NextToken"] = page["NextToken"]
+
+    def trials(self, ref: "JobRef | str") -> list[TrialRecord]:
+        """Every training job of the tuning job, oldest first, with typed hyperparameters."""
+        ref = self._as_ref(ref)
+        spec = self.spec_of(ref)
+        output = _output_path(spec)
+        records = []
+        for number, s in enumerate(self._summaries(self._client_for(ref), ref.id)):
+            records.append(_record(spec, number, s, output))
+        return records
+
+    def training_jobs(self, ref: "JobRef | str") -> list[dict[str, Any]]:
+        """``DescribeTrainingJob`` of every training job (finished ones are cached)."""
+        ref = self._as_ref(ref)
+        client = self._client_for(ref)
+        out = []
+        for s in self._summaries(client, ref.id):
+            name = s["TrainingJobName"]
+            desc = self._training_cache.get(name)
+            if desc is None:
+                desc = client.describe_training_job(TrainingJobName=name)
+                if desc.get("TrainingJobStatus") in _TERMINAL_TRAINING:
+                    self._training_cache[name] = desc
+            out.append(desc)
+        return out
+
+    def cost(self, ref: "JobRef | str") -> float | None:
+        """Estimated USD so far: billable seconds x instances x price per hour."""
+        ref = self._as_ref(ref)
+        prices = ((ref.extra.get("spec") or {}).get("sagemaker") or {}).get("prices") or {}
+        return total_cost(self.training_jobs(ref), prices)
+
+    def best(self, ref: "JobRef | str", *, with_cost: bool = True) -> BestResult:
+        """``BestTrainingJob`` cast to the spec's types, with its model artifact URI."""
+        ref = self._as_ref(ref)
+        client = self._client_for(ref)
+        spec = self.spec_of(ref)
+        desc = self._describe(client, ref)
+        best = desc.get("BestTrainingJob")
+        if not best or not best.get("FinalHyperParameterTuningJobObjectiveMetric"):
+            st = self._to_status(ref, desc)
+            if st.state.terminal:
+                raise JobFailed(ref.id, st.reason or "no training job finished with a value for "
+                                f"{spec.primary.metric!r}")
+            raise UsageError(f"job {ref.id!r} has no finished trial yet; wait for it first")
+        name = best["TrainingJobName"]
+        value = float(best["FinalHyperParameterTuningJobObjectiveMetric"]["Value"])
+        trials = self.trials(ref)
+        number = next((t.number for t in trials if t.id == name), None)
+        artifacts = client.describe_training_job(TrainingJobName=name).get(
+            "ModelArtifacts", {}).get("S3ModelArtifacts")
+        prices = (spec.sagemaker or {}).get("prices") or {}
+        cost = total_cost(self.training_jobs(ref), prices) if with_cost else None
+        counts = {s: sum(1 for t in trials if t.state == s)
+                  for s in ("complete", "failed", "pruned", "infeasible")}
+        return BestResult(
+            job=ref.id, backend="sagemaker",
+            params=active(spec, cast_params(spec, best.get("TunedHyperParameters") or {})),
+            static=dict(spec.static), metrics={spec.primary.metric: value},
+            objective=spec.primary.metric, goal=spec.primary.goal, value=value, trial=name,
+            trial_number=number, artifacts=artifacts, trials_total=len(trials),
+            trials_complete=counts["complete"], trials_failed=counts["failed"],
+            trials_pruned=counts["pruned"], trials_infeasible=counts["infeasible"], cost_usd=cost,
+        )
+
+
+def _output_path(spec: TuningSpec) -> str | None:
+    return (spec.sagemaker or {}).get("output_path")
+
+
+def _names_of_request(body: dict[str, Any]) -> dict[str, str]:
+    """Tunable + static hyperparameter names of a request or a describe answer."""
+    config = body.get("HyperParameterTuningJobConfig") or {}
+    if body.get("TrainingJobDefinition"):
+        return translate.hyperparameter_names(body["TrainingJobDefinition"],
+                                              config.get("ParameterRanges") or {})
+    defs = body.get("TrainingJobDefinitions") or []
+    out: dict[str, str] = {}
+    for d in defs:
+        out.update(translate.hyperparameter_names(d))
+    return out
+
+
+def active(spec: TuningSpec, params: dict[str, Any]) -> dict[str, Any]:
+    """Drop flattened conditional parameters whose condition does not hold."""
+    out = dict(params)
+    for p in spec.parameters:
+        if p.condition is not None and p.name in out:
+            if p.condition.parent not in out or out[p.condition.parent] not in p.condition.values:
+                out.pop(p.name)
+    return out
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _record(spec: TuningSpec, number: int, s: dict[str, Any], output: str | None) -> TrialRecord:
+    status = s.get("TrainingJobStatus")
+    metric = s.get("FinalHyperParameterTuningJobObjectiveMetric")
+    metrics = {spec.primary.metric: float(metric["Value"])} if metric else {}
+    if status == "Completed":
+        state = "complete" if metrics and s.get("ObjectiveStatus") != "Failed" else "failed"
+    elif status == "InProgress":
+        state = "running"
+    elif status == "Stopped":
+        state = "pruned"  # stopped early by AMT (or with the whole job)
+    else:
+        state = "failed"
+    reason = s.get("FailureReason")
+    if state == "failed" and status == "Completed" and not reason:
+        reason = f"the training log had no match for the regex of {spec.primary.metric!r}"
+    start, end = s.get("TrainingStartTime"), s.get("TrainingEndTime")
+    name = s["TrainingJobName"]
+    return TrialRecord(
+        id=name, number=number, state=state,
+        params=active(spec, cast_params(spec, s.get("TunedHyperParameters") or {})),
+        metrics=metrics, values=[metrics[spec.primary.metric]] if metrics else None, reason=reason,
+        artifacts=f"{output.rstrip('/')}/{name}/output/model.tar.gz" if output and state == "complete" else None,
+        started_at=_iso(start), finished_at=_iso(end),
+        duration_seconds=(end - start).total_seconds() if start and end else None,
+    )
+
+
+def translate_back(desc: dict[str, Any]) -> TuningSpec:
+    """A spec describing a tuning job from its ``DescribeHyperParameterTuningJob`` answer."""
+    config = desc["HyperParameterTuningJobConfig"]
+    definition = desc.get("TrainingJobDefinition") or (desc.get("TrainingJobDefinitions") or [{}])[0]
+    ranges = config.get("ParameterRanges") or definition.get("HyperParameterRanges") or {}
+    objective = config.get("HyperParameterTuningJobObjective") or definition.get("TuningObjective")
+    params: list[dict[str, Any]] = []
+    for r in ranges.get("IntegerParameterRanges") or []:
+        params.append({"name": r["Name"], "type": "integer", "min": int(r["MinValue"]),
+                       "max": int(r["MaxValue"])})
+    for r in ranges.get("ContinuousParameterRanges") or []:
+        params.append({"name": r["Name"], "type": "continuous", "min": float(r["MinValue"]),
+                       "max": float(r["MaxValue"])})
+    for r in ranges.get("CategoricalParameterRanges") or []:
+        params.append({"name": r["Name"], "type": "categorical", "values": list(r["Values"])})
+    metric = objective["MetricName"]
+    regexes = [m["Regex"] for m in (definition.get("AlgorithmSpecification") or {}).get(
+        "MetricDefinitions") or [] if m["Name"] == metric]
+    return load_spec({
+        "name": desc["HyperParameterTuningJobName"], "backend": "sagemaker", "parameters": params,
+        "objectives": [{"metric": metric, "goal": objective["Type"].lower()}],
+        # a built-in algorithm defines its metrics itself: a stand-in regex keeps the spec valid
+        "metrics": [{"name": metric, "regex": regexes[0] if regexes else f"{metric}=(\\S+)"}],
+        "trial": {"command": ["sagemaker-training-job"], "metric_source": "regex"},
+    })

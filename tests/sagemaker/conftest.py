@@ -1,0 +1,124 @@
+"""Fixtures for the SageMaker backend: specs, a Stubber-backed client validated against
+the real service model, and a moto server on loopback."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from pipetune.backends.sagemaker.backend import SageMakerBackend
+from pipetune.spec import load_spec
+
+ROLE = "arn:aws:iam::123456789012:role/SageMakerTuning"
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/xgb:1.7"
+T0 = dt.datetime(2026, 11, 2, 12, 0, tzinfo=dt.timezone.utc)
+
+MINIMAL = {
+    "backend": "sagemaker",
+    "parameters": [
+        {"name": "eta", "type": "continuous", "min": 0.01, "max": 0.3, "scaling": "log"},
+        {"name": "max_depth", "type": "integer", "min": 2, "max": 10},
+    ],
+    "objectives": [{"metric": "validation:auc", "goal": "maximize"}],
+    "metrics": [{"name": "validation:auc", "regex": r"validation-auc:([0-9.]+)"}],
+    "trial": {"command": ["python", "train.py"], "contract": "sagemaker"},
+    "budget": {"max_trials": 12, "max_parallel": 3},
+    "sagemaker": {"region": "us-east-1", "role_arn": ROLE, "image": IMAGE,
+                  "output_path": "s3://ml-bucket/tuning/out"},
+}
+
+
+@pytest.fixture(autouse=True)
+def _no_real_aws(monkeypatch, tmp_path):
+    """Fake credentials so nothing ever reaches a real account."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("PIPETUNE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def minimal() -> dict:
+    return copy.deepcopy(MINIMAL)
+
+
+@pytest.fixture
+def minimal_spec(minimal):
+    return load_spec(minimal)
+
+
+@pytest.fixture
+def stubbed():
+    """(backend, stubber): every request and response is checked against botocore's model."""
+    client = boto3.client("sagemaker", region_name="us-east-1")
+    stubber = Stubber(client)
+    with stubber:
+        yield SageMakerBackend(client=client), stubber
+        stubber.assert_no_pending_responses()
+
+
+def describe_answer(name: str, status: str, *, best: dict | None = None, reason: str | None = None,
+                    counters: dict | None = None, max_jobs: int = 12) -> dict:
+    """A DescribeHyperParameterTuningJob answer shaped like the real service's."""
+    body = {
+        "HyperParameterTuningJobName": name,
+        "HyperParameterTuningJobArn": f"arn:aws:sagemaker:us-east-1:123456789012:hyper-parameter-tuning-job/{name.lower()}",
+        "HyperParameterTuningJobConfig": {
+            "Strategy": "Bayesian",
+            "ResourceLimits": {"MaxNumberOfTrainingJobs": max_jobs, "MaxParallelTrainingJobs": 3},
+            "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": "validation:auc"},
+            "ParameterRanges": {
+                "ContinuousParameterRanges": [{"Name": "eta", "MinValue": "0.01", "MaxValue": "0.3",
+                                               "ScalingType": "Logarithmic"}],
+                "IntegerParameterRanges": [{"Name": "max_depth", "MinValue": "2", "MaxValue": "10",
+                                            "ScalingType": "Auto"}],
+                "CategoricalParameterRanges": [],
+            },
+        },
+        "TrainingJobDefinition": {
+            "AlgorithmSpecification": {"TrainingImage": IMAGE, "TrainingInputMode": "File",
+                                       "MetricDefinitions": [{"Name": "validation:auc",
+                                                              "Regex": "validation-auc:([0-9.]+)"}]},
+            "RoleArn": ROLE,
+            "OutputDataConfig": {"S3OutputPath": "s3://ml-bucket/tuning/out"},
+            "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 30},
+            "StoppingCondition": {"MaxRuntimeInSeconds": 86400},
+            "StaticHyperParameters": {},
+        },
+        "HyperParameterTuningJobStatus": status,
+        "CreationTime": T0,
+        "TrainingJobStatusCounters": counters or {"Completed": 0, "InProgress": 0, "RetryableError": 0,
+                                                  "NonRetryableError": 0, "Stopped": 0},
+        "ObjectiveStatusCounters": {"Succeeded": 0, "Pending": 0, "Failed": 0},
+    }
+    if best:
+        body["BestTrainingJob"] = best
+    if reason:
+        body["FailureReason"] = reason
+    if status in ("Completed", "Failed", "Stopped"):
+        body["HyperParameterTuningEndTime"] = T0 + dt.timedelta(hours=1)
+    return body
+
+
+def summary(name: str, status: str, params: dict, value: float | None, *, minutes: int = 10,
+            reason: str | None = None) -> dict:
+    body = {
+        "TrainingJobName": name,
+        "TrainingJobArn": f"arn:aws:sagemaker:us-east-1:123456789012:training-job/{name}",
+        "CreationTime": T0, "TrainingStartTime": T0,
+        "TrainingEndTime": T0 + dt.timedelta(minutes=minutes),
+        "TrainingJobStatus": status, "TunedHyperParameters": params,
+    }
+    if value is not None:
+        body["FinalHyperParameterTuningJobObjectiveMetric"] = {"MetricName": "validation:auc",
+                                                               "Value": value}
+        body["ObjectiveStatus"] = "Succeeded"
+    if reason:
+        body["FailureReason"] = reason
+    return body
