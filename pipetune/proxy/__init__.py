@@ -7,6 +7,11 @@
 """
 
 from pipetune.proxy.errors import SamplingError
+from pipetune.proxy.fidelity import ProxyFidelityWarning, check_fidelity
 from pipetune.proxy.sampling import SampleManifest, read_manifest, sample_dataset
+from pipetune.proxy.workflow import Candidate, ProxyResult, run_proxy_tuning
 
-__all__ = ["SampleManifest", "SamplingError", "read_manifest", "sample_dataset"]
+__all__ = [
+    "Candidate", "ProxyFidelityWarning", "ProxyResult", "SampleManifest", "SamplingError",
+    "check_fidelity", "read_manifest", "run_proxy_tuning", "sample_dataset",
+]

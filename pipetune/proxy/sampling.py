@@ -205,6 +205,8 @@ def _source_size(source: str, opts, fail) -> int | None:
 @contextmanager
 def _open(uri: str, mode: str, opts, fail, field: str) -> Iterator[Any]:
     try:
+        if mode.startswith("w"):
+            _make_parent_dir(uri, opts)
         fh = fsspec.open(uri, mode, **opts).open()
     except Exception as exc:
         raise fail(f"cannot open {uri!r}: {_short(exc)}", field) from None
@@ -212,6 +214,13 @@ def _open(uri: str, mode: str, opts, fail, field: str) -> Iterator[Any]:
         yield fh
     finally:
         fh.close()
+
+
+def _make_parent_dir(uri: str, opts) -> None:
+    """Local files need their directory; object stores have none to make."""
+    fs, path = fsspec.core.url_to_fs(uri, **opts)
+    if "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)):
+        fs.makedirs(fs._parent(path), exist_ok=True)
 
 
 def _short(exc: BaseException) -> str:

@@ -1,0 +1,49 @@
+"""Did the proxy rank configurations as the full data does? Spearman's rank correlation.
+
+Example:
+    >>> check_fidelity([0.9, 0.8, 0.7, 0.6], [0.91, 0.83, 0.72, 0.5], min_correlation=0.5)
+    Fidelity(correlation=1.0, pairs=4, low=False, message=None)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+class ProxyFidelityWarning(UserWarning):
+    """The proxy ranked configurations unlike the full data: its winner may be misleading."""
+
+
+@dataclass(frozen=True)
+class Fidelity:
+    correlation: float | None  # None below 3 pairs, or when a side has no spread
+    pairs: int
+    low: bool
+    message: str | None
+
+
+def check_fidelity(proxy_scores: list[float], full_scores: list[float], *,
+                   min_correlation: float) -> Fidelity:
+    """Spearman correlation of paired scores; ``low`` when it is under ``min_correlation``.
+
+    Below three pairs a rank correlation says nothing, so none is computed.
+    """
+    from scipy.stats import spearmanr
+
+    n = len(proxy_scores)
+    if n != len(full_scores):
+        raise ValueError("proxy and full scores must be paired")
+    if n < 3:
+        return Fidelity(None, n, False, None)
+    rho = float(spearmanr(proxy_scores, full_scores).statistic)
+    if math.isnan(rho):  # one side is constant: no ranking to compare
+        return Fidelity(None, n, False, None)
+    if rho >= min_correlation:
+        return Fidelity(rho, n, False, None)
+    pairs = ", ".join(f"{p:.4g}->{f:.4g}" for p, f in zip(proxy_scores, full_scores))
+    return Fidelity(rho, n, True, (
+        f"proxy fidelity is low: Spearman rank correlation {rho:.2f} < {min_correlation:.2f} "
+        f"over the top {n} configurations (proxy score -> full-data score: {pairs}); "
+        "the sample ranks configurations differently from the full data: tune on a larger "
+        "fraction, stratify, or raise verify_top_k"))
