@@ -1,0 +1,329 @@
+"""The Vertex AI backend behind the :class:`~pipetune.backends.base.Backend` interface.
+
+Two modes, chosen by ``vertex.mode`` in the spec:
+
+- ``hyperparameter_tuning_job`` (default): Vertex runs the trials (:mod:`.hp_job`).
+- ``vizier``: a Vizier study is the brain, ``pipetune vertex-worker`` processes run the
+  trials (:mod:`.vizier_worker`).
+
+Example:
+    >>> from pipetune import load_spec                                   # doctest: +SKIP
+    >>> backend = VertexBackend(project="my-proj", location="us-central1")  # doctest: +SKIP
+    >>> ref = backend.launch(load_spec("examples/vertex/spec.yaml"), "nightly")  # doctest: +SKIP
+    >>> backend.wait(ref); backend.best(ref).params                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.cloud.aiplatform_v1.types import HyperparameterTuningJob, JobState as VJobState, Study
+
+from pipetune.backends.base import Backend
+from pipetune.backends.vertex import cost, hp_job, progress, study_spec
+from pipetune.backends.vertex.clients import (
+    api_errors,
+    job_async_client,
+    job_client,
+    vizier_client,
+)
+from pipetune.backends.vertex.options import MAX_DISPLAY_NAME, VertexOptions, parse_options
+from pipetune.backends.vertex.records import STOP_CLIENT_ID, is_marker, record
+from pipetune.errors import JobConflict, SpecError, UsageError
+from pipetune.job import JobRef, JobState, JobStatus, TrialCounts
+from pipetune.results import BestResult, TrialRecord, build_best
+from pipetune.spec import TuningSpec, load_spec
+
+MODE_HP_JOB = "hyperparameter_tuning_job"
+MODE_VIZIER = "vizier"
+
+_JOB_STATES = {
+    VJobState.JOB_STATE_QUEUED: JobState.PENDING, VJobState.JOB_STATE_PENDING: JobState.PENDING,
+    VJobState.JOB_STATE_RUNNING: JobState.RUNNING, VJobState.JOB_STATE_UPDATING: JobState.RUNNING,
+    VJobState.JOB_STATE_PAUSED: JobState.RUNNING, VJobState.JOB_STATE_CANCELLING: JobState.STOPPING,
+    VJobState.JOB_STATE_SUCCEEDED: JobState.COMPLETED,
+    VJobState.JOB_STATE_PARTIALLY_SUCCEEDED: JobState.COMPLETED,
+    VJobState.JOB_STATE_FAILED: JobState.FAILED, VJobState.JOB_STATE_EXPIRED: JobState.FAILED,
+    VJobState.JOB_STATE_CANCELLED: JobState.STOPPED,
+}
+
+
+class VertexBackend(Backend):
+    """Vertex AI: ``HyperparameterTuningJob`` or a Vizier study served by your workers.
+
+    ``credentials`` default to Application Default Credentials; ``api_endpoint`` defaults to
+    the regional endpoint ``{location}-aiplatform.googleapis.com``.
+    """
+
+    name = "vertex"
+
+    def __init__(self, project: str | None = None, location: str | None = None,
+                 credentials: Any = None, api_endpoint: str | None = None):
+        self.project = project
+        self.location = location
+        self.credentials = credentials
+        self.api_endpoint = api_endpoint
+        self._clients: dict[tuple[str, str], Any] = {}
+
+    # ---- clients ------------------------------------------------------------------------
+    def jobs(self, location: str):
+        return self._client("job", location, job_client)
+
+    def vizier(self, ref_or_location: "JobRef | str"):
+        location = (ref_or_location.extra["location"] if isinstance(ref_or_location, JobRef)
+                    else ref_or_location)
+        return self._client("vizier", location, vizier_client)
+
+    def _client(self, kind: str, location: str, factory):
+        key = (kind, location)
+        if key not in self._clients:
+            self._clients[key] = factory(location, self.credentials, self.api_endpoint)
+        return self._clients[key]
+
+    # ---- validation ---------------------------------------------------------------------
+    def options(self, spec: TuningSpec) -> VertexOptions:
+        return parse_options(spec.vertex, project=self.project, location=self.location)
+
+    def validate(self, spec: TuningSpec, name: str | None = None) -> None:
+        opts = self.options(spec)
+        study_spec.check(spec, opts)
+        if opts.mode == MODE_HP_JOB:
+            hp_job.check(spec, opts)
+        if name is not None:
+            check_display_name(name)
+
+    # ---- launch -------------------------------------------------------------------------
+    def launch(self, spec: TuningSpec, name: str, *, detach: bool = True,
+               trial_root: Path | None = None) -> JobRef:
+        """Create the job or study ``name``, or attach to it. ``detach=False`` waits for a
+        tuning job, and runs a Vizier worker here until the budget is spent."""
+        self.validate(spec, name)
+        opts = self.options(spec)
+        if opts.mode == MODE_HP_JOB:
+            ref = self._launch_hp_job(spec, opts, name)
+            if not detach:
+                self.wait(ref)
+            return ref
+        ref = self._launch_study(spec, opts, name)
+        if not detach:
+            from pipetune.backends.vertex.vizier_worker import run_worker
+
+            root = trial_root or Path(tempfile.mkdtemp(prefix=f"pipetune-{name}-"))
+            run_worker(self.vizier(ref), ref.id, spec, trial_root=root,
+                       started=ref.extra.get("created"))
+        return ref
+
+    def _ref(self, spec: TuningSpec, opts: VertexOptions, name: str, resource: str,
+             created: float | None = None) -> JobRef:
+        return JobRef(backend="vertex", id=resource, name=name, extra={
+            "mode": opts.mode, "project": opts.project, "location": opts.location,
+            "resource": resource, "fingerprint": spec.fingerprint(), "created": created,
+            "spec": spec.to_dict()})
+
+    def _launch_hp_job(self, spec: TuningSpec, opts: VertexOptions, name: str) -> JobRef:
+        client = self.jobs(opts.location)
+        parent = f"projects/{opts.project}/locations/{opts.location}"
+        found = self._find_hp_job(client, parent, name)
+        if found is not None:
+            theirs = found.labels.get(hp_job.LABEL_FINGERPRINT)
+            if theirs != spec.fingerprint():
+                raise JobConflict(
+                    f"a Vertex tuning job named {name!r} ({found.name}) exists with a "
+                    f"different spec (fingerprint {theirs}, this spec {spec.fingerprint()}); "
+                    "choose another name")
+            return self._ref(spec, opts, name, found.name, found.create_time.timestamp())
+        job = hp_job.build_hp_job(spec, opts, name)
+        with api_errors(f"create tuning job {name!r}"):
+            created = client.create_hyperparameter_tuning_job(
+                parent=parent, hyperparameter_tuning_job=job)
+        return self._ref(spec, opts, name, created.name, time.time())
+
+    @staticmethod
+    def _find_hp_job(client, parent: str, name: str) -> HyperparameterTuningJob | None:
+        escaped = name.replace("\\", "\\\\").replace('"', '\\"')
+        filt = f'display_name="{escaped}" AND labels.{hp_job.LABEL_MANAGED}="true"'
+        with api_errors(f"look up tuning job {name!r}"):
+            for job in client.list_hyperparameter_tuning_jobs(
+                    request={"parent": parent, "filter": filt}):
+                # The filter is the server's business; never trust it to attach to a stranger.
+                if job.display_name == name and job.labels.get(hp_job.LABEL_MANAGED) == "true":
+                    return job
+        return None
+
+    def _launch_study(self, spec: TuningSpec, opts: VertexOptions, name: str) -> JobRef:
+        client = self.vizier(opts.location)
+        parent = f"projects/{opts.project}/locations/{opts.location}"
+        wanted = study_spec.build_study_spec(spec, opts)
+        warm = self._warm_start_trials(spec, opts, client, parent) if spec.warm_start else []
+        study = self._lookup_study(client, parent, name)
+        if study is None:
+            try:
+                with api_errors(f"create study {name!r}"):
+                    study = client.create_study(parent=parent, study=Study(
+                        display_name=name, study_spec=wanted))
+            except Exception:
+                study = self._lookup_study(client, parent, name)  # created by a racing launch
+                if study is None:
+                    raise
+            else:
+                for t in warm:
+                    with api_errors(f"seed study {name!r}"):
+                        client.create_trial(parent=study.name, trial=t)
+        if Study.pb(study).study_spec != Study.pb(Study(study_spec=wanted)).study_spec:
+            raise JobConflict(
+                f"a Vizier study named {name!r} ({study.name}) exists with a different "
+                "search space, metrics or algorithm; choose another name")
+        return self._ref(spec, opts, name, study.name, study.create_time.timestamp())
+
+    @staticmethod
+    def _lookup_study(client, parent: str, name: str) -> Study | None:
+        try:
+            return client.lookup_study(request={"parent": parent, "display_name": name})
+        except gexc.NotFound:
+            return None
+
+    def _warm_start_trials(self, spec, opts, client, parent):
+        from google.cloud.aiplatform_v1.types import Trial
+
+        out = []
+        names = {p.name: p for p in spec.parameters}
+        for i, parent_name in enumerate(spec.warm_start.parents):
+            study = self._lookup_study(client, parent, parent_name)
+            if study is None:
+                raise SpecError(f"no Vizier study named {parent_name!r} in {parent} to "
+                                "warm-start from", field=f"warm_start.parents[{i}]")
+            with api_errors(f"list trials of {study.name}"):
+                trials = list(client.list_trials(parent=study.name))
+            for t in trials:
+                if t.state != Trial.State.SUCCEEDED or t.infeasible_reason or is_marker(t):
+                    continue
+                params = [p for p in t.parameters if p.parameter_id in names]
+                if len(params) != len([p for p in spec.parameters if p.condition is None]) and \
+                        not any(p.condition for p in spec.parameters):
+                    continue  # the parent tuned other parameters
+                out.append(Trial(parameters=params, final_measurement=t.final_measurement))
+        return out
+
+    # ---- reading ------------------------------------------------------------------------
+    @staticmethod
+    def spec_of(ref: JobRef) -> TuningSpec:
+        body = ref.extra.get("spec")
+        if not body:
+            raise UsageError(f"job ref {ref.name!r} carries no spec; use the ref launch returned")
+        return load_spec(body)
+
+    def _hp_job(self, ref: JobRef) -> HyperparameterTuningJob:
+        with api_errors(f"tuning job {ref.name!r}"):
+            return self.jobs(ref.extra["location"]).get_hyperparameter_tuning_job(name=ref.id)
+
+    def _study_trials(self, ref: JobRef):
+        with api_errors(f"trials of study {ref.name!r}"):
+            return list(self.vizier(ref).list_trials(parent=ref.id))
+
+    def status(self, ref: JobRef) -> JobStatus:
+        ref = JobRef.from_json(ref)
+        spec = self.spec_of(ref)
+        if ref.extra["mode"] == MODE_HP_JOB:
+            return self._hp_status(ref, spec, self._hp_job(ref))
+        return self._study_status(ref, spec, self._study_trials(ref))
+
+    async def astatus(self, ref: JobRef) -> JobStatus:
+        """Native async for tuning jobs; Vizier studies read in a thread."""
+        ref = JobRef.from_json(ref)
+        if ref.extra["mode"] != MODE_HP_JOB:
+            return await super().astatus(ref)
+        client = job_async_client(ref.extra["location"], self.credentials, self.api_endpoint)
+        with api_errors(f"tuning job {ref.name!r}"):
+            job = await client.get_hyperparameter_tuning_job(name=ref.id)
+        return self._hp_status(ref, self.spec_of(ref), job)
+
+    def _hp_status(self, ref: JobRef, spec: TuningSpec, job: HyperparameterTuningJob) -> JobStatus:
+        state = _JOB_STATES.get(job.state, JobState.PENDING)
+        reason = None
+        if state == JobState.FAILED:
+            reason = job.error.message or f"Vertex job state {job.state.name}"
+        elif state == JobState.STOPPED:
+            reason = job.error.message or "cancelled"
+        records = [record(spec, t) for t in job.trials]
+        start = job.start_time if "start_time" in job else None
+        end = job.end_time if "end_time" in job else None
+        elapsed = ((end.timestamp() if end else time.time()) - start.timestamp()) if start else None
+        return JobStatus(ref=ref, state=state, reason=reason, trials=progress.counts(records),
+                         max_trials=job.max_trial_count, best_value=progress.best_value(spec, records),
+                         elapsed_seconds=elapsed)
+
+    def _study_status(self, ref: JobRef, spec: TuningSpec, trials) -> JobStatus:
+        stopped = any(is_marker(t) for t in trials)
+        records = [record(spec, t) for t in trials if not is_marker(t)]
+        counts: TrialCounts = progress.counts(records)
+        decided = progress.verdict(spec, records, stopped=stopped, started=ref.extra.get("created"))
+        if decided is None:
+            state, reason = (JobState.RUNNING if records else JobState.PENDING), None
+        elif counts.running:
+            state, reason = (JobState.STOPPING if stopped else JobState.RUNNING), None
+        else:
+            state, reason = decided
+        created = ref.extra.get("created")
+        return JobStatus(ref=ref, state=state, reason=reason, trials=counts,
+                         max_trials=spec.budget.max_trials,
+                         best_value=progress.best_value(spec, records),
+                         elapsed_seconds=time.time() - created if created else None)
+
+    def stop(self, ref: JobRef) -> None:
+        """Cancel a tuning job; for a study, stop its active trials and leave a stop marker
+        every worker obeys."""
+        ref = JobRef.from_json(ref)
+        if ref.extra["mode"] == MODE_HP_JOB:
+            with api_errors(f"cancel tuning job {ref.name!r}"):
+                self.jobs(ref.extra["location"]).cancel_hyperparameter_tuning_job(name=ref.id)
+            return
+        from google.cloud.aiplatform_v1.types import Trial
+
+        client = self.vizier(ref)
+        trials = self._study_trials(ref)
+        if any(is_marker(t) for t in trials):
+            return
+        with api_errors(f"stop study {ref.name!r}"):
+            for t in trials:
+                if t.state in (Trial.State.ACTIVE, Trial.State.REQUESTED):
+                    client.stop_trial(request={"name": t.name})
+            marker = client.suggest_trials(request={
+                "parent": ref.id, "suggestion_count": 1, "client_id": STOP_CLIENT_ID}).result()
+            for t in marker.trials:
+                client.complete_trial(request={"name": t.name, "trial_infeasible": True,
+                                               "infeasible_reason": "stopped: stop requested"})
+
+    def trials(self, ref: JobRef) -> list[TrialRecord]:
+        ref = JobRef.from_json(ref)
+        spec = self.spec_of(ref)
+        if ref.extra["mode"] == MODE_HP_JOB:
+            job = self._hp_job(ref)
+            base = job.trial_job_spec.base_output_directory.output_uri_prefix
+            return [record(spec, t, f"{base.rstrip('/')}/{t.id}/model" if base else None)
+                    for t in job.trials]
+        return [record(spec, t) for t in self._study_trials(ref) if not is_marker(t)]
+
+    def best(self, ref: JobRef) -> BestResult:
+        """The best trial, typed; with several objectives, the Pareto front."""
+        ref = JobRef.from_json(ref)
+        spec = self.spec_of(ref)
+        opts = self.options(spec)
+        records = self.trials(ref)
+        seconds = [r.duration_seconds or 0.0 for r in records if r.state != "running"]
+        result = build_best(spec, ref.name, "vertex", records, cost.estimate(opts, seconds))
+        if spec.multi_objective and ref.extra["mode"] == MODE_VIZIER:
+            with api_errors(f"optimal trials of {ref.name!r}"):
+                optimal = self.vizier(ref).list_optimal_trials(request={"parent": ref.id})
+            ids = {t.id for t in optimal.optimal_trials}
+            result.pareto_front = [r for r in records if r.id in ids]
+        return result
+
+
+def check_display_name(name: str) -> None:
+    if not name or len(name) > MAX_DISPLAY_NAME or not name.isprintable():
+        raise SpecError(f"{name!r} cannot be a Vertex display name: 1 to {MAX_DISPLAY_NAME} "
+                        "printable characters", field="name")

@@ -1,0 +1,80 @@
+"""Fixtures: the fake Vertex AI served over TLS on 127.0.0.1 to the unchanged SDK."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from fake_vertex import FakeVertex, serve
+
+PROJECT, LOCATION = "demo-proj", "us-central1"
+
+
+def _self_signed() -> tuple[bytes, bytes]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([
+                x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    return (cert.public_bytes(serialization.Encoding.PEM),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()))
+
+
+# gRPC reads its default roots once per process: trust the fake's certificate before any
+# channel exists.
+_CERT, _KEY = _self_signed()
+_CERT_DIR = Path(tempfile.mkdtemp(prefix="pipetune-vertex-tls-"))
+(_CERT_DIR / "ca.pem").write_bytes(_CERT)
+os.environ["GRPC_DEFAULT_SSL_ROOTS_FILE_PATH"] = str(_CERT_DIR / "ca.pem")
+
+
+@pytest.fixture
+def fake_vertex():
+    fake = FakeVertex(PROJECT, LOCATION)
+    server, port = serve(fake, _CERT, _KEY)
+    fake.endpoint = f"127.0.0.1:{port}"
+    yield fake
+    server.stop(grace=None)
+
+
+@pytest.fixture
+def backend(fake_vertex):
+    from google.auth.credentials import AnonymousCredentials
+
+    from pipetune.backends.vertex import VertexBackend
+
+    return VertexBackend(project=PROJECT, location=LOCATION, credentials=AnonymousCredentials(),
+                         api_endpoint=fake_vertex.endpoint)
+
+
+@pytest.fixture
+def adc_env(httpserver, tmp_path):
+    """Application Default Credentials for subprocesses: an authorized-user file whose
+    token endpoint is a local HTTP server, as google-auth really refreshes tokens."""
+    httpserver.expect_request("/token", method="POST").respond_with_json(
+        {"access_token": "fake-token", "expires_in": 3600, "token_type": "Bearer"})
+    creds = tmp_path / "adc.json"
+    creds.write_text(json.dumps({
+        "type": "authorized_user", "client_id": "c", "client_secret": "s",
+        "refresh_token": "r", "token_uri": httpserver.url_for("/token")}))
+    env = dict(os.environ)
+    env["GOOGLE_APPLICATION_CREDENTIALS"] = str(creds)
+    env["GRPC_DEFAULT_SSL_ROOTS_FILE_PATH"] = str(_CERT_DIR / "ca.pem")
+    return env
