@@ -1,0 +1,322 @@
+"""Core commands: tune, launch, status, wait, stop, resume, trials, best, report, lint, schema.
+
+A job is named by ``--name`` at launch; the other commands take that name. Local jobs are
+found under ``.pipetune/`` (``PIPETUNE_HOME``); for cloud jobs the launch records the job
+handle in ``.pipetune/refs/NAME.json``. Any command also accepts the handle's JSON itself.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Iterator, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from pipetune.backends import get_backend
+from pipetune.backends.base import Backend
+from pipetune.cli._common import console, handle_errors, out, print_json
+from pipetune.errors import UsageError
+from pipetune.job import JobRef, JobStatus
+from pipetune.spec import TuningSpec, json_schema, load_spec
+
+
+class BestFormat(str, Enum):
+    json = "json"
+    env = "env"
+    args = "args"
+    table = "table"
+
+
+# ---- job handles ------------------------------------------------------------------------------
+def _refs_dir() -> Path:
+    from pipetune.backends.local.jobstore import home
+
+    return home() / "refs"
+
+
+def save_ref(ref: JobRef) -> None:
+    if ref.backend == "local":
+        return
+    _refs_dir().mkdir(parents=True, exist_ok=True)
+    (_refs_dir() / f"{ref.name}.json").write_text(ref.to_json())
+
+
+def resolve_ref(job: str) -> JobRef:
+    """A job name (local job, or a recorded cloud handle) or a JobRef's JSON."""
+    if job.lstrip().startswith("{"):
+        try:
+            return JobRef.from_json(job)
+        except ValueError as exc:
+            raise UsageError(f"not a valid job handle: {exc}") from None
+    from pipetune.backends.local.jobstore import JobDir, check_job_name
+
+    check_job_name(job)
+    recorded = _refs_dir() / f"{job}.json"
+    if recorded.is_file():
+        return JobRef.from_json(recorded.read_text())
+    local = JobDir(job)
+    if local.exists():
+        return JobRef(backend="local", id=job, name=job, extra={"root": str(local.root)})
+    raise UsageError(f"no job named {job!r}: no local job under {local.root / 'jobs'} and no "
+                     f"recorded handle in {_refs_dir()}; pass the job handle JSON instead")
+
+
+def backend_for(ref: JobRef) -> Backend:
+    return get_backend(ref.backend)
+
+
+def _spec_and_name(spec_path: str, name: Optional[str], backend: Optional[str]) -> tuple[TuningSpec, str]:
+    spec = load_spec(Path(spec_path) if not spec_path.lstrip().startswith("{") else spec_path)
+    if backend:
+        spec = spec.with_overrides(backend=backend)
+    job_name = name or spec.name
+    if not job_name:
+        raise UsageError("give the job a name: --name NAME (or `name:` in the spec)")
+    return spec, job_name
+
+
+# ---- progress ---------------------------------------------------------------------------------
+@contextmanager
+def progress_bar(enabled: bool, total: Optional[int]) -> Iterator:
+    if not enabled:
+        yield lambda st: None
+        return
+    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("best {task.fields[best]}"), TimeRemainingColumn(), console=console,
+                   transient=False)
+    with bar:
+        task = bar.add_task("tuning", total=total, best="—")
+
+        def update(st: JobStatus) -> None:
+            best = "—" if st.best_value is None else f"{st.best_value:.6g}"
+            bar.update(task, completed=st.trials.finished, total=st.max_trials or total, best=best,
+                       description=st.state.value)
+
+        yield update
+
+
+def _status_line(st: JobStatus) -> str:
+    t = st.trials
+    best = "—" if st.best_value is None else f"{st.best_value:.6g}"
+    line = (f"{st.ref.name}: {st.state.value} · {t.finished}/{st.max_trials or '?'} trials "
+            f"({t.complete} complete, {t.failed} failed, {t.pruned} pruned, {t.infeasible} "
+            f"infeasible, {t.running} running) · best {best}")
+    if st.reason:
+        line += f"\n  {st.reason}"
+    return line
+
+
+# ---- commands ---------------------------------------------------------------------------------
+def register(app: typer.Typer) -> None:
+    @app.command()
+    @handle_errors
+    def tune(
+        spec: str = typer.Argument(..., help="path to the spec (YAML or JSON)"),
+        name: Optional[str] = typer.Option(None, "--name", "-n", help="job name (default: spec name)"),
+        backend: Optional[str] = typer.Option(None, help="override the spec's backend"),
+        as_json: bool = typer.Option(False, "--json", help="print the best result as JSON"),
+        no_progress: bool = typer.Option(False, "--no-progress"),
+    ) -> None:
+        """Run a tuning job to its end (or attach to it) and print the best parameters."""
+        tuning, job_name = _spec_and_name(spec, name, backend)
+        be = get_backend(tuning.backend)
+        be.validate(tuning)
+        show = not no_progress and not as_json
+        if tuning.backend == "local":
+            from pipetune.backends.local.backend import LocalBackend
+
+            assert isinstance(be, LocalBackend)
+            with progress_bar(show, tuning.budget.max_trials) as update:
+                ref = be.launch(tuning, job_name, detach=True) if be._job(job_name).coordinator_alive() \
+                    else be.launch(tuning, job_name, detach=False,
+                                   on_trial=lambda _s: update(be.status(job_name)))
+                be.wait(ref, poll_seconds=1.0, on_status=update)
+        else:
+            ref = be.launch(tuning, job_name)
+            save_ref(ref)
+            with progress_bar(show, tuning.budget.max_trials) as update:
+                be.wait(ref, poll_seconds=15.0, on_status=update)
+        _print_best(be, ref, BestFormat.json if as_json else BestFormat.table)
+
+    @app.command()
+    @handle_errors
+    def launch(
+        spec: str = typer.Argument(..., help="path to the spec (YAML or JSON)"),
+        name: Optional[str] = typer.Option(None, "--name", "-n"),
+        backend: Optional[str] = typer.Option(None, help="override the spec's backend"),
+    ) -> None:
+        """Start a job in the background (or attach to it) and print its handle as JSON."""
+        tuning, job_name = _spec_and_name(spec, name, backend)
+        be = get_backend(tuning.backend)
+        ref = be.launch(tuning, job_name, detach=True)
+        save_ref(ref)
+        print_json(json.loads(ref.to_json()))
+
+    @app.command()
+    @handle_errors
+    def status(job: str, as_json: bool = typer.Option(False, "--json")) -> None:
+        """Show a job's state and trial counts."""
+        ref = resolve_ref(job)
+        st = backend_for(ref).status(ref)
+        if as_json:
+            print_json(json.loads(st.model_dump_json()))
+        else:
+            out.print(_status_line(st), highlight=False)
+
+    @app.command()
+    @handle_errors
+    def wait(
+        job: str,
+        timeout: Optional[float] = typer.Option(None, help="seconds; the job goes on after"),
+        poll: float = typer.Option(5.0, help="seconds between polls (with backoff from 1s)"),
+        as_json: bool = typer.Option(False, "--json"),
+        no_progress: bool = typer.Option(False, "--no-progress"),
+    ) -> None:
+        """Wait for a job to end. Exit 0 completed, 3 failed, 4 stopped, 5 timed out."""
+        ref = resolve_ref(job)
+        be = backend_for(ref)
+        with progress_bar(not no_progress and not as_json, None) as update:
+            st = be.wait(ref, poll_seconds=poll, timeout=timeout, on_status=update)
+        if as_json:
+            print_json(json.loads(st.model_dump_json()))
+        else:
+            out.print(_status_line(st), highlight=False)
+
+    @app.command()
+    @handle_errors
+    def stop(job: str) -> None:
+        """Stop a job: running trials get SIGTERM, then SIGKILL after the grace period."""
+        ref = resolve_ref(job)
+        backend_for(ref).stop(ref)
+        console.print(f"stop requested for {ref.name}")
+
+    @app.command()
+    @handle_errors
+    def resume(job: str, foreground: bool = typer.Option(False, help="run here, not detached")) -> None:
+        """Continue an interrupted local job (its coordinator died)."""
+        ref = resolve_ref(job)
+        if ref.backend != "local":
+            raise UsageError("resume is for local jobs; cloud jobs run on their service")
+        from pipetune.backends.local.backend import LocalBackend
+
+        be = LocalBackend()
+        be.resume(ref, detach=not foreground)
+        out.print(_status_line(be.status(ref)), highlight=False)
+
+    @app.command()
+    @handle_errors
+    def trials(job: str, as_json: bool = typer.Option(False, "--json")) -> None:
+        """List a job's trials with state, metrics, parameters and the reason of failures."""
+        ref = resolve_ref(job)
+        records = backend_for(ref).trials(ref)
+        if as_json:
+            print_json([json.loads(r.model_dump_json()) for r in records])
+            return
+        table = Table("#", "state", "metrics", "params", "reason")
+        for r in records:
+            table.add_row(str(r.number), r.state,
+                          ", ".join(f"{k}={v:.6g}" for k, v in r.metrics.items()),
+                          ", ".join(f"{k}={v}" for k, v in r.params.items()), r.reason or "")
+        out.print(table)
+
+    @app.command()
+    @handle_errors
+    def best(
+        job: str,
+        fmt: BestFormat = typer.Option(BestFormat.table, "--format", "-f",
+                                       help="json | env (NAME=value lines) | args (--name=value) | table"),
+    ) -> None:
+        """Print the best parameters, typed as the spec declares them."""
+        ref = resolve_ref(job)
+        _print_best(backend_for(ref), ref, fmt)
+
+    @app.command()
+    @handle_errors
+    def report(
+        job: str,
+        out_dir: Optional[Path] = typer.Option(None, "--out", help="default: .pipetune/reports/JOB"),
+    ) -> None:
+        """Write report.md, report.html and PNG plots for a job."""
+        from pipetune.backends.local.jobstore import home
+        from pipetune.errors import JobFailed
+        from pipetune.report import write_report
+
+        ref = resolve_ref(job)
+        be = backend_for(ref)
+        spec = _spec_of(be, ref)
+        records = be.trials(ref)
+        try:
+            best_result = be.best(ref)
+        except JobFailed:
+            best_result = None
+        files = write_report(spec, best_result, records, out_dir or home() / "reports" / ref.name,
+                             title=ref.name)
+        console.print(f"wrote {files.markdown} and {files.html}")
+        print_json({"markdown": str(files.markdown), "html": str(files.html),
+                    "images": {k: str(v) for k, v in files.images.items()}})
+
+    @app.command()
+    @handle_errors
+    def lint(spec: Path, as_json: bool = typer.Option(False, "--json"),
+             strict: bool = typer.Option(False, help="exit 1 when there are warnings")) -> None:
+        """Warn about search-space traps (linear ranges over decades, powers of two, ...)."""
+        from pipetune.lint import lint as run_lint
+
+        warnings = run_lint(load_spec(spec))
+        if as_json:
+            print_json([{"field": w.field, "message": w.message} for w in warnings])
+        elif not warnings:
+            out.print("no warnings")
+        else:
+            for w in warnings:
+                out.print(f"[yellow]warning[/] {w.field}: {w.message}", highlight=False)
+        if strict and warnings:
+            raise typer.Exit(1)
+
+    @app.command()
+    @handle_errors
+    def schema(output: Optional[Path] = typer.Option(None, "--out")) -> None:
+        """Print the JSON Schema of a tuning spec (for editors and CI validation)."""
+        text = json.dumps(json_schema(), indent=2)
+        if output:
+            output.write_text(text + "\n")
+        else:
+            sys.stdout.write(text + "\n")
+
+
+def _spec_of(be: Backend, ref: JobRef) -> TuningSpec:
+    if ref.backend == "local":
+        from pipetune.backends.local.backend import LocalBackend
+
+        assert isinstance(be, LocalBackend)
+        return be._job(ref).spec()
+    spec_getter = getattr(be, "spec", None)
+    if spec_getter is None:
+        raise UsageError(f"the {ref.backend} backend cannot recover the spec of {ref.name!r}")
+    return spec_getter(ref)
+
+
+def _print_best(be: Backend, ref: JobRef, fmt: BestFormat) -> None:
+    result = be.best(ref)
+    if fmt == BestFormat.json:
+        print_json(json.loads(result.model_dump_json(exclude_none=True)))
+    elif fmt == BestFormat.env:
+        sys.stdout.write(result.as_env() + "\n")
+    elif fmt == BestFormat.args:
+        import shlex
+
+        sys.stdout.write(" ".join(shlex.quote(a) for a in result.as_args()) + "\n")
+    else:
+        table = Table("parameter", "value", title=f"best {result.objective} = {result.value:.6g} "
+                      f"(trial {result.trial})")
+        for k, v in result.params.items():
+            table.add_row(k, repr(v))
+        for k, v in result.static.items():
+            table.add_row(f"{k} (static)", repr(v))
+        out.print(table)
