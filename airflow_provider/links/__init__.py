@@ -1,0 +1,1 @@
+"""pipetune.airflow.links."""
