@@ -1,1 +1,21 @@
-"""KFP components (imported as pipetune.components)."""
+"""KFP components (imported as pipetune.components).
+
+Lightweight Python components on ``python:3.11-slim`` that install pipetune
+(``$PIPETUNE_PIP_SPEC``, see :mod:`pipetune.components._image`) and call its core.
+
+Example:
+    >>> from pipetune.components import launch_tuning, wait_for_tuning, get_best_hyperparameters
+"""
+
+from pipetune.components.get_best_hyperparameters import get_best_hyperparameters
+from pipetune.components.is_improvement import is_improvement
+from pipetune.components.launch_tuning import launch_tuning
+from pipetune.components.prepare_shared_study import prepare_shared_study
+from pipetune.components.sample_dataset import sample_dataset
+from pipetune.components.tuning_worker import tuning_worker
+from pipetune.components.wait_for_tuning import wait_for_tuning
+
+__all__ = [
+    "get_best_hyperparameters", "is_improvement", "launch_tuning", "prepare_shared_study",
+    "sample_dataset", "tuning_worker", "wait_for_tuning",
+]

@@ -1,0 +1,37 @@
+from typing import NamedTuple
+
+from kfp import dsl
+
+from pipetune.components._image import BASE_IMAGE, packages
+
+
+@dsl.component(base_image=BASE_IMAGE, packages_to_install=packages())
+def tuning_worker(
+    job: str,
+    worker_index: int = 0,
+) -> NamedTuple("Outputs", job=str, worker=str, trials_run=int):
+    """One ask/tell worker on a shared study; fan it out with ``dsl.ParallelFor``.
+
+    Each worker asks the shared storage for trials and runs them until the job's budget
+    (``budget.max_trials``) is spent; all workers together run exactly that many trials,
+    none twice. Trials another worker is running are left alone.
+
+    Args:
+        job: The job handle (JSON) output by ``prepare_shared_study``.
+        worker_index: This worker's index in the fan-out (for logs only).
+
+    Returns:
+        job: The same job handle.
+        worker: This worker's id (``host:pid``), recorded on each trial it ran.
+        trials_run: Number of trials this worker finished.
+    """
+    from collections import namedtuple
+
+    from pipetune import steps
+    from pipetune.worker import run_worker
+
+    report = run_worker(steps.parse_job(job))
+    print(f"worker {worker_index} ({report.worker}) ran {report.trials_run} trials; "
+          f"job {report.state}")
+    outputs = namedtuple("Outputs", ["job", "worker", "trials_run"])
+    return outputs(report.job.to_json(), report.worker, report.trials_run)

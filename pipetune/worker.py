@@ -1,0 +1,110 @@
+"""Fan-out: several workers, anywhere, complete one shared local-engine study.
+
+A workflow engine fans the workers out (KFP ``dsl.ParallelFor``, Airflow dynamic task
+mapping); pipetune has no scheduler of its own. :func:`prepare_shared_job` creates the job
+and its study once, before the fan-out; each :func:`run_worker` then asks the shared
+storage for trials until the job's budget is spent. The engine's budget check counts the
+storage's trials, so N workers together run exactly ``budget.max_trials`` trials.
+
+The storage must be reachable by every worker: a journal file in a shared directory on one
+machine, or a database URL (PostgreSQL) across machines (``spec.storage``).
+
+Example:
+    >>> ref = prepare_shared_job(spec, "nightly", root="/shared/pipetune")  # doctest: +SKIP
+    >>> run_worker(ref)   # in each of N parallel steps                     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import fcntl
+from dataclasses import dataclass
+from pathlib import Path
+
+import optuna
+
+from pipetune.backends.local import space
+from pipetune.backends.local.engine import Engine
+from pipetune.backends.local.jobstore import ATTR_SPEC, ATTR_STATE, JobDir, worker_id
+from pipetune.errors import JobConflict, UsageError
+from pipetune.job import JobRef, JobState
+from pipetune.spec import TuningSpec
+
+
+class _SharedEngine(Engine):
+    """The local engine as one of several workers on one study.
+
+    ``Engine._recover`` treats every running trial as left behind by a dead coordinator;
+    on a shared study those trials belong to live workers, so a worker leaves them alone.
+    """
+
+    T_WORKER = "pipetune.worker"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.worker = worker_id()
+        self.told = 0
+
+    def _recover(self, study: optuna.Study) -> None:  # noqa: D401 - see class docstring
+        return None
+
+    def _tell(self, study, item, out) -> None:
+        item.trial.set_user_attr(self.T_WORKER, self.worker)
+        super()._tell(study, item, out)
+        self.told += 1
+
+
+@dataclass
+class WorkerReport:
+    job: JobRef
+    worker: str
+    trials_run: int
+    state: str
+
+
+def _ref(job: JobDir) -> JobRef:
+    return JobRef(backend="local", id=job.name, name=job.name, extra={"root": str(job.root)})
+
+
+def prepare_shared_job(spec: TuningSpec, name: str, *, root: str | Path | None = None) -> JobRef:
+    """Create the job and its study (idempotent: a retry with the same spec attaches)."""
+    from pipetune.backends.local import LocalBackend
+
+    job = JobDir(name, Path(root) if root else None)
+    (job.root / "jobs").mkdir(parents=True, exist_ok=True)
+    with open(job.root / "jobs" / ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        if job.exists():
+            if job.meta()["fingerprint"] != spec.fingerprint():
+                raise JobConflict(f"a job named {name!r} already exists with a different spec; "
+                                  f"choose another name or remove {job.path}")
+        else:
+            LocalBackend(job.root).validate(spec)
+            job.create(spec)
+        study = optuna.create_study(study_name=name, storage=job.storage(),
+                                    directions=space.directions(spec), load_if_exists=True)
+        if ATTR_SPEC not in study.user_attrs:
+            study.set_user_attr(ATTR_SPEC, spec.to_dict())
+            study.set_user_attr(ATTR_STATE, JobState.PENDING.value)
+    return _ref(job)
+
+
+def run_worker(ref: "JobRef | str", *, root: str | Path | None = None) -> WorkerReport:
+    """Run trials of a prepared job until its shared budget is spent."""
+    import sys
+
+    ref = JobRef.from_json(ref) if not isinstance(ref, JobRef) else ref
+    if ref.backend != "local":
+        raise UsageError(f"job: a {ref.backend} job; the shared-study worker runs local-engine "
+                         "jobs (for Vertex use a Vizier study worker)")
+    job_root = root or ref.extra.get("root")
+    job = JobDir(ref.id, Path(job_root) if job_root else None)
+    spec = job.spec()
+    if spec.trial.workdir and spec.trial.workdir not in sys.path:
+        sys.path.insert(0, spec.trial.workdir)
+    engine = _SharedEngine(job, spec)
+    state = engine.run()
+    return WorkerReport(job=_ref(job), worker=engine.worker, trials_run=engine.told,
+                        state=state.value)
+
+
+__all__ = ["WorkerReport", "prepare_shared_job", "run_worker"]
