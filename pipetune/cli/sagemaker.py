@@ -1,0 +1,37 @@
+"""``pipetune iam-policy SPEC``: the least-privilege IAM policy a SageMaker spec needs."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from pipetune.cli._common import handle_errors, print_json
+
+
+class PolicyFor(str, Enum):
+    caller = "caller"
+    execution_role = "execution-role"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("iam-policy")
+    @handle_errors
+    def iam_policy(
+        spec: Path = typer.Argument(..., help="the tuning spec (YAML or JSON) with a sagemaker: section"),
+        for_: PolicyFor = typer.Option(PolicyFor.caller, "--for",
+                                       help="caller: who launches the job; execution-role: the "
+                                       "role the training jobs run as"),
+        name: str = typer.Option(None, "--name", help="job name the policy is scoped to "
+                                 "(default: the spec's name)"),
+    ) -> None:
+        """Print the IAM policy (JSON) needed for SPEC on SageMaker, scoped to the job name."""
+        from pipetune.backends.sagemaker.iam import caller_policy, execution_role_policy
+        from pipetune.spec import load_spec
+
+        loaded = load_spec(spec)
+        if for_ is PolicyFor.caller:
+            print_json(caller_policy(loaded, name))
+        else:
+            print_json(execution_role_policy(loaded))
