@@ -170,8 +170,8 @@ def _sample(full_data: str, out_dir: str, settings: ProxySettings,
         log.info("reusing the sample %s (manifest and checksum match)", dest)
         return previous
     try:
-        return sample_dataset(full_data, dest, manifest=manifest_uri,
-                              storage_options=storage_options, field_prefix="proxy.", **wanted)
+        return sample_dataset(dest=dest, manifest=manifest_uri, storage_options=storage_options,
+                              field_prefix="proxy.", **wanted)
     except SamplingError as exc:
         if exc.field == "proxy.source":
             raise SamplingError(exc.message, field="proxy.data") from None
