@@ -1,0 +1,134 @@
+"""The GitHub Actions environment a step runs in: variables and the event payload.
+
+Everything GitHub tells a step arrives as environment variables (``GITHUB_REPOSITORY``,
+``GITHUB_RUN_ID``, ``GITHUB_OUTPUT``...) and one JSON file, ``GITHUB_EVENT_PATH``. This
+module reads them once into a :class:`GitHubEnv`; nothing else in pipetune reads
+``os.environ`` for GitHub values, so tests build a ``GitHubEnv`` from a plain dict.
+
+Example:
+    >>> env = GitHubEnv.from_environ({"GITHUB_REPOSITORY": "acme/models", "GITHUB_RUN_ID": "42"})
+    >>> env.run_url
+    'https://github.com/acme/models/actions/runs/42'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from pipetune.errors import UsageError
+
+
+@dataclass(frozen=True)
+class GitHubEnv:
+    """What a workflow step knows about its run. ``token`` is never shown in ``repr``."""
+
+    repository: str | None = None
+    api_url: str = "https://api.github.com"
+    server_url: str = "https://github.com"
+    run_id: str | None = None
+    run_attempt: str | None = None
+    sha: str | None = None
+    event_name: str | None = None
+    event: dict[str, Any] = field(default_factory=dict)
+    output_path: Path | None = None
+    summary_path: Path | None = None
+    workspace: Path | None = None
+    runner_temp: Path | None = None
+    token: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> "GitHubEnv":
+        """Read the variables GitHub sets; missing ones stay ``None`` (a laptop run)."""
+        e = os.environ if environ is None else environ
+
+        def path(name: str) -> Path | None:
+            return Path(e[name]) if e.get(name) else None
+
+        return cls(
+            repository=e.get("GITHUB_REPOSITORY") or None,
+            api_url=(e.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
+            server_url=(e.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/"),
+            run_id=e.get("GITHUB_RUN_ID") or None,
+            run_attempt=e.get("GITHUB_RUN_ATTEMPT") or None,
+            sha=e.get("GITHUB_SHA") or None,
+            event_name=e.get("GITHUB_EVENT_NAME") or None,
+            event=_read_event(e.get("GITHUB_EVENT_PATH")),
+            output_path=path("GITHUB_OUTPUT"),
+            summary_path=path("GITHUB_STEP_SUMMARY"),
+            workspace=path("GITHUB_WORKSPACE"),
+            runner_temp=path("RUNNER_TEMP"),
+            token=e.get("GITHUB_TOKEN") or None,
+        )
+
+    # ---- the run ----------------------------------------------------------------------------
+    @property
+    def in_actions(self) -> bool:
+        return self.run_id is not None and self.repository is not None
+
+    @property
+    def run_url(self) -> str | None:
+        """Link to this workflow run (the attempt, when there were several)."""
+        if not self.in_actions:
+            return None
+        url = f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
+        if self.run_attempt and self.run_attempt != "1":
+            url += f"/attempts/{self.run_attempt}"
+        return url
+
+    # ---- the pull request ---------------------------------------------------------------------
+    @property
+    def pull_request(self) -> dict[str, Any] | None:
+        pr = self.event.get("pull_request")
+        return pr if isinstance(pr, dict) else None
+
+    @property
+    def pr_number(self) -> int | None:
+        pr = self.pull_request
+        if pr is None:
+            return None
+        number = pr.get("number", self.event.get("number"))
+        return int(number) if number is not None else None
+
+    @property
+    def base_sha(self) -> str | None:
+        """The commit of the base branch the pull request targets."""
+        pr = self.pull_request
+        return ((pr or {}).get("base") or {}).get("sha")
+
+    @property
+    def base_ref(self) -> str | None:
+        pr = self.pull_request
+        return ((pr or {}).get("base") or {}).get("ref")
+
+    @property
+    def head_repository(self) -> str | None:
+        pr = self.pull_request
+        return (((pr or {}).get("head") or {}).get("repo") or {}).get("full_name")
+
+    @property
+    def from_fork(self) -> bool:
+        """True when the pull request's head lives in another repository. Such runs get a
+        read-only token and no secrets, so pipetune does not try to comment."""
+        return self.pull_request is not None and self.head_repository != self.repository
+
+    @property
+    def default_branch(self) -> str | None:
+        return (self.event.get("repository") or {}).get("default_branch")
+
+
+def _read_event(path: str | None) -> dict[str, Any]:
+    if not path:
+        return {}
+    try:
+        body = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"GITHUB_EVENT_PATH names a file that does not exist: {path}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"GITHUB_EVENT_PATH ({path}) is not a readable JSON event: {exc}") from None
+    if not isinstance(body, dict):
+        raise UsageError(f"GITHUB_EVENT_PATH ({path}) holds {type(body).__name__}, not an object")
+    return body
