@@ -66,15 +66,41 @@ def backend(fake_vertex):
 
 @pytest.fixture
 def adc_env(httpserver, tmp_path):
-    """Application Default Credentials for subprocesses: an authorized-user file whose
-    token endpoint is a local HTTP server, as google-auth really refreshes tokens."""
+    """Application Default Credentials for subprocesses: a service-account key file made
+    here. google-auth signs its own JWTs with it (or, failing that, trades it for a token
+    at the local token endpoint); ``adc_env.verify(header)`` checks a bearer came from it."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     httpserver.expect_request("/token", method="POST").respond_with_json(
         {"access_token": "fake-token", "expires_in": 3600, "token_type": "Bearer"})
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
     creds = tmp_path / "adc.json"
     creds.write_text(json.dumps({
-        "type": "authorized_user", "client_id": "c", "client_secret": "s",
-        "refresh_token": "r", "token_uri": httpserver.url_for("/token")}))
+        "type": "service_account", "project_id": PROJECT, "private_key_id": "k1",
+        "private_key": pem, "client_email": f"tuner@{PROJECT}.iam.gserviceaccount.com",
+        "client_id": "1", "token_uri": httpserver.url_for("/token")}))
     env = dict(os.environ)
     env["GOOGLE_APPLICATION_CREDENTIALS"] = str(creds)
     env["GRPC_DEFAULT_SSL_ROOTS_FILE_PATH"] = str(_CERT_DIR / "ca.pem")
-    return env
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    def verify(header: str) -> bool:
+        from google.auth import jwt
+
+        token = header.removeprefix("Bearer ")
+        if token == "fake-token":
+            return True
+        claims = jwt.decode(token, certs={"k1": public}, verify=True,
+                            audience="https://aiplatform.googleapis.com/")
+        return claims["iss"] == f"tuner@{PROJECT}.iam.gserviceaccount.com"
+
+    return _Env(env, verify)
+
+
+class _Env(dict):
+    def __init__(self, env: dict, verify):
+        super().__init__(env)
+        self.verify = verify

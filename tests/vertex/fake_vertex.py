@@ -114,6 +114,7 @@ class FakeVertex:
         self.parent = f"projects/{project}/locations/{location}"
         self.lock = threading.RLock()
         self.requests: list[tuple[str, object]] = []
+        self.authorization: set[str] = set()
         self.jobs: dict[str, _Job] = {}
         self.plans: dict[str, JobPlan] = {}
         self.studies: dict[str, t.Study] = {}
@@ -330,6 +331,8 @@ class FakeVertex:
             def call(raw_req, ctx):
                 with self.lock:
                     self.requests.append((method, raw_req))
+                    self.authorization.update(v for k, v in ctx.invocation_metadata()
+                                              if k == "authorization")
                     return getattr(self, method)(raw_req, ctx)
             return grpc.unary_unary_rpc_method_handler(
                 call, request_deserializer=req_type.deserialize, response_serializer=resp_ser)
