@@ -227,7 +227,7 @@ class LocalBackend(Backend):
         finished = attrs.get(ATTR_FINISHED) if state.terminal else None
         elapsed = ((finished or time.time()) - started) if started else None
         return JobStatus(ref=self.ref(job.name), state=state, reason=reason, trials=counts,
-                         max_trials=spec.budget.max_trials, best_value=best_value,
+                         max_trials=space.trial_limit(spec), best_value=best_value,
                          elapsed_seconds=elapsed)
 
     def stop(self, ref: "JobRef | str") -> None:

@@ -57,6 +57,7 @@ class Engine:
         self.stop_event = threading.Event()
         self._decision: tuple[JobState, str] | None = None
         self._started = time.monotonic()
+        self._limit = space.trial_limit(spec)
 
     # ---- public -------------------------------------------------------------------------
     def run(self) -> JobState:
@@ -118,13 +119,13 @@ class Engine:
 
     def _ask(self, study: optuna.Study, extra_running: int = 0) -> _Running | None:
         counted = counted_trials(study)
-        if len(counted) + extra_running >= self.spec.budget.max_trials:
+        if len(counted) + extra_running >= self._limit:
             return None
         trial = study.ask()
         # Another worker may have asked at the same moment: the storage's trial numbers
         # decide who is within the budget.
         rank = sum(1 for t in counted_trials(study) if t.number < trial.number)
-        if rank >= self.spec.budget.max_trials:
+        if rank >= self._limit:
             self._discard(study, trial, "over budget: another worker took the last trial")
             return None
         params = space.suggest(self.spec, trial)

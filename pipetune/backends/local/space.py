@@ -130,6 +130,23 @@ def _grid_space(spec: TuningSpec) -> dict[str, list[Any]]:
     return space
 
 
+class _GridSampler(optuna.samplers.GridSampler):
+    """Optuna's grid sampler calls ``study.stop()`` when the grid is exhausted, which only
+    works inside ``study.optimize``; the engine's budget ends the job instead."""
+
+    def after_trial(self, study, trial, state, values) -> None:  # noqa: D102
+        return None
+
+
+def trial_limit(spec: TuningSpec) -> int:
+    """The number of trials the job runs: the budget, or the grid's size if smaller."""
+    if resolve_strategy(spec) == "grid":
+        size = grid_size(spec)
+        if size is not None:
+            return min(size, spec.budget.max_trials)
+    return spec.budget.max_trials
+
+
 def make_sampler(spec: TuningSpec) -> optuna.samplers.BaseSampler:
     strategy = resolve_strategy(spec)
     seed = spec.seed
@@ -141,7 +158,7 @@ def make_sampler(spec: TuningSpec) -> optuna.samplers.BaseSampler:
     if strategy == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if strategy == "grid":
-        return optuna.samplers.GridSampler(_grid_space(spec), seed=seed)
+        return _GridSampler(_grid_space(spec), seed=seed)
     if strategy == "nsga2":
         return optuna.samplers.NSGAIISampler(seed=seed)
     if strategy == "cmaes":

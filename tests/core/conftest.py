@@ -1,0 +1,36 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPTS = Path(__file__).parent / "scripts"
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """Jobs land in a fresh PIPETUNE_HOME; the working directory is a temp dir too."""
+    monkeypatch.setenv("PIPETUNE_HOME", str(tmp_path / ".pipetune"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def script_spec(script: str, **overrides):
+    """A spec whose trial runs tests/core/scripts/<script> with this Python."""
+    body = {
+        "parameters": [
+            {"name": "x", "type": "continuous", "min": -2.0, "max": 2.0},
+            {"name": "n", "type": "integer", "min": 1, "max": 5},
+            {"name": "kind", "type": "categorical", "values": ["a", "b"]},
+        ],
+        "objectives": [{"metric": "loss", "goal": "minimize"}],
+        "metrics": [{"name": "loss", "regex": r"loss=([-+0-9.eEnaif]+)"}],
+        "trial": {"command": [sys.executable, str(SCRIPTS / script)], "grace_period": 1.0},
+        "budget": {"max_trials": 6, "max_parallel": 2},
+        "seed": 3,
+    }
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(body.get(key), dict):
+            body[key] = {**body[key], **value}
+        else:
+            body[key] = value
+    return body
