@@ -98,3 +98,10 @@ def xcom(dr, task_id: str, key: str = "return_value"):
         row = session.query(XComModel).filter_by(dag_id=dr.dag_id, run_id=dr.run_id,
                                                  task_id=task_id, key=key).one_or_none()
         return None if row is None else XComModel.deserialize_value(row)
+
+
+def try_numbers(dr) -> dict[str, int]:
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        return {ti.task_id: ti.try_number for ti in dr.get_task_instances(session=session)}

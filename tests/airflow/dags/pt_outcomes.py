@@ -1,0 +1,54 @@
+"""Test DAGs for the unhappy paths: a failed job, a stopped job, a job stopped while the
+task is deferred, a launch task that dies after launching and is retried."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from airflow.sdk import DAG
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import quad_spec, record_failure  # noqa: E402
+
+from pipetune.airflow.operators.best import PipetuneBestParamsOperator  # noqa: E402
+from pipetune.airflow.operators.stop import PipetuneStopOperator  # noqa: E402
+from pipetune.airflow.operators.tuning import PipetuneTuningOperator  # noqa: E402
+from pipetune.airflow.sensors.tuning import PipetuneTuningSensor  # noqa: E402
+
+START = datetime(2026, 1, 1)
+ARGS = {"on_failure_callback": record_failure}
+
+with DAG("pt_failed", schedule=None, start_date=START, catchup=False, default_args=ARGS) as failed:
+    PipetuneTuningOperator(task_id="launch", spec=quad_spec(2, fail=True), job_name="failing",
+                           wait=True, deferrable=True, poll_interval=0.5)
+
+with DAG("pt_stopped", schedule=None, start_date=START, catchup=False, default_args=ARGS) as stopped:
+    launch = PipetuneTuningOperator(task_id="launch", spec=quad_spec(3, sleep=30), job_name="stopme")
+    stop = PipetuneStopOperator(task_id="stop", job=launch.output)
+    wait = PipetuneTuningSensor(task_id="wait", job=launch.output, deferrable=True, poll_interval=0.5)
+    launch >> stop >> wait
+
+with DAG("pt_stop_while_deferred", schedule=None, start_date=START, catchup=False,
+         default_args=ARGS) as stop_while_deferred:
+    PipetuneTuningOperator(task_id="launch", spec=quad_spec(3, sleep=30), job_name="deferred",
+                           wait=True, deferrable=True, poll_interval=0.5)
+
+
+class DiesAfterLaunch(PipetuneTuningOperator):
+    """Launches, then 'the worker dies' on the first try, as a crashed worker would."""
+
+    def execute(self, context):
+        handle = super().execute(context)
+        if context["ti"].try_number == 1:
+            raise RuntimeError("worker lost after launching " + handle["name"])
+        return handle
+
+
+with DAG("pt_retry", schedule=None, start_date=START, catchup=False) as retry:
+    launch = DiesAfterLaunch(task_id="launch", spec=quad_spec(3), job_name="retry",
+                             retries=1, retry_delay=timedelta(seconds=0))
+    wait = PipetuneTuningSensor(task_id="wait", job=launch.output, poll_interval=0.5)
+    best = PipetuneBestParamsOperator(task_id="best", job=launch.output)
+    launch >> wait >> best

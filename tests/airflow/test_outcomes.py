@@ -1,0 +1,98 @@
+"""Failed and stopped jobs fail the task with the reason; retries and clears attach."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timezone
+
+from conftest import TEST_DAGS, load_dag, task_states, try_numbers, xcom
+
+DAGS = TEST_DAGS / "pt_outcomes.py"
+
+
+def _jobs(home):
+    return sorted(p.name for p in (home / "jobs").iterdir() if p.is_dir())
+
+
+def _failure(home, task_id: str) -> str:
+    return (home / "failures" / f"{task_id}.txt").read_text()
+
+
+def test_failed_job_fails_task_with_reason(pipetune_home):
+    dr = load_dag(DAGS, "pt_failed").test()
+    assert task_states(dr) == {"launch": "failed"}
+    text = _failure(pipetune_home, "launch")
+    assert text.startswith("JobFailed: tuning job 'failing-")
+    # the backend's own reason reaches the task, word for word
+    from pipetune.backends.local import LocalBackend
+
+    (name,) = _jobs(pipetune_home)
+    reason = LocalBackend().status(name).reason
+    assert reason and reason in text
+
+
+def test_stopped_job_fails_sensor(pipetune_home):
+    dr = load_dag(DAGS, "pt_stopped").test()
+    assert task_states(dr) == {"launch": "success", "stop": "success", "wait": "failed"}
+    assert "was stopped: stopped on request" in _failure(pipetune_home, "wait")
+
+
+def test_job_stopped_while_deferred_is_not_success(pipetune_home):
+    from pipetune.backends.local import LocalBackend
+    from pipetune.job import JobState
+
+    backend = LocalBackend()
+    stopped = []
+
+    def stop_when_running():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            for name in (_jobs(pipetune_home) if (pipetune_home / "jobs").exists() else []):
+                try:
+                    st = backend.status(name)
+                except Exception:
+                    continue
+                if st.state == JobState.RUNNING and st.trials.running:
+                    time.sleep(1.5)  # the task is deferred by now
+                    backend.stop(name)
+                    stopped.append(name)
+                    return
+            time.sleep(0.2)
+
+    t = threading.Thread(target=stop_when_running, daemon=True)
+    t.start()
+    started = time.monotonic()
+    dr = load_dag(DAGS, "pt_stop_while_deferred").test()
+    t.join(5)
+    assert stopped, "the job never ran"
+    assert task_states(dr) == {"launch": "failed"}
+    assert "was stopped" in _failure(pipetune_home, "launch")
+    assert time.monotonic() - started < 30  # did not wait for the 30 s trials
+
+
+def test_retry_after_worker_death_attaches(pipetune_home):
+    dr = load_dag(DAGS, "pt_retry").test()
+    assert task_states(dr) == {"launch": "success", "wait": "success", "best": "success"}
+    assert try_numbers(dr)["launch"] == 2
+    (name,) = _jobs(pipetune_home)  # one job, not two
+    assert xcom(dr, "launch")["name"] == name
+    from pipetune.backends.local import LocalBackend
+
+    assert len(LocalBackend().trials(name)) == 3  # the budget was spent once
+    assert xcom(dr, "best")["trials_total"] == 3
+
+
+def test_cleared_run_attaches_to_same_job(pipetune_home):
+    dag = load_dag(TEST_DAGS / "pt_basic.py", "pt_basic")
+    when = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    first = dag.test(logical_date=when, run_after=when)
+    second = dag.test(logical_date=when, run_after=when)  # clears the run's tasks and runs them again
+    assert second.run_id == first.run_id
+    assert try_numbers(second)["launch"] == 2  # the launch task really ran again
+    assert task_states(second)["best"] == "success"
+    (name,) = _jobs(pipetune_home)
+    assert xcom(second, "launch")["name"] == name
+    from pipetune.backends.local import LocalBackend
+
+    assert len(LocalBackend().trials(name)) == 4
