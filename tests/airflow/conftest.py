@@ -105,3 +105,10 @@ def try_numbers(dr) -> dict[str, int]:
 
     with create_session() as session:
         return {ti.task_id: ti.try_number for ti in dr.get_task_instances(session=session)}
+
+
+def start_dates(dr) -> dict:
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        return {ti.task_id: ti.start_date for ti in dr.get_task_instances(session=session)}
