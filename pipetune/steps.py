@@ -153,7 +153,3 @@ def with_run_settings(spec: TuningSpec, *, backend: str = "", service_account: s
         return spec.with_overrides(sagemaker={**(spec.sagemaker or {}), **extra}) if extra else spec
     return spec
 
-
-def worker_handle(ref: JobRef, index: int) -> str:
-    """The job handle one fan-out worker receives: the job's, plus the worker's index."""
-    return ref.model_copy(update={"extra": {**ref.extra, "worker": index}}).to_json()

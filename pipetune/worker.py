@@ -65,6 +65,11 @@ def _ref(job: JobDir) -> JobRef:
     return JobRef(backend="local", id=job.name, name=job.name, extra={"root": str(job.root)})
 
 
+def local_ref(name: str, root: str | Path | None = None) -> JobRef:
+    """The handle of local job ``name`` under ``root`` (default ``$PIPETUNE_HOME``)."""
+    return _ref(JobDir(name, Path(root) if root else None))
+
+
 def prepare_shared_job(spec: TuningSpec, name: str, *, root: str | Path | None = None) -> JobRef:
     """Create the job and its study (idempotent: a retry with the same spec attaches)."""
     from pipetune.backends.local import LocalBackend
@@ -107,4 +112,4 @@ def run_worker(ref: "JobRef | str", *, root: str | Path | None = None) -> Worker
                         state=state.value)
 
 
-__all__ = ["WorkerReport", "prepare_shared_job", "run_worker"]
+__all__ = ["WorkerReport", "local_ref", "prepare_shared_job", "run_worker"]

@@ -7,7 +7,8 @@ from pipetune.components._image import BASE_IMAGE, packages
 
 @dsl.component(base_image=BASE_IMAGE, packages_to_install=packages())
 def tuning_worker(
-    job: str,
+    job_name: str,
+    pipetune_home: str = "",
     worker_index: int = 0,
 ) -> NamedTuple("Outputs", job=str, worker=str, trials_run=int):
     """One ask/tell worker on a shared study; fan it out with ``dsl.ParallelFor``.
@@ -17,7 +18,9 @@ def tuning_worker(
     none twice. Trials another worker is running are left alone.
 
     Args:
-        job: The job handle (JSON) output by ``prepare_shared_study``.
+        job_name: Name of the shared job, as given to ``prepare_shared_study`` (run the
+            worker ``.after()`` it).
+        pipetune_home: The job files' directory, as given to ``prepare_shared_study``.
         worker_index: This worker's index in the fan-out (for logs only).
 
     Returns:
@@ -27,10 +30,9 @@ def tuning_worker(
     """
     from collections import namedtuple
 
-    from pipetune import steps
-    from pipetune.worker import run_worker
+    from pipetune.worker import local_ref, run_worker
 
-    report = run_worker(steps.parse_job(job))
+    report = run_worker(local_ref(job_name, pipetune_home or None))
     print(f"worker {worker_index} ({report.worker}) ran {report.trials_run} trials; "
           f"job {report.state}")
     outputs = namedtuple("Outputs", ["job", "worker", "trials_run"])

@@ -1,15 +1,15 @@
 """The continuous-training pipeline end to end under kfp.local, real trials on the local
-import pytest
-
-pytestmark = pytest.mark.filterwarnings("ignore:.*no effect in the current local runner")
 backend: sample -> launch -> wait -> best -> full training -> gated deploy."""
 
 import json
 
 import optuna
+import pytest
 from conftest import spec_yaml
 
 from pipetune.backends.local.jobstore import JobDir
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*no effect in the current local runner")
 
 
 def _run(data_csv, home, **params):
