@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,10 @@ def prepare(spec: TuningSpec, params: dict[str, Any], trial_dir: Path, number: i
     env["PIPETUNE_TRIAL_DIR"] = str(trial_dir)
     env["PIPETUNE_TRIAL_NUMBER"] = str(number)
     argv = list(trial.command)
+    if argv[0] in ("python", "python3"):
+        # "python" means the interpreter running pipetune, so a trial sees the same packages
+        # whether pipetune was started from an activated venv or by its full path.
+        argv[0] = sys.executable
     contract = trial.contract
     if contract == "args":
         argv += [f"--{k}={render_value(v)}" for k, v in params.items()]
