@@ -183,6 +183,8 @@ def _run_command(spec, params, number, trial_dir, report, stop_requested) -> Tri
         poll=poll if needs_poll else None,
     )
     artifacts = str(prepared.artifacts) if prepared.artifacts else str(trial_dir)
+    if report is not None and result.reason is None:
+        feed_intermediate()  # values written after the last poll, before the process exited
     if result.reason == "pruned":
         return TrialOutcome("pruned", reason="stopped early by the pruner", duration=result.duration,
                             intermediate=intermediate, artifacts=artifacts)
