@@ -40,7 +40,7 @@ class Threshold(BaseModel):
             raw = str(text).strip()
             relative = raw.endswith("%")
             try:
-                number = float(raw.rstrip("%").strip())
+                number = float(raw.removesuffix("%").strip())
             except ValueError:
                 raise UsageError(f"{field}: {text!r} is not a number; give an absolute change "
                                  "such as 0.01 or a relative one such as 1%") from None

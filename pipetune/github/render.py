@@ -24,7 +24,8 @@ HEADLINES = {
     "no-baseline": ("🆕", "first result"),
 }
 MAX_PARAM_ROWS = 60
-COMMENT_LIMIT = 65_000  # GitHub refuses comment bodies above 65,536 characters
+MAX_VALUE_CHARS = 120  # with 60 rows and a 50-point chart, a report stays far below
+COMMENT_LIMIT = 65_536  # the most GitHub takes in a comment body
 
 
 @dataclass
@@ -45,13 +46,21 @@ class ReportInputs:
 def code(value: Any) -> str:
     """``value`` as an inline code span that no backtick, pipe or newline can break."""
     text = _plain(value).replace("\r", " ").replace("\n", " ")
+    if not text:
+        return "` `"
     run = longest = 0
     for ch in text:
         run = run + 1 if ch == "`" else 0
         longest = max(longest, run)
     fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") or not text else ""
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}".replace("|", "\\|")
+
+
+def clip(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
+    """A value's text, cut to ``limit`` characters with an ellipsis."""
+    text = _plain(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _plain(value: Any) -> str:
@@ -101,9 +110,9 @@ def params_table(result: BestResult, c: Comparison, baseline: BestResult | None)
             f"| **{code(c.objective)}** | **{number(c.value)}** | "
             f"{number(c.baseline_value) if c.baseline_value is not None else '–'} |"]
     for name in names[:MAX_PARAM_ROWS]:
-        new = code(result.params[name]) if name in result.params else "–"
-        old = code(base_params[name]) if name in base_params else "–"
-        rows.append(f"| {code(name)} | {new} | {old} |")
+        new = code(clip(result.params[name])) if name in result.params else "–"
+        old = code(clip(base_params[name])) if name in base_params else "–"
+        rows.append(f"| {code(clip(name))} | {new} | {old} |")
     if len(names) > MAX_PARAM_ROWS:
         rows.append(f"| … {len(names) - MAX_PARAM_ROWS} more | | |")
     return rows
@@ -139,21 +148,20 @@ def render_report(result: BestResult, inputs: ReportInputs) -> str:
     out = [headline(c), "", summary_line(c, inputs), ""]
     out += params_table(result, c, inputs.baseline)
     if result.static:
-        fixed = ", ".join(f"{code(k)} = {code(v)}" for k, v in result.static.items())
+        fixed = ", ".join(f"{code(clip(k))} = {code(clip(v))}"
+                          for k, v in list(result.static.items())[:MAX_PARAM_ROWS])
         out += ["", f"Fixed: {fixed}"]
     others = {k: v for k, v in result.metrics.items() if k != result.objective}
     if others:
         out += ["", "Other metrics of the best trial: " +
-                ", ".join(f"{code(k)} {number(v)}" for k, v in others.items())]
+                ", ".join(f"{code(clip(k))} {number(v)}"
+                          for k, v in list(others.items())[:MAX_PARAM_ROWS])]
     out += ["", trials_line(result)]
     chart = history_chart(history(inputs.trials, result.objective), result.objective, result.goal)
     if chart:
         out += ["", "### Optimization history", "", chart]
     out += ["", footer(result, inputs)]
-    text = "\n".join(out) + "\n"
-    if len(text) > COMMENT_LIMIT and chart:  # the chart is the only part that can be long
-        text = text.replace(chart, "_(chart left out: too long for a comment)_")
-    return text
+    return "\n".join(out) + "\n"
 
 
 def render_failure(job: str, backend: str, reason: str, *, run_url: str | None = None,
