@@ -1,17 +1,10 @@
-"""Fixtures for the SageMaker backend: specs, a Stubber-backed client validated against
-the real service model, and a moto server on loopback."""
+"""Shared test data for the SageMaker backend: specs and service answers shaped like the
+real ones (checked by botocore's Stubber against the service model)."""
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 
-import boto3
-import pytest
-from botocore.stub import Stubber
-
-from pipetune.backends.sagemaker.backend import SageMakerBackend
-from pipetune.spec import load_spec
 
 ROLE = "arn:aws:iam::123456789012:role/SageMakerTuning"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/xgb:1.7"
@@ -30,37 +23,6 @@ MINIMAL = {
     "sagemaker": {"region": "us-east-1", "role_arn": ROLE, "image": IMAGE,
                   "output_path": "s3://ml-bucket/tuning/out"},
 }
-
-
-@pytest.fixture(autouse=True)
-def _no_real_aws(monkeypatch, tmp_path):
-    """Fake credentials so nothing ever reaches a real account."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("PIPETUNE_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-
-
-@pytest.fixture
-def minimal() -> dict:
-    return copy.deepcopy(MINIMAL)
-
-
-@pytest.fixture
-def minimal_spec(minimal):
-    return load_spec(minimal)
-
-
-@pytest.fixture
-def stubbed():
-    """(backend, stubber): every request and response is checked against botocore's model."""
-    client = boto3.client("sagemaker", region_name="us-east-1")
-    stubber = Stubber(client)
-    with stubber:
-        yield SageMakerBackend(client=client), stubber
-        stubber.assert_no_pending_responses()
 
 
 def describe_answer(name: str, status: str, *, best: dict | None = None, reason: str | None = None,

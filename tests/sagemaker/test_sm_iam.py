@@ -14,7 +14,7 @@ from pipetune.backends.sagemaker.iam import caller_policy, execution_role_policy
 from pipetune.cli import app
 from pipetune.spec import load_spec
 
-from test_translate import RICH
+from test_sm_translate import RICH
 
 
 def _by_sid(policy: dict) -> dict:

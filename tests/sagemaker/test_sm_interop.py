@@ -8,7 +8,7 @@ from enum import Enum
 
 import pytest
 
-from conftest import IMAGE, ROLE
+from sm_fixtures import IMAGE, ROLE
 from pipetune.backends.sagemaker.backend import SageMakerBackend
 from pipetune.backends.sagemaker.interop import spec_from_tuner
 from pipetune.errors import SpecError

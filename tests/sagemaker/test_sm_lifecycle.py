@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from conftest import T0, describe_answer, summary
+from sm_fixtures import T0, describe_answer, summary
 from pipetune.errors import JobConflict, JobFailed, JobNotFound, JobStopped
 from pipetune.job import JobState
 from pipetune.spec import load_spec

@@ -7,7 +7,7 @@ import copy
 
 import pytest
 
-from conftest import IMAGE, ROLE, describe_answer
+from sm_fixtures import IMAGE, ROLE, describe_answer
 from pipetune.backends.sagemaker.translate import build_request
 from pipetune.backends.sagemaker.checks import validated_options
 from pipetune.spec import load_spec

@@ -1,11 +1,14 @@
 """SageMaker Automatic Model Tuning behind the :class:`~pipetune.backends.base.Backend` interface.
 
-Example (needs AWS credentials, so not run as a doctest):
-    >>> import boto3                                                   # doctest: +SKIP
-    >>> from pipetune import load_spec                                 # doctest: +SKIP
-    >>> backend = SageMakerBackend(session=boto3.Session(region_name="us-east-1"))  # doctest: +SKIP
-    >>> ref = backend.launch(load_spec("spec.yaml"), "nightly-xgb")    # doctest: +SKIP
-    >>> backend.wait(ref); backend.best(ref).params                    # doctest: +SKIP
+Example (needs AWS credentials)::
+
+    import boto3
+    from pipetune import load_spec
+
+    backend = SageMakerBackend(session=boto3.Session(region_name="us-east-1"))
+    ref = backend.launch(load_spec("spec.yaml"), "nightly-xgb")
+    backend.wait(ref)
+    print(backend.best(ref).params)
 """
 
 from __future__ import annotations

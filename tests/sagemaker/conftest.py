@@ -1,0 +1,45 @@
+"""Fixtures for the SageMaker backend tests: fake credentials, specs, and a
+Stubber-backed client validated against the real service model."""
+
+from __future__ import annotations
+
+import copy
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from pipetune.backends.sagemaker.backend import SageMakerBackend
+from pipetune.spec import load_spec
+from sm_fixtures import MINIMAL
+
+
+@pytest.fixture(autouse=True)
+def _no_real_aws(monkeypatch, tmp_path):
+    """Fake credentials so nothing ever reaches a real account."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("PIPETUNE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def minimal() -> dict:
+    return copy.deepcopy(MINIMAL)
+
+
+@pytest.fixture
+def minimal_spec(minimal):
+    return load_spec(minimal)
+
+
+@pytest.fixture
+def stubbed():
+    """(backend, stubber): every request and response is checked against botocore's model."""
+    client = boto3.client("sagemaker", region_name="us-east-1")
+    stubber = Stubber(client)
+    with stubber:
+        yield SageMakerBackend(client=client), stubber
+        stubber.assert_no_pending_responses()
