@@ -148,8 +148,8 @@ class PipetuneTuningOperator(BackendMixin, BaseOperator):
             ref = self._launch_or_attach(hook, spec, context)
         self._ref = ref
         url = console_url(ref)
+        context["ti"].xcom_push(key=XCOM_KEY, value={"backend": ref.backend, "url": url})
         if url:
-            context["ti"].xcom_push(key=XCOM_KEY, value={"backend": ref.backend, "url": url})
             self.log.info("Console: %s", url)
         handle = ref.model_dump(mode="json")
         if not self.wait:
