@@ -94,14 +94,16 @@ def run_proxy_tuning(spec: "TuningSpec | str | Path | dict[str, Any]", name: str
     spec = load_spec(spec)
     settings = _check(spec, name)
     full_data = _full_data(spec, settings)
-    out_dir = settings.output or str(home() / "proxy" / name)
-    manifest = _sample(full_data, out_dir, settings, storage_options)
-
+    out_dir = (settings.output or str(home() / "proxy" / name)).rstrip("/")
+    sample_uri = f"{out_dir}/sample/{full_data.rstrip('/').rsplit('/', 1)[-1]}"
     if backend is None:
         from pipetune.backends.local import LocalBackend
 
         backend = LocalBackend()
-    tune_spec = _pointed_at(spec, settings, manifest.sample, sample=True)
+    tune_spec = _pointed_at(spec, settings, sample_uri, sample=True)
+    backend.validate(tune_spec)  # a trial that cannot run is reported before any sampling
+    manifest = _sample(full_data, sample_uri, f"{out_dir}/manifest.json", settings,
+                       storage_options)
     ref = _tune(backend, tune_spec, name)
     records = backend.trials(ref)
     ranked = _top_configurations(spec, records, max(settings.verify_top_k, 1))
@@ -158,11 +160,8 @@ def _full_data(spec: TuningSpec, settings: ProxySettings) -> str:
     return os.path.abspath(os.path.join(spec.trial.workdir or ".", value))
 
 
-def _sample(full_data: str, out_dir: str, settings: ProxySettings,
+def _sample(full_data: str, dest: str, manifest_uri: str, settings: ProxySettings,
             storage_options: dict[str, Any] | None) -> SampleManifest:
-    base = full_data.rstrip("/").rsplit("/", 1)[-1]
-    dest = f"{out_dir.rstrip('/')}/sample/{base}"
-    manifest_uri = f"{out_dir.rstrip('/')}/manifest.json"
     wanted = dict(source=full_data, fraction=settings.effective_fraction, rows=settings.rows,
                   stratify=settings.stratify, seed=settings.seed)
     previous = _reusable(manifest_uri, dest, wanted, storage_options)

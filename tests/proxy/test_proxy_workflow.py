@@ -182,6 +182,7 @@ def test_data_reaches_the_trial_through_a_sagemaker_channel(tmp_path):
     (lambda s: s["proxy"].update(fraction=1.5), "proxy.fraction"),
     (lambda s: s["proxy"].update(data_channel="train"), "proxy.data_channel"),
     (lambda s: (s["objectives"].append({"metric": "rows"})), "objectives"),
+    (lambda s: s["trial"].update(command=["/no/such/python", "t.py"]), "trial.command[0]"),
 ])
 def test_bad_spec_is_a_clear_error_and_writes_nothing(tmp_path, pipetune_home, change, field):
     train, valid = _regression_data(tmp_path / "data")
