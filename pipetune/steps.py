@@ -153,3 +153,22 @@ def with_run_settings(spec: TuningSpec, *, backend: str = "", service_account: s
         return spec.with_overrides(sagemaker={**(spec.sagemaker or {}), **extra}) if extra else spec
     return spec
 
+
+
+class user_errors:
+    """Context manager for a step's body: a pipetune error (a user's mistake, or a job that
+    failed) ends the step with its one-paragraph message and the error's exit code, no
+    traceback; anything else propagates as the crash it is."""
+
+    def __enter__(self) -> "user_errors":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        from pipetune.errors import PipetuneError
+
+        if exc is not None and isinstance(exc, PipetuneError):
+            import sys
+
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            raise SystemExit(exc.exit_code) from None
+        return False

@@ -43,24 +43,25 @@ def get_best_hyperparameters(
     from pipetune import steps
     from pipetune.spec import load_spec
 
-    ref = steps.parse_job(job)
-    tuning_spec = load_spec(spec) if spec.strip() else steps.spec_of(ref, backend_options)
-    best, trials = steps.best_outputs(ref, backend_options=backend_options, spec=tuning_spec)
-    for name, metric in sorted(best.metrics.items()):
-        best_metrics.log_metric(name, metric)
-    best_metrics.log_metric("trials_complete", best.trials_complete)
-    best_metrics.log_metric("trials_failed", best.trials_failed)
-    if tuning_spec is not None:
-        files = reports.write_report(tuning_spec, best, trials, tempfile.mkdtemp())
-        markdown, page = files.markdown.read_text(), files.html.read_text()
-    else:
-        markdown = f"# {best.job}\n\nbest {best.objective}: {best.value}\n\n{best.params}\n"
-        page = f"<pre>{markdown}</pre>"
-    with open(report.path, "w", encoding="utf-8") as fh:
-        fh.write(markdown)
-    with open(report_html.path, "w", encoding="utf-8") as fh:
-        fh.write(page)
-    text = steps.params_json(best)
-    print(f"best {best.objective} = {best.value} from {best.trial}: {text}")
-    outputs = namedtuple("Outputs", ["params", "params_json", "value", "trial"])
-    return outputs(json.loads(text), text, float(best.value), best.trial)
+    with steps.user_errors():
+        ref = steps.parse_job(job)
+        tuning_spec = load_spec(spec) if spec.strip() else steps.spec_of(ref, backend_options)
+        best, trials = steps.best_outputs(ref, backend_options=backend_options, spec=tuning_spec)
+        for name, metric in sorted(best.metrics.items()):
+            best_metrics.log_metric(name, metric)
+        best_metrics.log_metric("trials_complete", best.trials_complete)
+        best_metrics.log_metric("trials_failed", best.trials_failed)
+        if tuning_spec is not None:
+            files = reports.write_report(tuning_spec, best, trials, tempfile.mkdtemp())
+            markdown, page = files.markdown.read_text(), files.html.read_text()
+        else:
+            markdown = f"# {best.job}\n\nbest {best.objective}: {best.value}\n\n{best.params}\n"
+            page = f"<pre>{markdown}</pre>"
+        with open(report.path, "w", encoding="utf-8") as fh:
+            fh.write(markdown)
+        with open(report_html.path, "w", encoding="utf-8") as fh:
+            fh.write(page)
+        text = steps.params_json(best)
+        print(f"best {best.objective} = {best.value} from {best.trial}: {text}")
+        outputs = namedtuple("Outputs", ["params", "params_json", "value", "trial"])
+        return outputs(json.loads(text), text, float(best.value), best.trial)

@@ -28,9 +28,11 @@ def is_improvement(
     Returns:
         True when the candidate is better than the baseline by more than ``min_delta``.
     """
+    from pipetune import steps
     from pipetune.compare import is_improvement as better
 
-    verdict = better(candidate, baseline, goal=goal, min_delta=min_delta, relative=relative)
-    print(f"candidate {candidate} vs baseline {baseline} ({goal}, min_delta {min_delta}): "
-          f"{'improvement' if verdict else 'no improvement'}")
-    return verdict
+    with steps.user_errors():
+        verdict = better(candidate, baseline, goal=goal, min_delta=min_delta, relative=relative)
+        print(f"candidate {candidate} vs baseline {baseline} ({goal}, min_delta {min_delta}): "
+              f"{'improvement' if verdict else 'no improvement'}")
+        return verdict

@@ -46,13 +46,14 @@ def launch_tuning(
     """
     from pipetune import steps
 
-    tuning_spec = steps.spec_from_inputs(spec, spec_dict)
-    if data is not None:
-        tuning_spec = steps.with_data(tuning_spec, data.path, data_param=data_param)
-    tuning_spec = steps.with_run_settings(tuning_spec, backend=backend,
-                                          service_account=service_account,
-                                          output_root=output_root, job_name=job_name)
-    ref = steps.launch(tuning_spec, job_name=job_name, backend=backend,
-                       backend_options=backend_options)
-    print(f"launched {ref.backend} job {ref.name!r}")
-    return ref.to_json()
+    with steps.user_errors():
+        tuning_spec = steps.spec_from_inputs(spec, spec_dict)
+        if data is not None:
+            tuning_spec = steps.with_data(tuning_spec, data.path, data_param=data_param)
+        tuning_spec = steps.with_run_settings(tuning_spec, backend=backend,
+                                              service_account=service_account,
+                                              output_root=output_root, job_name=job_name)
+        ref = steps.launch(tuning_spec, job_name=job_name, backend=backend,
+                           backend_options=backend_options)
+        print(f"launched {ref.backend} job {ref.name!r}")
+        return ref.to_json()

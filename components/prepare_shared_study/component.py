@@ -32,7 +32,8 @@ def prepare_shared_study(
     from pipetune import steps
     from pipetune.worker import prepare_shared_job
 
-    tuning_spec = steps.spec_from_inputs(spec, spec_dict)
-    ref = prepare_shared_job(tuning_spec, job_name, root=pipetune_home or None)
-    print(f"prepared shared study {ref.name!r}")
-    return ref.to_json()
+    with steps.user_errors():
+        tuning_spec = steps.spec_from_inputs(spec, spec_dict)
+        ref = prepare_shared_job(tuning_spec, job_name, root=pipetune_home or None)
+        print(f"prepared shared study {ref.name!r}")
+        return ref.to_json()

@@ -31,12 +31,14 @@ def sample_dataset(
         sample: The sample, in the format of ``data``, with the manifest in its metadata.
         Output: Number of rows in the sample.
     """
+    from pipetune import steps
     from pipetune.proxy import sample_dataset as take_sample
 
-    manifest = take_sample(data.path, sample.path, fraction=fraction or None,
-                           rows=rows or None, stratify=stratify or None, seed=seed,
-                           format=format or None)
-    sample.metadata.update({k: v for k, v in manifest.model_dump(mode="json").items()
-                            if k not in ("source", "sample")})
-    print(f"sampled {manifest.rows_out} of {manifest.rows_in} rows (seed {seed})")
-    return manifest.rows_out
+    with steps.user_errors():
+        manifest = take_sample(data.path, sample.path, fraction=fraction or None,
+                               rows=rows or None, stratify=stratify or None, seed=seed,
+                               format=format or None)
+        sample.metadata.update({k: v for k, v in manifest.model_dump(mode="json").items()
+                                if k not in ("source", "sample")})
+        print(f"sampled {manifest.rows_out} of {manifest.rows_in} rows (seed {seed})")
+        return manifest.rows_out

@@ -30,10 +30,12 @@ def tuning_worker(
     """
     from collections import namedtuple
 
+    from pipetune import steps
     from pipetune.worker import local_ref, run_worker
 
-    report = run_worker(local_ref(job_name, pipetune_home or None))
-    print(f"worker {worker_index} ({report.worker}) ran {report.trials_run} trials; "
-          f"job {report.state}")
-    outputs = namedtuple("Outputs", ["job", "worker", "trials_run"])
-    return outputs(report.job.to_json(), report.worker, report.trials_run)
+    with steps.user_errors():
+        report = run_worker(local_ref(job_name, pipetune_home or None))
+        print(f"worker {worker_index} ({report.worker}) ran {report.trials_run} trials; "
+              f"job {report.state}")
+        outputs = namedtuple("Outputs", ["job", "worker", "trials_run"])
+        return outputs(report.job.to_json(), report.worker, report.trials_run)

@@ -37,11 +37,12 @@ def wait_for_tuning(
 
     from pipetune import steps
 
-    ref = steps.parse_job(job)
-    status = steps.wait(ref, backend_options=backend_options, poll_seconds=poll_seconds,
-                        timeout=timeout_seconds or None, resume_interrupted=resume_interrupted)
-    print(f"job {ref.name!r} {status.state.value}: {status.trials.complete} complete, "
-          f"{status.trials.failed} failed")
-    outputs = namedtuple("Outputs", ["job", "state", "trials_complete", "trials_failed"])
-    return outputs(ref.to_json(), status.state.value, status.trials.complete,
-                   status.trials.failed)
+    with steps.user_errors():
+        ref = steps.parse_job(job)
+        status = steps.wait(ref, backend_options=backend_options, poll_seconds=poll_seconds,
+                            timeout=timeout_seconds or None, resume_interrupted=resume_interrupted)
+        print(f"job {ref.name!r} {status.state.value}: {status.trials.complete} complete, "
+              f"{status.trials.failed} failed")
+        outputs = namedtuple("Outputs", ["job", "state", "trials_complete", "trials_failed"])
+        return outputs(ref.to_json(), status.state.value, status.trials.complete,
+                       status.trials.failed)

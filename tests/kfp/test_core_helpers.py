@@ -1,0 +1,60 @@
+"""The core helpers the components call (pipetune.compare, pipetune.steps)."""
+
+import math
+
+import pytest
+import yaml
+from conftest import trial_spec
+
+from pipetune import steps
+from pipetune.compare import is_improvement
+from pipetune.errors import SpecError, UsageError
+from pipetune.spec import load_spec
+
+
+def test_is_improvement_rules():
+    assert is_improvement(0.9, 0.8)
+    assert not is_improvement(0.8, 0.8)  # equal is not better
+    assert is_improvement(0.82, 0.8, min_delta=0.1, relative=True) is False
+    assert is_improvement(0.89, 0.8, min_delta=0.1, relative=True) is True
+    assert is_improvement(1.0, float("nan"))
+    assert not is_improvement(float("nan"), 0.5)
+    assert not is_improvement(math.inf, 0.5, goal="maximize")
+    with pytest.raises(UsageError, match="min_delta"):
+        is_improvement(1.0, 0.5, min_delta=-1)
+    with pytest.raises(UsageError, match="baseline"):
+        is_improvement(1.0, "high")
+
+
+def test_spec_from_inputs_takes_exactly_one_form():
+    body = trial_spec()
+    assert steps.spec_from_inputs(yaml.safe_dump(body)) == steps.spec_from_inputs(spec_dict=body)
+    with pytest.raises(SpecError, match="exactly one"):
+        steps.spec_from_inputs("", {})
+    with pytest.raises(SpecError, match="exactly one"):
+        steps.spec_from_inputs(yaml.safe_dump(body), body)
+    with pytest.raises(SpecError, match="malformed YAML"):
+        steps.spec_from_inputs("parameters: [")
+
+
+def test_parse_job_rejects_what_is_not_a_handle():
+    with pytest.raises(UsageError, match="job: not a pipetune job handle"):
+        steps.parse_job("accuracy=0.9")
+
+
+def test_with_data_and_run_settings():
+    spec = load_spec(trial_spec())
+    assert steps.with_data(spec, "/d/s.csv").static == {"data": "/d/s.csv"}
+    assert steps.with_data(spec, "/d/s.csv", data_param="train").static == {"train": "/d/s.csv"}
+    with pytest.raises(SpecError, match="proxy.data_param"):
+        steps.with_data(spec, "/d", data_param="max_depth")
+    vertex = steps.with_run_settings(spec, backend="vertex", service_account="sa@p.iam",
+                                     output_root="gs://b/root/", job_name="j1")
+    assert vertex.vertex == {"service_account": "sa@p.iam",
+                             "base_output_directory": "gs://b/root/j1"}
+    assert steps.with_run_settings(spec, backend="local", service_account="x") == spec
+
+
+def test_launch_needs_a_name(home):
+    with pytest.raises(SpecError, match="no job name"):
+        steps.launch(load_spec(trial_spec()), job_name="")
