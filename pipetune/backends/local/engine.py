@@ -69,35 +69,10 @@ class Engine:
         study.set_user_attr(ATTR_STATE, JobState.RUNNING.value)
         if ATTR_STARTED not in study.user_attrs:
             study.set_user_attr(ATTR_STARTED, time.time())
-        prefetch = spec.local.prefetch and spec.trial.command is not None
-        running: dict[Future, _Running] = {}
-        pending: _Running | None = None
-        with ThreadPoolExecutor(max_workers=spec.budget.max_parallel) as pool:
-            while True:
-                if self._stop_requested():
-                    self._decision = (JobState.STOPPED, "stopped on request")
-                if self._decision is None:
-                    self._decision = self._check_end(study)
-                while self._decision is None and len(running) < spec.budget.max_parallel:
-                    item, pending = pending or self._ask(study), None
-                    if item is None:
-                        break
-                    running[pool.submit(self._run_one, item)] = item
-                if not running:
-                    break
-                if prefetch and pending is None and self._decision is None:
-                    pending = self._ask(study, extra_running=1)
-                done, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    item = running.pop(fut)
-                    if pending is not None and self._decision is None:
-                        running[pool.submit(self._run_one, pending)] = pending
-                        pending = None
-                    self._tell(study, item, fut.result())
-                    if self.on_trial is not None:
-                        self.on_trial(study)
-        if pending is not None:
-            self._discard(study, pending.trial, "not run: the job ended first")
+        if spec.trial.command is None and spec.budget.max_parallel == 1:
+            self._run_inline(study)  # no hand-off to a worker thread for in-process trials
+        else:
+            self._run_pooled(study, prefetch=spec.local.prefetch and spec.trial.command is not None)
         state, reason = self._decision or (JobState.COMPLETED, "budget spent")
         if state == JobState.COMPLETED and not any(
             t.state == TrialState.COMPLETE for t in study.get_trials(deepcopy=False)
@@ -106,7 +81,57 @@ class Engine:
         study.set_user_attr(ATTR_REASON, reason)
         study.set_user_attr(ATTR_FINISHED, time.time())
         study.set_user_attr(ATTR_STATE, state.value)
+        backend = getattr(study._storage, "_backend", None)
+        if hasattr(backend, "flush"):
+            backend.flush()
         return state
+
+    def _next_decision(self, study: optuna.Study) -> bool:
+        """Decide whether the job must end; True while it may go on."""
+        if self._stop_requested():
+            self._decision = (JobState.STOPPED, "stopped on request")
+        if self._decision is None:
+            self._decision = self._check_end(study)
+        return self._decision is None
+
+    def _finished(self, study: optuna.Study, item: _Running, outcome: TrialOutcome) -> None:
+        self._tell(study, item, outcome)
+        if self.on_trial is not None:
+            self.on_trial(study)
+
+    def _run_inline(self, study: optuna.Study) -> None:
+        while self._next_decision(study):
+            item = self._ask(study)
+            if item is None:
+                return
+            self._finished(study, item, self._run_one(item))
+
+    def _run_pooled(self, study: optuna.Study, *, prefetch: bool) -> None:
+        max_parallel = self.spec.budget.max_parallel
+        running: dict[Future, _Running] = {}
+        pending: _Running | None = None
+        with ThreadPoolExecutor(max_workers=max_parallel) as pool:
+            while True:
+                go_on = self._next_decision(study)
+                while go_on and len(running) < max_parallel:
+                    item, pending = pending or self._ask(study), None
+                    if item is None:
+                        break
+                    running[pool.submit(self._run_one, item)] = item
+                if not running:
+                    break
+                if prefetch and pending is None and go_on:
+                    pending = self._ask(study, extra_running=1)
+                done, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    item = running.pop(fut)
+                    if pending is not None and self._decision is None:
+                        # start the prefetched trial before the bookkeeping of the finished one
+                        running[pool.submit(self._run_one, pending)] = pending
+                        pending = None
+                    self._finished(study, item, fut.result())
+        if pending is not None:
+            self._discard(study, pending.trial, "not run: the job ended first")
 
     def request_stop(self) -> None:
         self.stop_event.set()
