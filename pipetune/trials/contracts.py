@@ -107,11 +107,15 @@ def _sagemaker(spec, params, trial_dir, number, argv, env, cwd) -> PreparedTrial
     user_args = []
     for k, v in params.items():
         user_args += [f"--{k}", render_value(v)]
+    module_name = Path(argv[-1]).stem if argv[-1].endswith(".py") else ""
     training_env = {
         "hyperparameters": params, "channel_input_dirs": channels, "model_dir": str(model),
         "output_data_dir": str(output_data), "output_dir": str(output), "input_dir": str(ml / "input"),
         "input_config_dir": str(config), "current_host": "algo-1", "hosts": ["algo-1"],
         "num_cpus": os.cpu_count() or 1, "num_gpus": 0, "job_name": f"trial-{number}",
+        "input_data_config": input_data_config, "resource_config": resource, "log_level": 20,
+        "network_interface_name": "eth0", "module_dir": str(ml / "code"),
+        "module_name": module_name, "framework_module": None, "user_entry_point": argv[-1],
     }
     env.update({
         "SM_HPS": json.dumps(params),
@@ -132,11 +136,15 @@ def _sagemaker(spec, params, trial_dir, number, argv, env, cwd) -> PreparedTrial
         "SM_TRAINING_ENV": json.dumps(training_env),
         "SM_RESOURCE_CONFIG": json.dumps(resource),
         "SM_FRAMEWORK_PARAMS": "{}",
+        "SM_LOG_LEVEL": "20",
+        "SM_NETWORK_INTERFACE_NAME": "eth0",
+        "SM_MODULE_NAME": module_name,
     })
+    # The training toolkit names these "SM_HP_" + name.upper(), keeping '-' and '.'.
     for k, v in params.items():
-        env[env_name(k, "SM_HP_")] = render_value(v)
+        env["SM_HP_" + k.upper()] = render_value(v)
     for name, path in channels.items():
-        env[env_name(name, "SM_CHANNEL_")] = path
+        env["SM_CHANNEL_" + name.upper()] = path
     return PreparedTrial(argv + user_args, env, cwd, trial_dir, artifacts=model,
                          extra={"opt_ml": str(ml)})
 
