@@ -14,6 +14,8 @@ COMMAND_MODULES = [
     "pipetune.cli.sagemaker",
     "pipetune.cli.vertex",
     "pipetune.cli.github",
+    "pipetune.cli.worker",
+    "pipetune.cli.observability",
 ]
 
 app = typer.Typer(

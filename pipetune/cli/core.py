@@ -154,6 +154,7 @@ def register(app: typer.Typer) -> None:
         """Start a job in the background (or attach to it) and print its handle as JSON."""
         tuning, job_name = _spec_and_name(spec, name, backend)
         be = get_backend(tuning.backend)
+        be.validate(tuning)
         ref = be.launch(tuning, job_name, detach=True)
         save_ref(ref)
         print_json(json.loads(ref.to_json()))
