@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from conftest import TEST_DAGS, load_dag, task_states, xcom
+from af_helpers import TEST_DAGS, load_dag, task_states, xcom
 
 
 def test_launch_wait_best_typed(pipetune_home):

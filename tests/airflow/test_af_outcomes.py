@@ -6,7 +6,7 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from conftest import TEST_DAGS, load_dag, task_states, try_numbers, start_dates, xcom
+from af_helpers import TEST_DAGS, load_dag, task_states, try_numbers, start_dates, xcom
 
 DAGS = TEST_DAGS / "pt_outcomes.py"
 

@@ -10,7 +10,7 @@ from airflow.sdk import DAG, task
 from airflow.providers.standard.operators.python import PythonOperator
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import quad_spec  # noqa: E402
+from af_dag_common import quad_spec  # noqa: E402
 
 from pipetune.airflow.operators.best import PipetuneBestParamsOperator  # noqa: E402
 from pipetune.airflow.operators.tuning import PipetuneTuningOperator  # noqa: E402

@@ -10,7 +10,7 @@ from pathlib import Path
 from airflow.sdk import DAG
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import quad_spec, record_failure  # noqa: E402
+from af_dag_common import quad_spec, record_failure  # noqa: E402
 
 from pipetune.airflow.operators.best import PipetuneBestParamsOperator  # noqa: E402
 from pipetune.airflow.operators.stop import PipetuneStopOperator  # noqa: E402
