@@ -13,9 +13,10 @@ from pipetune.components.launch_tuning import launch_tuning
 from pipetune.components.prepare_shared_study import prepare_shared_study
 from pipetune.components.sample_dataset import sample_dataset
 from pipetune.components.tuning_worker import tuning_worker
+from pipetune.components.vertex_tuning_results import vertex_tuning_results
 from pipetune.components.wait_for_tuning import wait_for_tuning
 
 __all__ = [
     "get_best_hyperparameters", "is_improvement", "launch_tuning", "prepare_shared_study",
-    "sample_dataset", "tuning_worker", "wait_for_tuning",
+    "sample_dataset", "tuning_worker", "vertex_tuning_results", "wait_for_tuning",
 ]

@@ -18,6 +18,7 @@ import pipetune.components as comps
 PIPELINE_MODULES = {
     "continuous_training": "continuous_training",
     "parallel_tuning": "parallel_tuning",
+    "gcpc_interop": "gcpc_interop",
 }
 INTERFACES = Path(__file__).with_name("component_interfaces.json")
 
