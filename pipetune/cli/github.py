@@ -65,7 +65,7 @@ def run_command(
     warm_start_type: str = typer.Option("transfer_learning", envvar=_env("WARM_START_TYPE"),
                                         help="transfer_learning or identical_data_and_algorithm"),
     timeout: Optional[float] = typer.Option(None, envvar=_env("TIMEOUT"), min=1,
-                                            help="seconds to wait for the job"),
+                                            help="seconds to wait for a cloud job (local: budget.timeout)"),
     poll: float = typer.Option(30.0, envvar=_env("POLL_SECONDS"), min=0.1,
                                help="seconds between status polls of a cloud job"),
     report_file: Optional[str] = typer.Option(None, envvar=_env("REPORT_FILE"),

@@ -1,6 +1,7 @@
 """Is the new best better than the baseline? improved / unchanged / regressed.
 
-The threshold is the change that counts: an absolute amount in the objective's units
+The direction test is the core's :func:`pipetune.compare.is_improvement` (the same gate
+the KFP and Airflow pipelines use), asked both ways. The threshold is the change that counts: an absolute amount in the objective's units
 (``"0.01"``) or a share of the baseline's value (``"1%"``). A gain larger than the
 threshold is *improved*, a loss larger than it *regressed*, anything within it
 *unchanged*. "Gain" follows the objective's goal (lower is better when minimizing).
@@ -18,6 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from pipetune.compare import is_improvement
 from pipetune.errors import UsageError
 from pipetune.results import BestResult
 
@@ -93,12 +95,11 @@ def compare(new: BestResult, baseline: BestResult | None,
                   f"{new.objective} ({new.goal}): not comparable"))
     delta = new.value - baseline.value
     relative = delta / abs(baseline.value) if baseline.value != 0 else None
-    gain = delta if new.goal == "maximize" else -delta
     # a change within floating-point noise of the threshold does not count
     margin = threshold.margin(baseline.value) + 1e-9 * max(1.0, abs(baseline.value), abs(new.value))
-    if gain > margin:
+    if is_improvement(new.value, baseline.value, goal=new.goal, min_delta=margin):
         verdict: Verdict = "improved"
-    elif gain < -margin:
+    elif is_improvement(baseline.value, new.value, goal=new.goal, min_delta=margin):
         verdict = "regressed"
     else:
         verdict = "unchanged"

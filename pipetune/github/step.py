@@ -22,7 +22,7 @@ from pipetune.backends import get_backend
 from pipetune.errors import JobFailed, JobStopped, PipetuneError, UsageError
 from pipetune.github import baseline as baseline_mod
 from pipetune.github import results_file, warm_start
-from pipetune.github.api import GitHubClient
+from pipetune.github.api import GitHubAPIError, GitHubClient
 from pipetune.github.commands import append_summary, workflow_command, write_outputs
 from pipetune.github.comments import CommentResult, marker_for, upsert_comment
 from pipetune.github.compare import Comparison, Threshold, compare
@@ -158,7 +158,10 @@ def run(opts: StepOptions, env: GitHubEnv) -> StepOutcome:
         append_summary(env.summary_path, report)
         write_outputs(env.output_path, {"verdict": "failed", "improved": False})
         if pr_number is not None and client is not None and env.repository:
-            upsert_comment(client, env.repository, pr_number, report, marker)
+            try:
+                upsert_comment(client, env.repository, pr_number, report, marker)
+            except GitHubAPIError as api_error:  # the job's failure is the news, not this
+                workflow_command("warning", str(api_error), title="pipetune comment")
         raise
 
     result = backend.best(ref)

@@ -127,7 +127,7 @@ class Runner:
     def cli(self, args: list[str], *, run_id: int, home: str = "home") -> subprocess.CompletedProcess:
         env = dict(os.environ)
         env.update(self.github_env(run_id, None, home), GITHUB_TOKEN=TOKEN)
-        return subprocess.run([str(Path(sys.executable).parent / "pipetune"), *args],
+        return subprocess.run([sys.executable, "-m", "pipetune", *args],
                               cwd=self.workspace, env=env, capture_output=True, text=True,
                               timeout=120)
 
@@ -233,6 +233,16 @@ def test_failed_job_is_reported_and_exits_3(runner, github):
     assert step.outputs["verdict"] == "failed" and step.outputs["improved"] == "false"
     [comment] = [c for c in github.comments[7] if c["body"].startswith(marker_for(spec))]
     assert "did not complete" in comment["body"]
+
+
+def test_failed_job_keeps_its_exit_code_when_the_comment_is_refused(runner, github):
+    spec = runner.spec_variant("broken.yaml", command=[sys.executable, "-c", "raise SystemExit(1)"])
+    github.inject("POST", r"/comments$", 403, {"message": "Resource not accessible by integration"})
+    step = runner.run_step({"spec": spec, "max-trials": "2"}, run_id=801,
+                           event=runner.event(base_sha=github.commit("main", {})))
+    assert step.returncode == 3, step.stderr
+    assert "::warning title=pipetune comment::could not comment on #7" in step.stdout
+    assert "pull-requests: write" in step.stdout and "tuning job" in step.stderr
 
 
 def test_bad_input_is_a_clear_error(runner, github):
