@@ -328,3 +328,31 @@ def test_open_pr_explains_a_refused_pull_request(runner, github):
     assert "Allow GitHub Actions to create and approve pull requests" in proc.stderr
     assert "pull-requests: write" in proc.stderr and "Traceback" not in proc.stderr
     assert TOKEN not in proc.stderr
+
+
+@pytest.mark.parametrize("inputs, expected", [
+    ({}, "{root}"),
+    ({"backend": "sagemaker"}, "{root}[aws]"),
+    ({"backend": "vertex"}, "{root}[gcp]"),
+    ({"backend": "local", "extras": "report"}, "{root}[report]"),
+    ({"backend": "vertex", "pipetune-version": "0.1.0"}, "pipetune[gcp]==0.1.0"),
+])
+def test_install_step_picks_the_extra_and_the_source(tmp_path, inputs, expected):
+    # `python` is a stand-in that records its arguments: what is tested is the step's choice
+    action = yaml.safe_load(ACTION.read_text())
+    step = next(s for s in action["runs"]["steps"] if s["name"] == "Install pipetune")
+    shim = tmp_path / "bin" / "python"
+    shim.parent.mkdir()
+    shim.write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$ARGS_LOG"\n')
+    shim.chmod(0o755)
+    runner = Runner.__new__(Runner)
+    runner.action = action
+    env = {k: runner.expand(str(v), inputs) for k, v in step["env"].items()}
+    env.update(PATH=f"{shim.parent}{os.pathsep}{os.environ['PATH']}", ARGS_LOG=str(tmp_path / "args"),
+               GITHUB_ACTION_PATH=str(ACTION.parent))
+    proc = subprocess.run(["bash", "-e", "-c", step["run"]], env=env, capture_output=True,
+                          text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    args = (tmp_path / "args").read_text().split("\n")
+    assert args[:2] == ["-m", "pip"]
+    assert args[-2] == expected.format(root=ACTION.parents[2])
