@@ -1,7 +1,7 @@
 """Shared by every CLI module: error handling, JSON output, exit codes.
 
 Exit codes: 0 ok; 1 unexpected error; 2 invalid input (spec, arguments, unknown job);
-3 the job failed; 4 the job was stopped; 5 waiting timed out.
+3 the job failed; 4 the job was stopped; 5 waiting timed out; 6 (github) the result regressed.
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ current command runs, so the sampler's time hides behind the trial's.
 from __future__ import annotations
 
 import math
+import queue
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -107,31 +107,53 @@ class Engine:
             self._finished(study, item, self._run_one(item))
 
     def _run_pooled(self, study: optuna.Study, *, prefetch: bool) -> None:
+        """Trials run on ``max_parallel`` slot threads fed by a queue. With ``prefetch`` one
+        more trial is asked for ahead, so a slot starts its next trial the moment the last
+        one ends, while this thread does the sampler's work and the bookkeeping."""
         max_parallel = self.spec.budget.max_parallel
-        running: dict[Future, _Running] = {}
-        pending: _Running | None = None
-        with ThreadPoolExecutor(max_workers=max_parallel) as pool:
+        todo: queue.Queue[_Running | None] = queue.Queue()
+        done: queue.Queue[tuple[_Running, TrialOutcome | None]] = queue.Queue()
+
+        def slot() -> None:
+            while (item := todo.get()) is not None:
+                if self._decision is not None:
+                    done.put((item, None))  # asked ahead, but the job has ended meanwhile
+                    continue
+                try:
+                    outcome = self._run_one(item)
+                except Exception as exc:  # never lose a trial to a bug in its bookkeeping
+                    outcome = TrialOutcome("failed", reason=f"pipetune error: {exc!r}")
+                done.put((item, outcome))
+
+        slots = [threading.Thread(target=slot, name=f"trial-slot-{i}", daemon=True)
+                 for i in range(max_parallel)]
+        for thread in slots:
+            thread.start()
+        in_flight = 0
+        target = max_parallel + (1 if prefetch else 0)
+        try:
             while True:
                 go_on = self._next_decision(study)
-                while go_on and len(running) < max_parallel:
-                    item, pending = pending or self._ask(study), None
+                while go_on and in_flight < target:
+                    item = self._ask(study)
                     if item is None:
                         break
-                    running[pool.submit(self._run_one, item)] = item
-                if not running:
+                    todo.put(item)
+                    in_flight += 1
+                if in_flight == 0:
                     break
-                if prefetch and pending is None and go_on:
-                    pending = self._ask(study, extra_running=1)
-                done, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    item = running.pop(fut)
-                    if pending is not None and self._decision is None:
-                        # start the prefetched trial before the bookkeeping of the finished one
-                        running[pool.submit(self._run_one, pending)] = pending
-                        pending = None
-                    self._finished(study, item, fut.result())
-        if pending is not None:
-            self._discard(study, pending.trial, "not run: the job ended first")
+                try:
+                    item, outcome = done.get(timeout=0.5)
+                except queue.Empty:
+                    continue
+                in_flight -= 1
+                if outcome is None:
+                    self._discard(study, item.trial, "not run: the job ended first")
+                else:
+                    self._finished(study, item, outcome)
+        finally:
+            for _ in slots:
+                todo.put(None)
 
     def request_stop(self) -> None:
         self.stop_event.set()
@@ -142,9 +164,9 @@ class Engine:
             self.stop_event.set()
         return self.stop_event.is_set()
 
-    def _ask(self, study: optuna.Study, extra_running: int = 0) -> _Running | None:
-        counted = counted_trials(study)
-        if len(counted) + extra_running >= self._limit:
+    def _ask(self, study: optuna.Study) -> _Running | None:
+        counted = counted_trials(study)  # asked trials are RUNNING in the storage: counted
+        if len(counted) >= self._limit:
             return None
         trial = study.ask()
         # Another worker may have asked at the same moment: the storage's trial numbers
