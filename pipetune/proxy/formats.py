@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from pipetune.proxy.errors import SamplingError
 
 FORMATS = {"csv": (".csv",), "parquet": (".parquet", ".pq")}
-CSV_BLOCK_BYTES = 2 << 20
+CSV_BLOCK_BYTES = 1 << 20
 PARQUET_BATCH_ROWS = 64 * 1024
 _NUMERIC = (pa.int64(), pa.float64())
 
