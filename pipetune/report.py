@@ -206,6 +206,11 @@ def _plot_parallel(spec: TuningSpec, trials: list[TrialRecord], path: Path) -> b
     ax.set_yticks([])
     for x in range(len(axes_names)):
         ax.axvline(x, color="grey", lw=0.5)
+    for x, p in enumerate(spec.parameters):  # each axis' range, so a line can be read back
+        values = getattr(p, "values", None)
+        top, bottom = (values[-1], values[0]) if values is not None else (p.max, p.min)
+        ax.text(x, 1.03, _fmt(top), ha="center", va="bottom", fontsize=7)
+        ax.text(x, -0.03, _fmt(bottom), ha="center", va="top", fontsize=7)
     fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=metric)
     ax.set_title("Parallel coordinates")
     fig.tight_layout()
