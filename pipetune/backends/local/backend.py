@@ -25,12 +25,14 @@ from optuna.trial import TrialState
 from pipetune.backends.base import Backend
 from pipetune.backends.local import space
 from pipetune.backends.local.engine import Engine, counted_trials
+from pipetune.backends.local.heartbeat import live_workers
 from pipetune.backends.local.jobstore import (
     ATTR_FINISHED,
     ATTR_REASON,
     ATTR_SPEC,
     ATTR_STARTED,
     ATTR_STATE,
+    ATTR_STOP,
     T_EXCLUDED,
     T_INFO,
     JobDir,
@@ -201,7 +203,7 @@ class LocalBackend(Backend):
         attrs = study.user_attrs
         state = JobState(attrs.get(ATTR_STATE, "pending"))
         reason = attrs.get(ATTR_REASON)
-        if not state.terminal and not job.coordinator_alive():
+        if not state.terminal and not job.coordinator_alive() and not live_workers(study):
             if job.stop_file.exists():
                 state, reason = JobState.STOPPED, "stopped on request"
             else:
@@ -236,6 +238,8 @@ class LocalBackend(Backend):
         job = self._job(ref)
         job.meta()
         job.stop_file.touch()
+        if not self._state(job).terminal:
+            job.load_study().set_user_attr(ATTR_STOP, True)  # workers on other machines see it
         info = job.coordinator()
         if job.coordinator_alive() and info.get("pid") and info["pid"] != os.getpid():
             try:

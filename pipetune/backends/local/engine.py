@@ -5,6 +5,12 @@ One coordinator runs a job's trials on this machine, up to ``budget.max_parallel
 found on the next start, marked as interrupted (not counted) and retried once with the same
 parameters, so no result is lost or counted twice.
 
+The same engine is also a ``pipetune worker``: any number of them, on any machines, share
+one study (a PostgreSQL URL, or a journal file on one machine). Each stamps the trials it asks
+with its owner and beats for them (see :mod:`.heartbeat`); a trial whose owner died is
+found by the others, marked interrupted and retried once. A worker with nothing left to ask
+waits while others still run trials, so a dead worker's trial is never left behind.
+
 With ``local.prefetch`` (the default) it asks the sampler for the next trial while the
 current command runs, so the sampler's time hides behind the trial's.
 """
@@ -21,12 +27,16 @@ from typing import Any, Callable
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from pipetune.backends.local import space
+from optuna.exceptions import UpdateFinishedTrialError
+
+from pipetune.backends.local import heartbeat, space
 from pipetune.backends.local.jobstore import (
     ATTR_FINISHED,
     ATTR_REASON,
     ATTR_STARTED,
     ATTR_STATE,
+    ATTR_STOP,
+    ATTR_WORKER_PREFIX,
     T_EXCLUDED,
     T_INFO,
     T_RETRY_OF,
@@ -58,6 +68,12 @@ class Engine:
         self._decision: tuple[JobState, str] | None = None
         self._started = time.monotonic()
         self._limit = space.trial_limit(spec)
+        self.owner = heartbeat.this_process()
+        self.worker = self.owner["id"]
+        self.recorded = 0  # trials this engine ran and recorded
+        self.lost = 0  # trials this engine ran but others had declared stale meanwhile
+        self._beats: heartbeat.Heartbeat | None = None
+        self._next_look = 0.0
 
     # ---- public -------------------------------------------------------------------------
     def run(self) -> JobState:
@@ -65,6 +81,22 @@ class Engine:
         study = optuna.load_study(study_name=self.job.name, storage=self.job.storage(),
                                   sampler=space.make_sampler(spec), pruner=space.make_pruner(spec))
         self._prunes = not isinstance(study.pruner, optuna.pruners.NopPruner)
+        recorded = JobState(study.user_attrs.get(ATTR_STATE, "pending"))
+        if recorded.terminal:
+            return recorded  # a worker joining a job that has ended runs nothing
+        self._settings = heartbeat.Settings.for_study(study)
+        self._beats = heartbeat.Heartbeat(study, self._settings, self.owner)
+        self._beats.start()
+        try:
+            return self._run(study)
+        finally:
+            self._beats.stop()
+            study.set_user_attr(ATTR_WORKER_PREFIX + self.worker,
+                                {"seen": time.time(), "pid": self.owner["pid"], "ended": True,
+                                 "recorded": self.recorded})
+
+    def _run(self, study: optuna.Study) -> JobState:
+        spec = self.spec
         self._recover(study)
         study.set_user_attr(ATTR_STATE, JobState.RUNNING.value)
         if ATTR_STARTED not in study.user_attrs:
@@ -88,6 +120,11 @@ class Engine:
 
     def _next_decision(self, study: optuna.Study) -> bool:
         """Decide whether the job must end; True while it may go on."""
+        if time.monotonic() >= self._next_look:
+            self._next_look = time.monotonic() + min(1.0, self._settings.interval)
+            self._recover(study)
+            if study.user_attrs.get(ATTR_STOP):
+                self.stop_event.set()
         if self._stop_requested():
             self._decision = (JobState.STOPPED, "stopped on request")
         if self._decision is None:
@@ -103,8 +140,20 @@ class Engine:
         while self._next_decision(study):
             item = self._ask(study)
             if item is None:
+                if self._wait_for_others(study):
+                    continue
                 return
             self._finished(study, item, self._run_one(item))
+
+    def _wait_for_others(self, study: optuna.Study) -> bool:
+        """Nothing left to ask: wait while other workers still run trials, since a trial of
+        one that dies is retried here. False when the job has nothing running any more."""
+        if self._decision is not None:
+            return False
+        if not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            return False
+        time.sleep(min(0.5, self._settings.interval))
+        return True
 
     def _run_pooled(self, study: optuna.Study, *, prefetch: bool) -> None:
         """Trials run on ``max_parallel`` slot threads fed by a queue. With ``prefetch`` one
@@ -141,6 +190,8 @@ class Engine:
                     todo.put(item)
                     in_flight += 1
                 if in_flight == 0:
+                    if self._wait_for_others(study):
+                        continue
                     break
                 try:
                     item, outcome = done.get(timeout=0.5)
@@ -169,6 +220,8 @@ class Engine:
         if len(counted) >= self._limit:
             return None
         trial = study.ask()
+        assert self._beats is not None
+        self._beats.add(trial)
         # Another worker may have asked at the same moment: the storage's trial numbers
         # decide who is within the budget.
         rank = sum(1 for t in counted_trials(study) if t.number < trial.number)
@@ -201,19 +254,34 @@ class Engine:
         if out.state not in ("complete", "pruned"):
             info["state"] = out.state
         trial = item.trial
-        trial.set_user_attr(T_INFO, info)
-        if not self._prunes and len(out.intermediate) > 1:
-            for step, value in out.intermediate:
-                if math.isfinite(value):
-                    trial.report(value, step)
-        if out.state == "complete":
-            study.tell(trial, [out.metrics[o.metric] for o in self.spec.objectives])
-        elif out.state == "pruned":
-            study.tell(trial, state=TrialState.PRUNED)
-        else:
-            study.tell(trial, state=TrialState.FAIL)
+        self._forget(trial)
+        try:
+            trial.set_user_attr(T_INFO, info)
+            if not self._prunes and len(out.intermediate) > 1:
+                for step, value in out.intermediate:
+                    if math.isfinite(value):
+                        trial.report(value, step)
+            if out.state == "complete":
+                study.tell(trial, [out.metrics[o.metric] for o in self.spec.objectives])
+            elif out.state == "pruned":
+                study.tell(trial, state=TrialState.PRUNED)
+            else:
+                study.tell(trial, state=TrialState.FAIL)
+        except (UpdateFinishedTrialError, ValueError, RuntimeError):
+            # Our heartbeat was late and another worker declared the trial stale: its retry
+            # carries the budget slot, so this result must not count a second time.
+            if study._storage.get_trial(trial._trial_id).state == TrialState.RUNNING:
+                raise
+            self.lost += 1
+            return
+        self.recorded += 1
+
+    def _forget(self, trial: optuna.Trial) -> None:
+        if self._beats is not None:
+            self._beats.forget(trial)
 
     def _discard(self, study: optuna.Study, trial: optuna.Trial, reason: str) -> None:
+        self._forget(trial)
         trial.set_user_attr(T_EXCLUDED, True)
         trial.set_user_attr(T_INFO, {"state": "discarded", "reason": reason})
         study.tell(trial, state=TrialState.FAIL)
@@ -223,6 +291,10 @@ class Engine:
         if budget.timeout is not None and time.monotonic() - self._started > budget.timeout:
             return JobState.COMPLETED, f"job timeout of {budget.timeout:g}s reached"
         trials = counted_trials(study)
+        from pipetune.observability.budget import local_cost_guard  # budget.max_cost_usd
+
+        if (over_budget := local_cost_guard(self.spec, trials)) is not None:
+            return over_budget
         failed = [t for t in trials if t.state == TrialState.FAIL]
         if len(failed) > budget.effective_max_failed:
             last = failed[-1].user_attrs.get(T_INFO, {}).get("reason", "unknown")
@@ -250,27 +322,44 @@ class Engine:
         return None
 
     def _recover(self, study: optuna.Study) -> None:
-        """Trials left running by a coordinator that died: not counted, retried once."""
+        """Trials left running by a coordinator or worker that died: not counted, retried once.
+
+        Several workers may find the same stale trial; marking it failed is the claim (the
+        storage lets only one finish a trial), and only the winner enqueues the retry. The
+        retry's ``retry_of`` is what excludes the interrupted trial from the budget, so an
+        owner that was merely late, and finishes first, keeps its result counted.
+        """
         storage = study._storage
-        for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        for t in heartbeat.stale_trials(study, self._settings, self.worker):
             retried = T_RETRY_OF in t.user_attrs
-            storage.set_trial_user_attr(t._trial_id, T_INFO, {
-                "state": "failed",
-                "reason": "interrupted: the coordinator stopped while this trial ran"
-                          + (" (second time; not retried)" if retried else "; retried"),
-            })
-            if not retried:
-                storage.set_trial_user_attr(t._trial_id, T_EXCLUDED, True)
-            storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+            if retried or not t.params:
+                try:  # counted as a failure: say why, before finishing it (then it is read-only)
+                    storage.set_trial_user_attr(t._trial_id, T_INFO, {
+                        "state": "failed",
+                        "reason": "interrupted: the process running this trial stopped "
+                                  "(second time; not retried)" if retried else
+                                  "interrupted before its parameters were drawn"})
+                except UpdateFinishedTrialError:
+                    continue
+            try:
+                storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+            except UpdateFinishedTrialError:
+                continue  # its owner finished it, or another worker claimed it first
             if not retried and t.params:
-                study.enqueue_trial(t.params, user_attrs={T_RETRY_OF: t.number},
-                                    skip_if_exists=False)
+                study.enqueue_trial(t.params, skip_if_exists=False, user_attrs={
+                    T_RETRY_OF: t.number,
+                    T_INFO: {"retry_reason": f"trial {t.number} was interrupted: the process "
+                             "running it stopped"}})
 
 
 def counted_trials(study: optuna.Study) -> list[FrozenTrial]:
-    """Trials that count against the budget: everything but interrupted-and-retried ones."""
-    return [t for t in study.get_trials(deepcopy=False)
-            if not t.user_attrs.get(T_EXCLUDED) and t.state != TrialState.WAITING]
+    """Trials that count against the budget: everything but interrupted-and-retried ones
+    (an interrupted trial is replaced by its retry) and discarded over-budget asks."""
+    trials = study.get_trials(deepcopy=False)
+    retried = {t.user_attrs[T_RETRY_OF] for t in trials if T_RETRY_OF in t.user_attrs}
+    return [t for t in trials
+            if t.state != TrialState.WAITING and not t.user_attrs.get(T_EXCLUDED)
+            and not (t.state == TrialState.FAIL and t.number in retried)]
 
 
 def _last_reasons(study: optuna.Study) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 import optuna
 
-from pipetune.errors import JobNotFound, SpecError
+from pipetune.errors import JobConflict, JobNotFound, SpecError
 from pipetune.spec import TuningSpec, load_spec
 from pipetune.storages import open_storage
 
@@ -31,12 +31,19 @@ ATTR_STATE = "pipetune.state"
 ATTR_REASON = "pipetune.reason"
 ATTR_STARTED = "pipetune.started_at"
 ATTR_FINISHED = "pipetune.finished_at"
+ATTR_STOP = "pipetune.stop_requested"  # seen by every worker, on any machine
+ATTR_HEARTBEAT = "pipetune.heartbeat"  # {"interval": s, "grace": s}, shared by all workers
+ATTR_WORKER_PREFIX = "pipetune.worker."  # + worker id: {"seen": time, "pid", "trials", "ended"}
 # trial user attributes
 # one dict per trial, written once: {metrics, duration, reason, artifacts, state}
 # (state is failed | infeasible | stopped | discarded for Optuna FAIL trials)
 T_INFO = "pipetune"
 T_EXCLUDED = "pipetune.excluded"  # not counted against the budget (interrupted and retried)
-T_RETRY_OF = "pipetune.retry_of"
+T_RETRY_OF = "pipetune.retry_of"  # on a retry: the number of the interrupted trial it redoes
+T_OWNER = "pipetune.owner"  # the process running the trial (see heartbeat.this_process)
+T_HEARTBEAT = "pipetune.beat"  # journal storage: time of the owner's last heartbeat
+
+_URL_SECRET_PARAM_RE = re.compile(r"(?i)(?P<head>[?&](?:password|passwd|pwd|secret|token|sslpassword)=)[^&\s]*")
 
 
 def home() -> Path:
@@ -49,6 +56,17 @@ def check_job_name(name: str) -> str:
             f"invalid job name {name!r}: use 1-128 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit", field="name")
     return name
+
+
+def mask_url(url: str) -> str:
+    """A storage URL fit for logs and reports: passwords (userinfo or query) become ``***``."""
+    scheme, sep, rest = url.partition("://")
+    if sep and "@" in rest:
+        # the last '@' ends the userinfo: an unencoded '@' or '/' in a password stays hidden
+        userinfo, _, host = rest.rpartition("@")
+        if ":" in userinfo:
+            url = f"{scheme}://{userinfo.split(':', 1)[0]}:***@{host}"
+    return _URL_SECRET_PARAM_RE.sub(lambda m: m.group("head") + "***", url)
 
 
 def worker_id() -> str:
@@ -128,6 +146,23 @@ class JobDir:
             "storage": storage, "created_at": time.time(), "backend": "local",
         })
 
+    def join(self, spec: TuningSpec, storage_url: str) -> None:
+        """Make this machine's copy of a job that lives in a shared database: the spec (read
+        from the study) and the URL, so trials here get their directories and logs."""
+        if self.exists():
+            if self.meta()["fingerprint"] != spec.fingerprint():
+                raise JobConflict(f"a local job named {self.name!r} exists with a different "
+                                  f"spec than the study in {mask_url(storage_url)}; use another "
+                                  "PIPETUNE_HOME or remove " + str(self.path))
+            return
+        self.path.mkdir(parents=True, exist_ok=True)
+        (self.path / "trials").mkdir(exist_ok=True)
+        _write_json_atomic(self.meta_file, {
+            "name": self.name, "spec": spec.to_dict(), "fingerprint": spec.fingerprint(),
+            "storage": storage_url, "created_at": time.time(), "backend": "local",
+            "joined": True,
+        })
+
     def coordinator(self) -> dict[str, Any]:
         try:
             return json.loads(self.coordinator_file.read_text())
@@ -151,4 +186,5 @@ class JobDir:
         try:
             return optuna.load_study(study_name=self.name, storage=self.storage())
         except KeyError:
-            raise JobNotFound(f"job {self.name!r} has no study in {self.storage_url()}") from None
+            raise JobNotFound(f"job {self.name!r} has no study in "
+                              f"{mask_url(self.storage_url())}") from None
