@@ -91,6 +91,8 @@ def sample_dataset(
         return SamplingError(message, field=field_prefix + field)
 
     _check_amount(fraction, rows, fail)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise fail(f"must be a whole number >= 0, got {seed!r}", "seed")
     fmt = formats.detect_format(source, format)
     if formats.detect_format(dest, format) != fmt:
         raise fail(f"the sample {dest!r} must have the source's format ({fmt})", "dest")

@@ -311,10 +311,10 @@ def _assemble(spec, settings, name, ref, full_data, manifest, records, candidate
     chosen = winner or proxy_winner
     best = BestResult(
         job=name, backend=ref.backend, params=chosen.params, static=dict(verify_spec.static),
-        metrics=chosen.full_metrics if winner else _metrics_of(records, chosen.trial),
+        metrics=chosen.full_metrics if winner else _record_of(records, chosen.trial).metrics,
         objective=spec.primary.metric, goal=spec.primary.goal,
         value=chosen.full_value if winner else chosen.proxy_value,
-        trial=chosen.trial, trial_number=chosen.rank,
+        trial=chosen.trial, trial_number=_record_of(records, chosen.trial).number,
         trials_total=len(records),
         trials_complete=sum(r.state == "complete" for r in records),
         trials_failed=sum(r.state == "failed" for r in records),
@@ -332,5 +332,5 @@ def _assemble(spec, settings, name, ref, full_data, manifest, records, candidate
     )
 
 
-def _metrics_of(records: list[TrialRecord], trial_id: str) -> dict[str, float]:
-    return next((r.metrics for r in records if r.id == trial_id), {})
+def _record_of(records: list[TrialRecord], trial_id: str) -> TrialRecord:
+    return next(r for r in records if r.id == trial_id)

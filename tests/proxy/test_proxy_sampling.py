@@ -156,6 +156,7 @@ def _bad_cases(tmp_path, csv_file):
         "not parquet": (str(garbage), dict(fraction=0.5), "source", "not readable as parquet"),
         "unsupported format": (str(json_file), dict(fraction=0.5), "format", ".csv, .parquet"),
         "unknown format name": (src, dict(fraction=0.5, format="orc"), "format", "csv, parquet"),
+        "negative seed": (src, dict(fraction=0.5, seed=-1), "seed", ">= 0"),
     }
 
 
@@ -163,7 +164,7 @@ def _bad_cases(tmp_path, csv_file):
     "missing stratify column", "fraction zero", "fraction above one", "fraction negative",
     "both amounts", "no amount", "rows above the data", "rows zero", "fraction rounds to nothing",
     "empty file", "header only", "missing file", "directory", "not parquet",
-    "unsupported format", "unknown format name",
+    "unsupported format", "unknown format name", "negative seed",
 ])
 def test_bad_input_names_the_field_and_writes_nothing(tmp_path, csv_file, case):
     source, kwargs, field, hint = _bad_cases(tmp_path, csv_file)[case]

@@ -68,6 +68,7 @@ def test_end_to_end_with_real_command_trials(tmp_path, pipetune_home):
     best_full = max(result.candidates, key=lambda c: c.full_value)
     assert result.verified_winner == best_full
     assert result.best.params == best_full.params and result.best.value == best_full.full_value
+    assert result.best.trial == best_full.trial == f"ridge#{result.best.trial_number}"
     assert result.best.static["data"] == str(train)
     assert result.proxy_winner.rank == 1
     assert result.winner_changed == (best_full.rank != 1)
