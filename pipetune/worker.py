@@ -112,4 +112,61 @@ def run_worker(ref: "JobRef | str", *, root: str | Path | None = None) -> Worker
                         state=state.value)
 
 
-__all__ = ["WorkerReport", "local_ref", "prepare_shared_job", "run_worker"]
+
+# ---- any backend with shared-study workers: the local engine, or a Vertex Vizier study ----
+
+SHARED_BACKENDS = ("local", "vertex")
+
+
+def prepare(spec: TuningSpec, name: str, *, backend: str = "local", root: str | Path | None = None,
+            backend_options: dict | None = None) -> JobRef:
+    """Create the shared job once: a local study, or a Vertex Vizier study (``vertex.mode:
+    vizier``) that the workers then serve."""
+    backend = backend or spec.backend
+    if backend == "local":
+        return prepare_shared_job(spec, name, root=root)
+    if backend == "vertex":
+        be = _vertex(spec, backend_options)
+        return be.launch(spec, name, detach=True)
+    raise UsageError(f"backend: got {backend!r}; shared-study workers run on "
+                     f"{', '.join(SHARED_BACKENDS)}")
+
+
+def work(name: str, *, backend: str = "local", root: str | Path | None = None,
+         spec: TuningSpec | None = None, backend_options: dict | None = None,
+         trial_root: str | Path | None = None) -> WorkerReport:
+    """Serve the shared job ``name`` until its budget is spent."""
+    if backend in ("", "local"):
+        return run_worker(local_ref(name, root))
+    if backend == "vertex":
+        import tempfile
+
+        from pipetune.backends.vertex.vizier_worker import run_worker as serve_study
+
+        if spec is None:
+            from pipetune.errors import SpecError
+
+            raise SpecError("a Vertex Vizier worker needs the spec", field="spec")
+        be = _vertex(spec, backend_options)
+        ref = be.launch(spec, name, detach=True)  # attaches to the prepared study
+        where = Path(trial_root) if trial_root else Path(tempfile.mkdtemp(prefix=f"pipetune-{name}-"))
+        summary = serve_study(be.vizier(ref), ref.id, spec, trial_root=where,
+                              started=ref.extra.get("created"))
+        return WorkerReport(job=ref, worker=summary.worker_id, trials_run=len(summary.trials),
+                            state=summary.ended_because)
+    raise UsageError(f"backend: got {backend!r}; shared-study workers run on "
+                     f"{', '.join(SHARED_BACKENDS)}")
+
+
+def _vertex(spec: TuningSpec, backend_options: dict | None):
+    from pipetune.backends import get_backend
+    from pipetune.errors import SpecError
+
+    be = get_backend("vertex", **dict(backend_options or {}))
+    if be.options(spec).mode != "vizier":
+        raise SpecError("shared-study workers serve a Vizier study: set vertex.mode: vizier",
+                        field="vertex.mode")
+    return be
+
+
+__all__ = ["WorkerReport", "local_ref", "prepare", "prepare_shared_job", "run_worker", "work"]

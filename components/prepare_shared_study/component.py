@@ -9,8 +9,11 @@ def prepare_shared_study(
     spec: str = "",
     spec_dict: dict = {},
     pipetune_home: str = "",
+    backend: str = "local",
+    backend_options: dict = {},
 ) -> str:
-    """Creates a local-engine job and its study once, before a fan-out of tuning workers.
+    """Creates a shared study once, before a fan-out of tuning workers: a local-engine
+    job, or a Vertex AI Vizier study (``vertex.mode: vizier`` in the spec).
 
     Idempotent: a retry with the same name and spec attaches to the existing job. Every
     worker must reach the study's storage: set ``storage`` in the spec to a database URL
@@ -23,17 +26,20 @@ def prepare_shared_study(
         spec_dict: The tuning spec as a dict. Give this or ``spec``.
         pipetune_home: Directory that holds the job's files (``job.json``, trial
             directories), shared by the workers; empty means ``$PIPETUNE_HOME`` or
-            ``./.pipetune``.
+            ``./.pipetune`` (local backend).
+        backend: ``local`` or ``vertex``.
+        backend_options: Keyword arguments of the backend (vertex: project, location).
 
     Returns:
         The job handle as JSON: the input of ``tuning_worker`` and of
         ``get_best_hyperparameters`` once the workers are done.
     """
     from pipetune import steps
-    from pipetune.worker import prepare_shared_job
+    from pipetune.worker import prepare
 
     with steps.user_errors():
         tuning_spec = steps.spec_from_inputs(spec, spec_dict)
-        ref = prepare_shared_job(tuning_spec, job_name, root=pipetune_home or None)
+        ref = prepare(tuning_spec, job_name, backend=backend, root=pipetune_home or None,
+                      backend_options=backend_options)
         print(f"prepared shared study {ref.name!r}")
         return ref.to_json()

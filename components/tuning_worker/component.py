@@ -10,6 +10,9 @@ def tuning_worker(
     job_name: str,
     pipetune_home: str = "",
     worker_index: int = 0,
+    backend: str = "local",
+    spec: str = "",
+    backend_options: dict = {},
 ) -> NamedTuple("Outputs", job=str, worker=str, trials_run=int):
     """One ask/tell worker on a shared study; fan it out with ``dsl.ParallelFor``.
 
@@ -22,6 +25,10 @@ def tuning_worker(
             worker ``.after()`` it).
         pipetune_home: The job files' directory, as given to ``prepare_shared_study``.
         worker_index: This worker's index in the fan-out (for logs only).
+        backend: ``local`` (a study in a shared database) or ``vertex`` (a Vizier study).
+        spec: The tuning spec (YAML or JSON text); needed by Vizier workers, which run
+            the spec's trial themselves. Local workers read it from the prepared job.
+        backend_options: Keyword arguments of the backend (vertex: project, location).
 
     Returns:
         job: The same job handle.
@@ -31,10 +38,12 @@ def tuning_worker(
     from collections import namedtuple
 
     from pipetune import steps
-    from pipetune.worker import local_ref, run_worker
+    from pipetune.worker import work
 
     with steps.user_errors():
-        report = run_worker(local_ref(job_name, pipetune_home or None))
+        tuning_spec = steps.spec_from_inputs(spec) if spec.strip() else None
+        report = work(job_name, backend=backend, root=pipetune_home or None, spec=tuning_spec,
+                      backend_options=backend_options)
         print(f"worker {worker_index} ({report.worker}) ran {report.trials_run} trials; "
               f"job {report.state}")
         outputs = namedtuple("Outputs", ["job", "worker", "trials_run"])

@@ -1,5 +1,6 @@
 """Self-hosted scale-out: N tuning workers, fanned out by ``dsl.ParallelFor``, complete one
-shared study of the local engine; then the best parameters are read once.
+shared study (the local engine's, or a Vertex AI Vizier study); then the best parameters
+are read once.
 
     prepare the shared study -> ParallelFor(workers): tuning_worker -> best hyperparameters
 
@@ -20,20 +21,28 @@ def parallel_tuning(
     job_name: str,
     pipetune_home: str = "",
     workers: list = [0, 1, 2],
+    backend: str = "local",
+    backend_options: dict = {},
 ) -> str:
     """Args:
         spec: The tuning spec (YAML); ``storage`` names the shared study's database.
         job_name: Name of the shared job.
         pipetune_home: Directory every worker can read (job files, trial directories).
         workers: One item per worker (their indices).
+        backend: ``local`` (shared database) or ``vertex`` (a Vizier study; the spec says
+            ``vertex: {mode: vizier}``).
+        backend_options: Backend keyword arguments (vertex: project, location).
     """
-    prepared = prepare_shared_study(job_name=job_name, spec=spec, pipetune_home=pipetune_home)
+    prepared = prepare_shared_study(job_name=job_name, spec=spec, pipetune_home=pipetune_home,
+                                    backend=backend, backend_options=backend_options)
     # Workers find the job by name rather than by the handle output above: kfp.local
     # 2.17.3 hands the loop item to every loop-task input that is an outside task's output.
     with dsl.ParallelFor(workers, name="workers") as index:
         worker = tuning_worker(job_name=job_name, pipetune_home=pipetune_home,
-                               worker_index=index).after(prepared)
-    best = get_best_hyperparameters(job=prepared.output).after(worker)
+                               worker_index=index, backend=backend, spec=spec,
+                               backend_options=backend_options).after(prepared)
+    best = get_best_hyperparameters(job=prepared.output, backend_options=backend_options
+                                    ).after(worker)
     return best.outputs["params_json"]
 
 if __name__ == "__main__":

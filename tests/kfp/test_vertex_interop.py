@@ -1,7 +1,9 @@
-"""gcpc interop against the fake Vertex AI (tests/vertex): a HyperparameterTuningJob made
-the way gcpc's HyperparameterTuningJobRunOp makes it (its own serialize_parameters and
-serialize_metrics), then pipetune's vertex_tuning_results component under kfp.local reads
-it from the `gcp_resources` JSON with typed parameters."""
+"""Vertex AI interop against the fake Vertex AI of tests/vertex.
+
+gcpc: a HyperparameterTuningJob made the way gcpc's HyperparameterTuningJobRunOp makes it
+(its own serialize_parameters and serialize_metrics), then pipetune's vertex_tuning_results
+component under kfp.local reads it from the `gcp_resources` JSON with typed parameters.
+Vizier: the ParallelFor fan-out pipeline with workers serving one Vizier study."""
 
 import importlib.util
 import json
@@ -94,3 +96,40 @@ def test_gcp_resources_errors_name_the_input():
         parse_gcp_resources('{"resources": [{"resourceType": "CustomJob", "resourceUri": "x"}]}')
     assert parse_gcp_resources(
         "projects/p/locations/europe-west4/hyperparameterTuningJobs/7")[2] == "europe-west4"
+
+
+def test_parallel_for_vizier_workers_complete_one_study(fake_vertex, adc_env, kfp_local,
+                                                        monkeypatch, home):
+    """The same fan-out pipeline on the Vertex backend: workers serve one Vizier study."""
+    import yaml
+    from conftest import PYTHON, REPO
+    from google.cloud.aiplatform_v1 import types as t
+
+    from parallel_tuning import parallel_tuning
+
+    for key in ("GOOGLE_APPLICATION_CREDENTIALS", "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH"):
+        monkeypatch.setenv(key, adc_env[key])
+    spec = {
+        "parameters": [{"name": "x", "type": "continuous", "min": 0.0, "max": 1.0},
+                       {"name": "depth", "type": "integer", "min": 1, "max": 3}],
+        "objectives": [{"metric": "loss", "goal": "minimize"}],
+        "metrics": [{"name": "loss", "regex": "loss=([0-9.eE+-]+)"}],
+        "trial": {"command": [PYTHON, str(REPO / "tests" / "kfp" / "quadratic_trial.py")],
+                  "contract": "vertex"},
+        "budget": {"max_trials": 5, "max_parallel": 1},
+        "vertex": {"mode": "vizier"},
+    }
+    options = {"project": PROJECT, "location": LOCATION, "api_endpoint": fake_vertex.endpoint}
+    task = parallel_tuning(spec=yaml.safe_dump(spec), job_name="vizier-fanout",
+                           pipetune_home=str(home), workers=[0, 1], backend="vertex",
+                           backend_options=options)
+    assert len(fake_vertex.calls("CreateStudy")) == 1
+    (study,) = fake_vertex.studies
+    trials = fake_vertex.trials[study]
+    assert len(trials) == 5 and len({tr.id for tr in trials}) == 5
+    assert all(tr.state == t.Trial.State.SUCCEEDED for tr in trials)
+    losses = {tr.id: tr.final_measurement.metrics[0].value for tr in trials}
+    best = min(trials, key=lambda tr: losses[tr.id])
+    params = json.loads(task.output)
+    assert params == {"x": values_of(best)["x"], "depth": int(values_of(best)["depth"])}
+    assert type(params["depth"]) is int
