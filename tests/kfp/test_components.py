@@ -103,3 +103,40 @@ def test_sample_dataset_component(kfp_local, tmp_path, data_csv):
 
     task = sample_only(uri=str(data_csv))
     assert task.output == 60
+
+
+def test_wait_resumes_a_local_job_whose_coordinator_died(kfp_local, home):
+    """On Vertex the launch step's container (and the detached coordinator in it) ends
+    before the wait step starts; the wait step then finishes the job itself."""
+    import os
+    import signal
+    import time
+
+    from conftest import REPO
+
+    from pipetune import steps
+    from pipetune.backends.local import LocalBackend
+    from pipetune.backends.local.jobstore import JobDir
+
+    body = trial_spec(max_trials=4, max_parallel=1)
+    body.update(parameters=[{"name": "x", "type": "continuous", "min": 0.0, "max": 1.0},
+                            {"name": "depth", "type": "integer", "min": 1, "max": 3}],
+                objectives=[{"metric": "loss", "goal": "minimize"}],
+                metrics=[{"name": "loss", "regex": "loss=([0-9.eE+-]+)"}],
+                trial={"command": [PYTHON, str(REPO / "tests" / "kfp" / "quadratic_trial.py")]})
+    ref = steps.launch(load_spec(body), job_name="orphan", backend_options={"root": str(home)})
+    job = JobDir("orphan", home)
+    pid = job.coordinator()["pid"]
+    os.kill(pid, signal.SIGKILL)
+    for _ in range(100):  # reap: the coordinator is our child here
+        if os.waitpid(pid, os.WNOHANG)[0]:
+            break
+        time.sleep(0.05)
+    assert LocalBackend(home).status(ref).state.value == "interrupted"
+
+    waited = wait_for_tuning(job=ref.to_json(), backend_options={"root": str(home)},
+                             poll_seconds=0.5)
+    assert waited.outputs["state"] == "completed"
+    assert waited.outputs["trials_complete"] == 4
+    trials = LocalBackend(home).trials(ref)
+    assert [t.state for t in trials] == ["complete"] * 4
