@@ -76,6 +76,10 @@ class JobStatus(BaseModel):
     max_trials: int | None = None
     best_value: float | None = None
     elapsed_seconds: float | None = None
+    # filled by pipetune.observability.snapshot.observe (None when not computed)
+    cost_usd: float | None = None
+    converging: bool | None = None
+    convergence_reason: str | None = None
 
     @property
     def done(self) -> bool:

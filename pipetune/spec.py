@@ -321,6 +321,45 @@ class ProxySettings(_Model):
         return self.fraction if self.fraction is not None else 0.1
 
 
+class ConvergenceSettings(_Model):
+    """When a job is flagged "not converging" (rule: :mod:`pipetune.observability.convergence`).
+
+    After ``min_trials`` finished trials, the best of the last ``window`` finished trials must
+    reach ``fraction`` of the way from the baseline (the median trial, or zero) to the best
+    trial overall; otherwise the job is not converging.
+    """
+
+    window: int = Field(default=10, ge=1, description="recent finished trials to look at")
+    min_trials: int = Field(default=20, ge=1, description="finished trials before judging")
+    fraction: float = Field(default=0.5, gt=0, le=1,
+                            description="share of the way from the baseline to the best")
+    baseline: Literal["median", "zero"] = Field(
+        default="median", description="median: of all complete trials; zero: a plain ratio "
+        "to the best (metrics that are positive)")
+
+    @model_validator(mode="after")
+    def _window_ok(self):
+        if self.window > self.min_trials:
+            raise ValueError(f"window ({self.window}) cannot exceed min_trials ({self.min_trials})")
+        return self
+
+
+class CostSettings(_Model):
+    """Inputs of the cost estimate beyond the backends' price tables
+    (:mod:`pipetune.observability.cost`)."""
+
+    cpu_hour_usd: float | None = Field(
+        default=None, gt=0, description="local jobs: USD per CPU-hour, for comparison; default "
+        "the SageMaker ml.m5.large price per vCPU")
+    cpus_per_trial: float = Field(default=1.0, gt=0, description="local jobs: CPUs one trial uses")
+    training_cost_usd: float | None = Field(
+        default=None, gt=0, description="compute cost of the training this tuning serves "
+        "(e.g. a month of retrains); enables the share warning")
+    max_tuning_share: float = Field(
+        default=0.2, gt=0, le=1, description="warn when tuning costs more than this share of "
+        "training_cost_usd (the 10-20% rule)")
+
+
 class LocalOptions(_Model):
     """Options of the embedded local engine."""
 
@@ -355,6 +394,15 @@ class TuningSpec(_Model):
     local: LocalOptions = Field(default_factory=lambda: LocalOptions())
     sagemaker: dict[str, Any] | None = Field(default=None, description="SageMaker options")
     vertex: dict[str, Any] | None = Field(default=None, description="Vertex AI options")
+    convergence: ConvergenceSettings | None = Field(
+        default=None, description="the not-converging rule; default window 10, min_trials 20, "
+        "fraction 0.5, baseline median")
+    cost: CostSettings | None = Field(default=None, description="cost estimate settings")
+    profiles: dict[str, dict[str, Any]] | None = Field(
+        default=None, description="tiered budgets: overrides per profile (dev, staging, prod), "
+        "chosen with --profile or PIPETUNE_PROFILE")
+    profile: str | None = Field(default=None, description="the profile in use (the default "
+                                "for --profile while profiles are present)")
 
     @model_validator(mode="after")
     def _cross_checks(self):
@@ -418,6 +466,10 @@ class TuningSpec(_Model):
             isinstance(p, CategoricalParam) or p.condition for p in self.parameters
         ):
             problems.append(("strategy", "cmaes handles numeric parameters without conditions"))
+        if self.profiles is not None or self.profile is not None:
+            from pipetune.observability.tiers import profile_problems
+
+            problems.extend(profile_problems(self))
         if problems:
             raise _CrossFieldErrors(problems)
         return self

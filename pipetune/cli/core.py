@@ -71,8 +71,12 @@ def backend_for(ref: JobRef) -> Backend:
     return get_backend(ref.backend)
 
 
-def _spec_and_name(spec_path: str, name: Optional[str], backend: Optional[str]) -> tuple[TuningSpec, str]:
+def _spec_and_name(spec_path: str, name: Optional[str], backend: Optional[str],
+                   profile: Optional[str] = None) -> tuple[TuningSpec, str]:
+    from pipetune.observability.tiers import select_profile
+
     spec = load_spec(Path(spec_path) if not spec_path.lstrip().startswith("{") else spec_path)
+    spec = select_profile(spec, profile)  # --profile, else $PIPETUNE_PROFILE, else spec.profile
     if backend:
         spec = spec.with_overrides(backend=backend)
     job_name = name or spec.name
@@ -107,8 +111,14 @@ def _status_line(st: JobStatus) -> str:
     line = (f"{st.ref.name}: {st.state.value} · {t.finished}/{st.max_trials or '?'} trials "
             f"({t.complete} complete, {t.failed} failed, {t.pruned} pruned, {t.infeasible} "
             f"infeasible, {t.running} running) · best {best}")
+    if st.cost_usd is not None:
+        line += f" · cost ≈ ${st.cost_usd:,.2f}"
+    if st.converging is not None:
+        line += " · converging" if st.converging else " · NOT converging"
     if st.reason:
         line += f"\n  {st.reason}"
+    if st.converging is False and st.convergence_reason:
+        line += f"\n  {st.convergence_reason}"
     return line
 
 
@@ -120,11 +130,14 @@ def register(app: typer.Typer) -> None:
         spec: str = typer.Argument(..., help="path to the spec (YAML or JSON)"),
         name: Optional[str] = typer.Option(None, "--name", "-n", help="job name (default: spec name)"),
         backend: Optional[str] = typer.Option(None, help="override the spec's backend"),
+        profile: Optional[str] = typer.Option(
+            None, "--profile", help="tiered budget: a profile of the spec's profiles section "
+            "(default: $PIPETUNE_PROFILE, else the spec's profile)"),
         as_json: bool = typer.Option(False, "--json", help="print the best result as JSON"),
         no_progress: bool = typer.Option(False, "--no-progress"),
     ) -> None:
         """Run a tuning job to its end (or attach to it) and print the best parameters."""
-        tuning, job_name = _spec_and_name(spec, name, backend)
+        tuning, job_name = _spec_and_name(spec, name, backend, profile)
         be = get_backend(tuning.backend)
         be.validate(tuning)
         show = not no_progress and not as_json
@@ -150,9 +163,12 @@ def register(app: typer.Typer) -> None:
         spec: str = typer.Argument(..., help="path to the spec (YAML or JSON)"),
         name: Optional[str] = typer.Option(None, "--name", "-n"),
         backend: Optional[str] = typer.Option(None, help="override the spec's backend"),
+        profile: Optional[str] = typer.Option(
+            None, "--profile", help="tiered budget: a profile of the spec's profiles section "
+            "(default: $PIPETUNE_PROFILE, else the spec's profile)"),
     ) -> None:
         """Start a job in the background (or attach to it) and print its handle as JSON."""
-        tuning, job_name = _spec_and_name(spec, name, backend)
+        tuning, job_name = _spec_and_name(spec, name, backend, profile)
         be = get_backend(tuning.backend)
         be.validate(tuning)
         ref = be.launch(tuning, job_name, detach=True)
@@ -162,9 +178,16 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handle_errors
     def status(job: str, as_json: bool = typer.Option(False, "--json")) -> None:
-        """Show a job's state and trial counts."""
+        """Show a job's state, trial counts, estimated cost and convergence."""
         ref = resolve_ref(job)
-        st = backend_for(ref).status(ref)
+        be = backend_for(ref)
+        st = be.status(ref)
+        try:  # cost and convergence (pipetune.observability) need the trials: best effort
+            from pipetune.observability.snapshot import observe
+
+            st = observe(ref, be, status=st).status
+        except Exception as exc:
+            console.print(f"cost and convergence unavailable: {exc}", highlight=False)
         if as_json:
             print_json(json.loads(st.model_dump_json()))
         else:
