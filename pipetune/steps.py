@@ -109,21 +109,17 @@ def params_json(best: BestResult, *, include_static: bool = True) -> str:
 
 
 def spec_of(ref: JobRef, backend_options: dict[str, Any] | None = None) -> TuningSpec | None:
-    """The spec a job runs, when the backend keeps it (the local backend does)."""
-    be = backend_for(ref.backend, backend_options)
-    getter = getattr(be, "spec", None)
-    if callable(getter):
-        try:
-            return getter(ref)
-        except Exception:
-            return None
-    job = getattr(be, "_job", None)
-    if callable(job):
-        try:
-            return job(ref).spec()
-        except Exception:
-            return None
-    return None
+    """The spec a job runs, when its backend keeps it (local: the job files; cloud
+    backends: the handle)."""
+    if ref.backend == "local":
+        from pathlib import Path
+
+        from pipetune.backends.local.jobstore import JobDir
+
+        root = ref.extra.get("root") or (backend_options or {}).get("root")
+        return JobDir(ref.id, Path(root) if root else None).spec()
+    body = ref.extra.get("spec")
+    return load_spec(body) if body else None
 
 
 def with_data(spec: TuningSpec, path: str, *, data_param: str = "") -> TuningSpec:
