@@ -1,0 +1,102 @@
+"""The tuners compared by the benchmarks, each run on one problem with one seed.
+
+- ``auto``: pipetune's local engine (``LocalBackend.launch(..., detach=False)``, the default
+  journal storage, in-process callable trials), strategy ``auto``.
+- ``pipetune_tpe``: the same engine with ``strategy: tpe`` (multivariate TPE with constant
+  liar): what ``auto`` chose before the benchmarks, kept as evidence for the rule.
+- ``optuna_tpe``, ``optuna_gp``, ``random``: plain Optuna ask/tell loops with
+  ``TPESampler(seed)``, ``GPSampler(seed)``, ``RandomSampler(seed)`` (library defaults),
+  in-memory storage. The space is sampled through the same
+  :func:`pipetune.backends.local.space.suggest`, so every contender sees the same
+  distributions.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from benchmarks import problems
+
+ENGINE = ("auto", "pipetune_tpe")
+PLAIN = ("optuna_tpe", "optuna_gp", "random")
+ALL = ENGINE[:1] + PLAIN + ENGINE[1:]
+
+
+def run_engine(problem_id: str, seed: int, budget: int, *, strategy: str = "auto",
+               max_parallel: int = 1, sleep: float | None = None) -> dict[str, Any]:
+    """Tune ``problem_id`` through pipetune's real local engine; values in trial order."""
+    from pipetune.backends.local import LocalBackend
+    from pipetune.backends.local.space import resolve_strategy
+    from pipetune.spec import load_spec
+
+    problem = problems.get(problem_id)
+    body = problems.spec_body(problem, budget=budget, strategy=strategy, seed=seed,
+                              max_parallel=max_parallel)
+    if sleep is not None:
+        body["static"]["sleep"] = sleep
+        body["trial"]["callable"] = "benchmarks.problems:sleepy_objective"
+    spec = load_spec(body)
+    root = Path(tempfile.mkdtemp(prefix="pipetune-bench-"))
+    try:
+        backend = LocalBackend(root)
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = backend.launch(spec, "bench", detach=False)
+        seconds = time.perf_counter() - t0
+        records = sorted(backend.trials(ref), key=lambda r: r.number)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    values = [r.metrics.get("loss") if r.state == "complete" else None for r in records]
+    return {"values": values, "seconds": seconds, "resolved": resolve_strategy(spec)}
+
+
+def _sampler(name: str, seed: int):
+    import optuna
+
+    if name == "optuna_tpe":
+        return optuna.samplers.TPESampler(seed=seed)
+    if name == "optuna_gp":
+        return optuna.samplers.GPSampler(seed=seed)
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    raise KeyError(name)
+
+
+def run_plain(problem_id: str, seed: int, budget: int, sampler: str) -> dict[str, Any]:
+    """Tune ``problem_id`` with a plain Optuna ask/tell loop (in-memory storage)."""
+    import optuna
+
+    from pipetune.backends.local import space
+    from pipetune.spec import load_spec
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    problem = problems.get(problem_id)
+    spec = load_spec(problems.spec_body(problem, budget=budget, strategy="random", seed=seed))
+    values: list[float | None] = []
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study = optuna.create_study(sampler=_sampler(sampler, seed))
+        for _ in range(budget):
+            trial = study.ask()
+            value = problem.evaluate(space.suggest(spec, trial))
+            study.tell(trial, value)
+            values.append(value)
+    return {"values": values, "seconds": time.perf_counter() - t0, "resolved": sampler}
+
+
+def run(contender: str, problem_id: str, seed: int, budget: int) -> dict[str, Any]:
+    """Run one contender; the result also names the problem, seed and contender."""
+    if contender == "auto":
+        out = run_engine(problem_id, seed, budget, strategy="auto")
+    elif contender == "pipetune_tpe":
+        out = run_engine(problem_id, seed, budget, strategy="tpe")
+    else:
+        out = run_plain(problem_id, seed, budget, contender)
+    return {"contender": contender, "problem": problem_id, "seed": seed, **out}

@@ -1,0 +1,258 @@
+"""Benchmark problems: BBOB functions from ``coco-experiment`` and scikit-learn tuning tasks.
+
+Every problem is *minimised* and has a pipetune parameter list, so all contenders (pipetune's
+engine and plain Optuna loops) sample the same space through :func:`pipetune.backends.local.
+space.suggest`. Problems are addressed by a string id so a pipetune trial can find its
+problem from a static hyperparameter (``static: {problem: <id>}``):
+
+- ``bbob/f<F>/d<D>/i<I>``: BBOB function F (1..24) in D dimensions, instance I, on [-5, 5]^D.
+  Its optimum f_opt is known (the value at COCO's x_opt).
+- ``sklearn/<task>``: validation error (fixed 50/50 split) of a scikit-learn model on a data set
+  bundled with scikit-learn (no download); deterministic (fixed split and model seeds).
+  The optimum is unknown: regret is measured against the best value any run found.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One minimisation problem over a pipetune search space."""
+
+    id: str
+    family: str  # "bbob" or "sklearn"
+    parameters: list[dict[str, Any]]
+    evaluate: Callable[[dict[str, Any]], float]
+    f_opt: float | None = None  # known optimum (BBOB), else None
+
+    @property
+    def dim(self) -> int:
+        return len(self.parameters)
+
+    @property
+    def conditional(self) -> bool:
+        return any("condition" in p for p in self.parameters)
+
+
+# ---- BBOB --------------------------------------------------------------------------------
+def bbob_id(function: int, dim: int, instance: int) -> str:
+    return f"bbob/f{function}/d{dim}/i{instance}"
+
+
+@functools.lru_cache(maxsize=None)
+def _coco_problem(function: int, dim: int, instance: int):
+    import cocoex
+
+    suite = cocoex.Suite("bbob", "", f"function_indices:{function} dimensions:{dim} "
+                                     f"instance_indices:{instance}")
+    return suite[0]
+
+
+@functools.lru_cache(maxsize=None)
+def bbob_f_opt(function: int, dim: int, instance: int) -> float:
+    """f at COCO's x_opt (COCO writes x_opt to a file in the working directory)."""
+    problem = _coco_problem(function, dim, instance)
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)
+        try:
+            problem._best_parameter("print")
+            x_opt = np.atleast_1d(np.loadtxt("._bbob_problem_best_parameter.txt"))
+        finally:
+            os.chdir(here)
+    return float(problem(x_opt))
+
+
+def bbob_problem(function: int, dim: int, instance: int) -> Problem:
+    params = [{"name": f"x{i}", "type": "continuous", "min": -5.0, "max": 5.0,
+               "scaling": "linear"} for i in range(dim)]
+    coco = _coco_problem(function, dim, instance)
+
+    def evaluate(values: dict[str, Any]) -> float:
+        return float(coco(np.array([values[f"x{i}"] for i in range(dim)], dtype=float)))
+
+    return Problem(bbob_id(function, dim, instance), "bbob", params, evaluate,
+                   bbob_f_opt(function, dim, instance))
+
+
+# ---- scikit-learn tasks ---------------------------------------------------------------------
+@functools.lru_cache(maxsize=None)
+def _data(name: str) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn import datasets
+    from sklearn.preprocessing import StandardScaler
+
+    loader = {"breast_cancer": datasets.load_breast_cancer, "digits": datasets.load_digits,
+              "diabetes": datasets.load_diabetes, "wine": datasets.load_wine}[name]
+    X, y = loader(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def _holdout_error(model, data: str, regression: bool = False) -> float:
+    """Validation error on a fixed 50/50 split: 1 - accuracy, or MSE / var(y)."""
+    from sklearn.model_selection import train_test_split
+
+    X, y = _data(data)
+    Xa, Xb, ya, yb = train_test_split(X, y, test_size=0.5, random_state=0,
+                                      stratify=None if regression else y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(Xa, ya)
+        pred = model.predict(Xb)
+    if regression:
+        return float(np.mean((pred - yb) ** 2) / np.var(yb))
+    return float(np.mean(pred != yb))
+
+
+def _svm(v: dict[str, Any]) -> float:
+    from sklearn.svm import SVC
+
+    model = SVC(C=v["C"], gamma=v["gamma"], kernel=v["kernel"], degree=v["degree"],
+                shrinking=v["shrinking"], max_iter=5000)
+    return _holdout_error(model, "breast_cancer")
+
+
+def _tree(v: dict[str, Any]) -> float:
+    from sklearn.tree import DecisionTreeRegressor
+
+    model = DecisionTreeRegressor(max_depth=v["max_depth"], min_samples_split=v["min_samples_split"],
+                                  min_samples_leaf=v["min_samples_leaf"], max_features=v["max_features"],
+                                  criterion=v["criterion"], splitter=v["splitter"], random_state=0)
+    return _holdout_error(model, "diabetes", regression=True)
+
+
+def _sgd(v: dict[str, Any]) -> float:
+    from sklearn.linear_model import SGDClassifier
+
+    model = SGDClassifier(loss=v["loss"], penalty=v["penalty"], alpha=v["alpha"],
+                          l1_ratio=v["l1_ratio"], learning_rate=v["learning_rate"], eta0=v["eta0"],
+                          max_iter=v["max_iter"], tol=None, random_state=0)
+    return _holdout_error(model, "breast_cancer")
+
+
+def _wine(v: dict[str, Any]) -> float:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neighbors import KNeighborsClassifier
+
+    if v["model"] == "knn":
+        model = KNeighborsClassifier(n_neighbors=v["n_neighbors"], weights=v["weights"], p=v["p"])
+    else:
+        model = LogisticRegression(C=v["C"], max_iter=500)
+    return _holdout_error(model, "wine")
+
+
+SKLEARN_TASKS: dict[str, tuple[list[dict[str, Any]], Callable[[dict[str, Any]], float]]] = {
+    # SVC on breast cancer: two log-scaled floats, a categorical, an integer, a boolean.
+    "svm_breast_cancer": ([
+        {"name": "C", "type": "continuous", "min": 1e-3, "max": 1e3, "scaling": "log"},
+        {"name": "gamma", "type": "continuous", "min": 1e-5, "max": 10.0, "scaling": "log"},
+        {"name": "kernel", "type": "categorical", "values": ["rbf", "sigmoid", "poly"]},
+        {"name": "degree", "type": "integer", "min": 2, "max": 5},
+        {"name": "shrinking", "type": "categorical", "values": [True, False]},
+    ], _svm),
+    # Decision tree regression on diabetes: integers (one log-scaled), a float, two categoricals.
+    "tree_diabetes": ([
+        {"name": "max_depth", "type": "integer", "min": 1, "max": 20},
+        {"name": "min_samples_split", "type": "integer", "min": 2, "max": 100, "scaling": "log"},
+        {"name": "min_samples_leaf", "type": "integer", "min": 1, "max": 60},
+        {"name": "max_features", "type": "continuous", "min": 0.1, "max": 1.0},
+        {"name": "criterion", "type": "categorical",
+         "values": ["squared_error", "absolute_error", "poisson"]},
+        {"name": "splitter", "type": "categorical", "values": ["best", "random"]},
+    ], _tree),
+    # Linear SGD on breast cancer: 3 categoricals, 2 log floats, a float, an integer.
+    "sgd_breast_cancer": ([
+        {"name": "loss", "type": "categorical",
+         "values": ["hinge", "log_loss", "modified_huber", "squared_hinge", "perceptron"]},
+        {"name": "penalty", "type": "categorical", "values": ["l2", "l1", "elasticnet"]},
+        {"name": "alpha", "type": "continuous", "min": 1e-7, "max": 1.0, "scaling": "log"},
+        {"name": "l1_ratio", "type": "continuous", "min": 0.0, "max": 1.0},
+        {"name": "learning_rate", "type": "categorical",
+         "values": ["optimal", "constant", "invscaling", "adaptive"]},
+        {"name": "eta0", "type": "continuous", "min": 1e-4, "max": 1.0, "scaling": "log"},
+        {"name": "max_iter", "type": "integer", "min": 2, "max": 30},
+    ], _sgd),
+    # Model choice on wine with conditional children (k-NN or logistic regression).
+    "model_choice_wine": ([
+        {"name": "model", "type": "categorical", "values": ["knn", "logreg"]},
+        {"name": "n_neighbors", "type": "integer", "min": 1, "max": 60,
+         "condition": {"parent": "model", "values": ["knn"]}},
+        {"name": "weights", "type": "categorical", "values": ["uniform", "distance"],
+         "condition": {"parent": "model", "values": ["knn"]}},
+        {"name": "p", "type": "continuous", "min": 1.0, "max": 4.0,
+         "condition": {"parent": "model", "values": ["knn"]}},
+        {"name": "C", "type": "continuous", "min": 1e-5, "max": 1e2, "scaling": "log",
+         "condition": {"parent": "model", "values": ["logreg"]}},
+    ], _wine),
+}
+
+
+def sklearn_problem(task: str) -> Problem:
+    params, fn = SKLEARN_TASKS[task]
+    return Problem(f"sklearn/{task}", "sklearn", params, fn, None)
+
+
+# ---- lookup and the trial function the engine runs ----------------------------------------
+@functools.lru_cache(maxsize=None)
+def get(problem_id: str) -> Problem:
+    """The problem with this id (cached per process)."""
+    family, _, rest = problem_id.partition("/")
+    if family == "bbob":
+        f, d, i = (int(part[1:]) for part in rest.split("/"))
+        return bbob_problem(f, d, i)
+    if family == "sklearn":
+        return sklearn_problem(rest)
+    raise KeyError(problem_id)
+
+
+def engine_objective(params: dict[str, Any], ctx: Any) -> float:
+    """pipetune in-process trial: ``params['problem']`` (a static value) names the problem."""
+    return get(params["problem"]).evaluate(params)
+
+
+def sleepy_objective(params: dict[str, Any], ctx: Any) -> float:
+    """Like :func:`engine_objective`, after sleeping ``params['sleep']`` seconds (I/O-bound trial)."""
+    import time
+
+    time.sleep(float(params["sleep"]))
+    return engine_objective(params, ctx)
+
+
+@functools.lru_cache(maxsize=None)
+def reference_value(problem_id: str, n: int = 64) -> float:
+    """Median objective over ``n`` uniform random points (seed 12345): regret's scale."""
+    import optuna
+
+    from pipetune.backends.local import space
+    from pipetune.spec import load_spec
+
+    spec = load_spec(spec_body(get(problem_id), budget=n, strategy="random", seed=12345))
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=12345))
+    values = []
+    for _ in range(n):
+        trial = study.ask()
+        values.append(get(problem_id).evaluate(space.suggest(spec, trial)))
+        study.tell(trial, values[-1])
+    return float(np.median(values))
+
+
+def spec_body(problem: Problem, *, budget: int, strategy: str, seed: int,
+              max_parallel: int = 1, callable_: str = "benchmarks.problems:engine_objective",
+              static: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The pipetune spec (as a dict) that tunes ``problem``."""
+    return {
+        "parameters": problem.parameters,
+        "static": {"problem": problem.id, **(static or {})},
+        "objectives": [{"metric": "loss", "goal": "minimize"}],
+        "trial": {"callable": callable_},
+        "strategy": strategy, "seed": seed,
+        "budget": {"max_trials": budget, "max_parallel": max_parallel, "max_failed": budget},
+    }

@@ -1,0 +1,121 @@
+"""Markdown rendering of a harness result (the dict written by :mod:`benchmarks.run`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _f(x: Any, digits: int = 3) -> str:
+    if x is None:
+        return "—"
+    if isinstance(x, float):
+        return f"{x:.{digits}g}" if abs(x) < 1e4 else f"{x:.3e}"
+    return str(x)
+
+
+def _meta(meta: dict[str, Any]) -> list[str]:
+    return [f"- command: `{meta['command']}`", f"- date: {meta['date']}",
+            f"- machine: {meta['machine']}",
+            f"- load average at start / end: {meta['load_start']} / {meta.get('load_end', '—')}",
+            f"- versions: {meta['versions']}", f"- wall time: {_f(meta.get('wall_seconds'))} s", ""]
+
+
+def _overhead(o: dict[str, Any]) -> list[str]:
+    s, i, m = o["subprocess"], o["in_process"], o.get("memory")
+    out = ["### 1. Engine overhead", "",
+           "| measure | pipetune | baseline | ratio | target |", "|---|---|---|---|---|",
+           f"| no-op subprocess trials, {s['trials']} trials (ms/trial; baseline: bare spawn) | "
+           f"{_f(s['engine_ms_per_trial'])} | {_f(s['bare_spawn_ms_per_trial'])} | "
+           f"{_f(s['ratio'])} | ≤ {s['target']} |",
+           f"| in-process trials, {i['trials']} trials (ms/trial; baseline: plain Optuna, in-memory) | "
+           f"{_f(i['engine_ms_per_trial'])} | {_f(i['plain_optuna_inmemory_ms_per_trial'])} | "
+           f"{_f(i['ratio'])} | ≤ {i['target']} |", ""]
+    if m:
+        out[-1:-1] = []
+    return out
+
+
+def _memory(m: dict[str, Any]) -> list[str]:
+    return ["### 5. Coordinator memory", "",
+            f"Peak RSS of the coordinator process for a {m['trials']}-trial job of no-op subprocess "
+            f"trials: **{_f(m['peak_rss_mb'])} MB** (target ≤ {m['target_mb']} MB; job took "
+            f"{_f(m['seconds'])} s).", ""]
+
+
+def _search(sq: dict[str, Any]) -> list[str]:
+    plan, summ = sq["plan"], sq["summary"]
+    cs = plan["contenders"]
+    out = ["### 2. Search quality", "",
+           f"BBOB functions {plan['functions'][0]}..{plan['functions'][-1]} "
+           f"({len(plan['functions'])}), dimensions → seeds (= instances) {plan['dims']}; "
+           f"scikit-learn tasks {plan['tasks']} × {plan['task_seeds']} seeds; budgets "
+           f"{plan['budgets']}; {plan['runs_per_contender']} runs per contender.", "",
+           f"`auto` resolved to: " + "; ".join(f"{k}: {len(v)} problems"
+                                                for k, v in sq["auto_resolved"].items()), ""]
+    head = "| group | problems | " + " | ".join(f"{c} rank / mean regret" for c in cs) + " |"
+    out += [head, "|" + "---|" * (2 + len(cs))]
+    for g, s in summ.items():
+        out.append(f"| {g} | {s['problems']} | " + " | ".join(
+            f"{_f(s['mean_rank'][c])} / {_f(s['mean_regret'][c])}" for c in cs) + " |")
+    out += ["", "Win / tie / loss of `auto` (per problem and budget, tie = |Δ regret| ≤ 0.001):", "",
+            "| group | " + " | ".join(f"vs {c}" for c in cs if c != "auto") + " |",
+            "|" + "---|" * len(cs)]
+    for g, s in summ.items():
+        out.append(f"| {g} | " + " | ".join("/".join(map(str, s["win_tie_loss"][f"auto vs {c}"]))
+                                            for c in cs if c != "auto") + " |")
+    allp = [g for g in summ if g.startswith("all@")] + (["all"] if "all" in summ else [])
+    out += ["", "Other pairs (all problems and budgets):", ""]
+    if "all" in summ:
+        for pair, wtl in summ["all"]["win_tie_loss"].items():
+            a, b = pair.split(" vs ")
+            if a != "auto" and cs.index(a) < cs.index(b):
+                out.append(f"- {pair}: {wtl[0]}/{wtl[1]}/{wtl[2]}")
+    out += ["", "Tuner time (s, summed over runs): " + ", ".join(
+        f"{c} {_f(v)}" for c, v in sq["tuner_seconds"].items()), ""]
+    del allp
+    return out
+
+
+def _parallel(p: dict[str, Any]) -> list[str]:
+    r, s = p["regret"], p["speedup"]
+    return ["### 3. Parallelism", "",
+            f"Regret: `auto` ({', '.join(r['strategy_resolved'])}) on {r['problems']} × {r['seeds']} "
+            f"seeds, {r['budget']} trials.", "",
+            "| max_parallel | mean regret | ratio to sequential | wall (s), sleep-bound | speed-up |",
+            "|---|---|---|---|---|"] + [
+            f"| {k} | {_f(r['mean_regret'][k])} | {_f(r['regret_ratio_to_sequential'][k])} | "
+            f"{_f(s['wall_seconds'][k])} (ideal {_f(s['ideal_seconds'][k])}) | {_f(s['speedup'][k])}× |"
+            for k in r["mean_regret"]] + [
+            "", f"Speed-up job: {s['problem']}, {s['trials']} trials sleeping {s['sleep_seconds']} s "
+            f"each, strategy {', '.join(s['strategy_resolved'])}. Targets at 10: regret ratio ≤ "
+            f"{r['target_ratio']}, speed-up ≥ {s['target_speedup_at_10']}×.", ""]
+
+
+def _early(e: dict[str, Any]) -> list[str]:
+    out = ["### 4. Early stopping", "",
+           f"MLPClassifier on digits, {e['seeds']} seeds × {e['trials']} trials × up to "
+           f"{e['epochs']} epochs; target = best final accuracy without early stopping − "
+           f"{e['tolerance']}.", "",
+           "| mode | seeds reaching target | epoch saving to target (median) | total-epoch saving | "
+           "mean best final accuracy | mean epochs |", "|---|---|---|---|---|---|"]
+    for m, s in e["summary"].items():
+        out.append(f"| {m} | {s['seeds_reaching_target']}/{e['seeds']} | "
+                   f"{_f(s['median_epoch_saving_to_target'])}× | {_f(s['median_total_epoch_saving'])}× | "
+                   f"{_f(s['mean_best_final'], 4)} | {_f(s['mean_total_epochs'])} |")
+    return out + ["", f"Target: ≥ {e['target_saving']}× fewer epochs at equal final score.", ""]
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """The whole result as a markdown section."""
+    lines = ["## Benchmark harness results", ""] + _meta(result["meta"])
+    if "overhead" in result:
+        lines += _overhead(result["overhead"])
+    if "search_quality" in result:
+        lines += _search(result["search_quality"])
+    if "parallelism" in result:
+        lines += _parallel(result["parallelism"])
+    if "early_stopping" in result:
+        lines += _early(result["early_stopping"])
+    if "memory" in result:
+        lines += _memory(result["memory"])
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,132 @@
+"""The benchmark harness: every benchmark of issue 10 in one run, ratios measured side by side.
+
+    python -m benchmarks.run             # the full harness (~30 min on 2 cores), `make bench`
+    python -m benchmarks.run --quick     # a smoke run of every part (~1 min), `make bench-quick`
+    python -m benchmarks.run --only search_quality,parallelism --workers 2
+
+Parts: 1. engine overhead and 5. coordinator memory (:mod:`benchmarks.overhead`),
+2. search quality (:mod:`benchmarks.search_quality`), 3. parallelism
+(:mod:`benchmarks.parallelism`), 4. early stopping (:mod:`benchmarks.early_stopping`).
+Writes the result as JSON and as markdown (``--out``, default ``benchmarks/results/``) and
+prints the markdown.
+"""
+
+from __future__ import annotations
+
+from benchmarks.pool import single_threaded_env
+
+single_threaded_env()  # before numpy is imported anywhere
+
+import argparse  # noqa: E402
+import datetime  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from importlib import metadata  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+SECTIONS = ("overhead", "memory", "search_quality", "early_stopping", "parallelism")
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+def _meta(argv: list[str]) -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "command": "python -m benchmarks.run " + " ".join(argv),
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "machine": f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}), "
+                   "shared with other engineers' test runs",
+        "load_start": " ".join(f"{x:.1f}" for x in os.getloadavg()),
+        "versions": ", ".join(f"{d} {_version(d)}" for d in
+                              ("optuna", "torch", "scikit-learn", "coco-experiment", "numpy"))
+                    + f", python {platform.python_version()}",
+    }
+
+
+def run(quick: bool, only: list[str], workers: int,
+        checkpoint: Path | None = None) -> dict[str, Any]:
+    """Run the selected sections; the result dict (also written by :func:`main`).
+
+    With ``checkpoint``, the result so far is written there after each section, so a long
+    run that is interrupted keeps the sections it finished.
+    """
+    from benchmarks import early_stopping, overhead, parallelism, search_quality
+
+    result: dict[str, Any] = {"quick": quick}
+    n, repeats = (30, 1) if quick else (200, 3)
+    for section in only:
+        t0 = time.perf_counter()
+        print(f"== {section}", file=sys.stderr, flush=True)
+        if section == "overhead":
+            result[section] = {"subprocess": overhead.subprocess_overhead(n, repeats),
+                               "in_process": overhead.inprocess_overhead(n, repeats)}
+        elif section == "memory":
+            result[section] = overhead.coordinator_memory(100 if quick else 1000)
+        elif section == "search_quality":
+            plan = search_quality.PLANS["quick" if quick else "default"]
+            result[section] = search_quality.run(plan, workers)
+        elif section == "parallelism":
+            result[section] = parallelism.run(quick, workers)
+        elif section == "early_stopping":
+            result[section] = early_stopping.run(quick, workers)
+        result[section]["section_seconds"] = time.perf_counter() - t0
+        print(f"   {section}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+        if checkpoint is not None:
+            checkpoint.write_text(json.dumps(result, indent=1, default=float))
+    return result
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smoke-test sizes")
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated sections among {', '.join(SECTIONS)}")
+    parser.add_argument("--workers", type=int, default=2, help="processes for independent runs")
+    parser.add_argument("--out", default=None,
+                        help="JSON output path (default benchmarks/results/{quick,latest}.json)")
+    args = parser.parse_args(argv)
+    only = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = [s for s in only if s not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown sections {unknown}; valid: {', '.join(SECTIONS)}")
+    import optuna
+
+    from benchmarks import report
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    meta = _meta(argv)
+    out = Path(args.out) if args.out else (
+        Path(__file__).parent / "results" / ("quick.json" if args.quick else "latest.json"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    result = run(args.quick, only, args.workers, checkpoint=out.with_suffix(".partial.json"))
+    meta["wall_seconds"] = time.perf_counter() - t0
+    meta["load_end"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    result["meta"] = meta
+    out.write_text(json.dumps(result, indent=1, default=float))
+    md = report.markdown(result)
+    out.with_suffix(".md").write_text(md)
+    out.with_suffix(".partial.json").unlink(missing_ok=True)
+    print(md)
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Search quality: pipetune ``auto`` against Optuna's default TPE, GP, and random search.
+
+Problems: BBOB functions (``coco-experiment``) and scikit-learn tasks on bundled data
+(:mod:`benchmarks.problems`). Every contender gets the same problems, seeds and budgets.
+Each run goes to the largest budget; the smaller budget is read from the same run's first
+trials. That equals a separate shorter run because no contender's configuration depends on
+the budget at these sizes (checked: ``auto`` resolves to the same strategy for every budget).
+BBOB seed ``s`` runs on instance ``s + 1``, so seeds are also instances.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from benchmarks import contenders, pool, problems, scoring
+
+
+@dataclass
+class Plan:
+    """What one search-quality run covers."""
+
+    functions: list[int]
+    dims: dict[int, int]  # dimension -> number of seeds (= instances)
+    tasks: list[str]
+    task_seeds: int
+    budgets: list[int]
+    contenders: list[str] = field(default_factory=lambda: list(contenders.ALL))
+
+    def problem_runs(self) -> list[tuple[str, int]]:
+        runs = [(problems.bbob_id(f, d, s + 1), s) for d, n in self.dims.items()
+                for f in self.functions for s in range(n)]
+        runs += [(f"sklearn/{t}", s) for t in self.tasks for s in range(self.task_seeds)]
+        return runs
+
+
+PLANS = {
+    "quick": Plan(functions=[1, 8, 15], dims={2: 1}, tasks=["svm_breast_cancer"], task_seeds=1,
+                  budgets=[10, 20]),
+    # sized for <= 30 minutes of the whole harness on 2 shared cores (see docs/benchmarks.md)
+    "default": Plan(functions=list(range(1, 25)), dims={2: 1, 5: 1, 10: 1},
+                    tasks=list(problems.SKLEARN_TASKS), task_seeds=5, budgets=[50, 100]),
+    # the full grid of issue 10: all 24 functions x 3 dims x 5 instance-seeds (hours on 2 cores)
+    "full": Plan(functions=list(range(1, 25)), dims={2: 5, 5: 5, 10: 5},
+                 tasks=list(problems.SKLEARN_TASKS), task_seeds=5, budgets=[50, 100]),
+}
+
+
+def _check_budget_independent(plan: Plan) -> None:
+    from pipetune.backends.local.space import resolve_strategy
+    from pipetune.spec import load_spec
+
+    for pid, seed in plan.problem_runs():
+        p = problems.get(pid)
+        chosen = {resolve_strategy(load_spec(problems.spec_body(p, budget=b, strategy="auto",
+                                                                seed=seed))) for b in plan.budgets}
+        if len(chosen) != 1:
+            raise RuntimeError(f"auto depends on the budget on {pid}: {chosen}; run budgets apart")
+
+
+def _cost(contender: str) -> int:
+    return {"auto": 3, "optuna_gp": 3}.get(contender, 1)
+
+
+def run(plan: Plan, workers: int = 2) -> dict[str, Any]:
+    """Run every contender on every problem run of ``plan``; scores and raw best values."""
+    _check_budget_independent(plan)
+    t0 = time.perf_counter()
+    runs_in = plan.problem_runs()
+    jobs = [(c, pid, seed, max(plan.budgets)) for pid, seed in runs_in for c in plan.contenders]
+    jobs.sort(key=lambda j: -_cost(j[0]))  # long GP runs first: better packing
+    runs = pool.run_all(contenders.run, jobs, workers, progress="search quality")
+    pids = sorted({pid for pid, _ in runs_in})
+    f_opt = {pid: problems.get(pid).f_opt for pid in pids}
+    f_ref = dict(zip(pids, pool.run_all(problems.reference_value, [(p,) for p in pids], workers)))
+    rows = scoring.regrets(runs, plan.budgets, f_opt, f_ref)
+    resolved: dict[str, list[str]] = {}
+    for r in runs:
+        if r["contender"] == "auto":
+            resolved.setdefault(r["resolved"], []).append(scoring.problem_key(r["problem"]))
+    seconds: dict[str, float] = {}
+    for r in runs:
+        seconds[r["contender"]] = seconds.get(r["contender"], 0.0) + r["seconds"]
+    return {
+        "plan": {"functions": plan.functions, "dims": plan.dims, "tasks": plan.tasks,
+                 "task_seeds": plan.task_seeds, "budgets": plan.budgets,
+                 "contenders": plan.contenders, "runs_per_contender": len(runs_in)},
+        "summary": scoring.summary(rows, plan.contenders),
+        "per_problem": {f"{k[0]}@{k[1]}": v for k, v in sorted(scoring.scores(rows).items())},
+        "auto_resolved": {k: sorted(set(v)) for k, v in resolved.items()},
+        "tuner_seconds": seconds,
+        "f_ref": f_ref, "f_opt": f_opt,
+        "runs": [{k: r[k] for k in ("contender", "problem", "seed", "resolved")}
+                 | {"best": {b: scoring.best_at(r["values"], b) for b in plan.budgets}}
+                 for r in runs],
+        "wall_seconds": time.perf_counter() - t0,
+    }
