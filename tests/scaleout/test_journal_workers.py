@@ -1,0 +1,26 @@
+"""Scale-out on one machine: 8 `pipetune worker` processes on the job's journal file."""
+
+from __future__ import annotations
+
+from optuna.trial import TrialState
+from scaleout_fixtures import callable_spec, check_exact_budget, finish, start_worker
+
+from pipetune import get_backend, load_spec
+from pipetune.backends.local.jobstore import JobDir
+
+
+def test_journal_eight_workers_share_400_trials_exactly(home):
+    from pipetune.worker import prepare_shared_job
+
+    prepare_shared_job(load_spec(callable_spec("quick", max_trials=400)), "local-fleet")
+    log = home / "workers.log"
+    procs = [start_worker("local-fleet", home=home / "home", log=log) for _ in range(8)]
+    reports = [finish(p, timeout=170) for p in procs]
+    study = JobDir("local-fleet").load_study()
+    counted = check_exact_budget(study, 400)
+    assert all(t.state == TrialState.COMPLETE for t in counted)
+    assert sum(r["trials_recorded"] for r in reports) == 400
+    assert sum(1 for r in reports if r["trials_recorded"]) >= 6
+    text = log.read_text()
+    assert "database is locked" not in text and "Traceback" not in text
+    assert get_backend("local").status("local-fleet").trials.complete == 400
