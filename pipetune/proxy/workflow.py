@@ -303,7 +303,7 @@ def _assemble(spec, settings, name, ref, full_data, manifest, records, candidate
         notes.append(
             f"the full data picked the proxy's #{winner.rank} configuration "  # type: ignore[union-attr]
             f"({winner.full_value:.6g} on full data) over the proxy winner "  # type: ignore[union-attr]
-            f"({proxy_winner.full_value if proxy_winner.full_value is not None else 'failed'})")
+            f"({'failed' if proxy_winner.full_value is None else f'{proxy_winner.full_value:.6g}'})")
     for note in notes:
         if note.startswith("proxy fidelity is low"):
             warnings.warn(note, ProxyFidelityWarning, stacklevel=3)
