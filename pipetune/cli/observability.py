@@ -45,3 +45,37 @@ def register(app: typer.Typer) -> None:
             pass
         finally:
             running.close()
+
+    @app.command()
+    @handle_errors
+    def insights(
+        jobs: List[str] = typer.Argument(..., help="finished jobs to compare (names or handles)"),
+        top: float = typer.Option(0.2, help="share of each job's complete trials counted as top"),
+        min_top: int = typer.Option(3, help="at least this many top trials per job"),
+        margin: float = typer.Option(0.1, help="widen the suggested range by this share of it"),
+        out_dir: Optional[Path] = typer.Option(None, "--out",
+                                               help="default: .pipetune/insights/<first job>"),
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Where the top trials of several jobs fall, and a narrower search space for the
+        next job: a table, insights.png and suggested_space.yaml."""
+        import yaml
+
+        from pipetune.backends.local.jobstore import home
+        from pipetune.cli.core import resolve_ref
+        from pipetune.observability.insights import insights_for_jobs
+
+        refs = [resolve_ref(j) for j in jobs]
+        found = insights_for_jobs(refs, top_fraction=top, min_top=min_top, margin=margin)
+        folder = out_dir or home() / "insights" / refs[0].name
+        folder.mkdir(parents=True, exist_ok=True)
+        plot = found.plot(folder / "insights.png")
+        space = folder / "suggested_space.yaml"
+        space.write_text(yaml.safe_dump({"parameters": found.suggested_parameters()},
+                                        sort_keys=False))
+        (folder / "insights.md").write_text(found.table() + "\n")
+        if as_json:
+            print_json({**found.to_dict(), "plot": str(plot), "suggested_space": str(space)})
+            return
+        out.print(found.table(), highlight=False)
+        console.print(f"wrote {plot} and {space}", highlight=False)
