@@ -622,6 +622,10 @@ def load_spec(source: "str | Path | dict[str, Any] | TuningSpec") -> TuningSpec:
         if not isinstance(data, dict):
             raise SpecError("the spec must be a mapping of fields (parameters, objectives, "
                             f"trial, ...), got {type(data).__name__}", field=origin)
+    odd_keys = [k for k in data if not isinstance(k, str)]
+    if odd_keys:  # e.g. YAML "? " or "1: x" at the top level
+        raise SpecError(f"field names must be text, got {odd_keys[0]!r}; valid fields: "
+                        f"{', '.join(TuningSpec.model_fields)}", field="spec")
     try:
         return TuningSpec.model_validate(data)
     except ValidationError as exc:
