@@ -1,5 +1,6 @@
 # Two commands: `make demo` and `make test`. Each does its own set-up on a fresh machine
-# with only Python 3.11 and make.
+# with only Python 3.11 and make. constraints.txt pins a set of versions tested together
+# (as Airflow does): without it pip can backtrack for many minutes over this many packages.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -13,12 +14,12 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-$(STAMP_DEMO): pyproject.toml setup.py | $(PY)
-	$(PIP) install --quiet -e ".[airflow]" scikit-learn
+$(STAMP_DEMO): pyproject.toml setup.py constraints.txt | $(PY)
+	$(PIP) install --quiet -c constraints.txt -e ".[airflow]" scikit-learn
 	touch $@
 
-$(STAMP_TEST): pyproject.toml setup.py | $(PY)
-	$(PIP) install --quiet -e ".[test]"
+$(STAMP_TEST): pyproject.toml setup.py constraints.txt | $(PY)
+	$(PIP) install --quiet -c constraints.txt -e ".[test]"
 	touch $@ $(STAMP_DEMO)
 
 install: $(STAMP_TEST)
