@@ -96,8 +96,10 @@ def render_markdown(spec: TuningSpec, best: BestResult | None, trials: list[Tria
                       ", ".join(f"`{k}` = {_fmt(v)}" for k, v in best.metrics.items()), ""]
         if best.artifacts:
             lines += [f"Artifacts: `{best.artifacts}`", ""]
-        if best.cost_usd is not None:
-            lines += [f"Estimated cost: ${best.cost_usd:,.2f}", ""]
+        from pipetune.observability.summary import report_lines  # cost and convergence
+
+        for line in report_lines(spec, trials, backend=best.backend, cost_usd=best.cost_usd):
+            lines += [line, ""]
     counts: dict[str, int] = {}
     for t in trials:
         counts[t.state] = counts.get(t.state, 0) + 1

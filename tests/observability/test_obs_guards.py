@@ -87,6 +87,13 @@ def test_a_lucky_first_trial_then_nothing_close_is_flagged_not_converging(home, 
         enforce_convergence(snap, "fail")
     assert enforce_convergence(snap, "ignore").converging is False
 
+    from pipetune.report import render_markdown
+
+    report = render_markdown(spec, be.best(ref), be.trials(ref))
+    assert "Convergence: **not converging** (the best of the last 3 trials" in report
+    cpu_seconds = sum(t.duration_seconds for t in be.trials(ref))
+    assert f"Estimated cost: ${snap.cost.usd:,.2f} ({cpu_seconds / 3600:,.2f} CPU-hours" in report
+
     shown = cli("status", "stuck", home=home)
     assert shown.returncode == 0, shown.stderr
     assert "NOT converging" in shown.stdout and "cost ≈ $" in shown.stdout
@@ -105,3 +112,6 @@ def test_an_improving_job_is_converging(home):
     assert snap.improvement.trial_number == 6  # every trial improved on the last
     assert flag_of(render([ref]), "climbing") == 0
     assert "· converging" in cli("status", "climbing", home=home).stdout
+    from pipetune.report import render_markdown
+
+    assert "Convergence: converging (" in render_markdown(spec, be.best(ref), be.trials(ref))
