@@ -23,34 +23,10 @@ from pathlib import Path
 import optuna
 
 from pipetune.backends.local import space
-from pipetune.backends.local.engine import Engine
-from pipetune.backends.local.jobstore import ATTR_SPEC, ATTR_STATE, JobDir, worker_id
+from pipetune.backends.local.jobstore import ATTR_SPEC, ATTR_STATE, JobDir
 from pipetune.errors import JobConflict, UsageError
 from pipetune.job import JobRef, JobState
 from pipetune.spec import TuningSpec
-
-
-class _SharedEngine(Engine):
-    """The local engine as one of several workers on one study.
-
-    ``Engine._recover`` treats every running trial as left behind by a dead coordinator;
-    on a shared study those trials belong to live workers, so a worker leaves them alone.
-    """
-
-    T_WORKER = "pipetune.worker"
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.worker = worker_id()
-        self.told = 0
-
-    def _recover(self, study: optuna.Study) -> None:  # noqa: D401 - see class docstring
-        return None
-
-    def _tell(self, study, item, out) -> None:
-        item.trial.set_user_attr(self.T_WORKER, self.worker)
-        super()._tell(study, item, out)
-        self.told += 1
 
 
 @dataclass
@@ -93,24 +69,25 @@ def prepare_shared_job(spec: TuningSpec, name: str, *, root: str | Path | None =
     return _ref(job)
 
 
-def run_worker(ref: "JobRef | str", *, root: str | Path | None = None) -> WorkerReport:
-    """Run trials of a prepared job until its shared budget is spent."""
-    import sys
+def run_worker(ref: "JobRef | str", *, root: str | Path | None = None,
+               storage_url: str | None = None) -> WorkerReport:
+    """Run trials of a prepared job until its shared budget is spent.
+
+    The local engine's own worker (:mod:`pipetune.backends.local.worker`) does the work: it
+    shares the budget exactly and takes over the trials of a worker that died. Without a
+    shared job directory, ``storage_url`` (the study's database) is enough.
+    """
+    from pipetune.backends.local.worker import run_worker as serve_job
 
     ref = JobRef.from_json(ref) if not isinstance(ref, JobRef) else ref
     if ref.backend != "local":
         raise UsageError(f"job: a {ref.backend} job; the shared-study worker runs local-engine "
                          "jobs (for Vertex use a Vizier study worker)")
     job_root = root or ref.extra.get("root")
-    job = JobDir(ref.id, Path(job_root) if job_root else None)
-    spec = job.spec()
-    if spec.trial.workdir and spec.trial.workdir not in sys.path:
-        sys.path.insert(0, spec.trial.workdir)
-    engine = _SharedEngine(job, spec)
-    state = engine.run()
-    return WorkerReport(job=_ref(job), worker=engine.worker, trials_run=engine.told,
-                        state=state.value)
-
+    summary = serve_job(ref.id, storage_url=storage_url or None, root=job_root)
+    return WorkerReport(job=_ref(JobDir(ref.id, Path(job_root) if job_root else None)),
+                        worker=summary.worker, trials_run=summary.trials_recorded,
+                        state=summary.state)
 
 
 # ---- any backend with shared-study workers: the local engine, or a Vertex Vizier study ----
@@ -134,10 +111,11 @@ def prepare(spec: TuningSpec, name: str, *, backend: str = "local", root: str | 
 
 def work(name: str, *, backend: str = "local", root: str | Path | None = None,
          spec: TuningSpec | None = None, backend_options: dict | None = None,
-         trial_root: str | Path | None = None) -> WorkerReport:
+         trial_root: str | Path | None = None, storage_url: str | None = None) -> WorkerReport:
     """Serve the shared job ``name`` until its budget is spent."""
     if backend in ("", "local"):
-        return run_worker(local_ref(name, root))
+        url = storage_url or (spec.storage if spec is not None else None)
+        return run_worker(local_ref(name, root), storage_url=url)
     if backend == "vertex":
         import tempfile
 

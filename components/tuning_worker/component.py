@@ -32,7 +32,7 @@ def tuning_worker(
 
     Returns:
         job: The same job handle.
-        worker: This worker's id (``host:pid``), recorded on each trial it ran.
+        worker: This worker's id (``host:pid``), recorded as the owner of each trial it ran.
         trials_run: Number of trials this worker finished.
     """
     from collections import namedtuple

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from conftest import PYTHON, REPO
 
-from pipetune.backends.local.jobstore import T_EXCLUDED, JobDir
+from pipetune.backends.local.jobstore import T_EXCLUDED, T_OWNER, JobDir
 from pipetune.spec import load_spec
 from pipetune.worker import prepare_shared_job
 
@@ -78,6 +78,6 @@ def test_concurrent_worker_processes_share_budget_exactly(home, tmp_path):
     assert all(p.returncode == 0 for p in procs)
     complete = check_study(home, "concurrent", 5)
     assert sum(r["n"] for r in reports) == 5
-    by_worker = {t.user_attrs["pipetune.worker"] for t in complete}
+    by_worker = {t.user_attrs[T_OWNER]["id"] for t in complete}
     assert by_worker == {r["worker"] for r in reports if r["n"]}
     assert len(by_worker) >= 2  # the trials really were shared out
