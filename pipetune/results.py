@@ -98,6 +98,8 @@ class TrialRecord(BaseModel):
     finished_at: str | None = None
     duration_seconds: float | None = None
     intermediate: dict[int, float] = Field(default_factory=dict)
+    warm_start_from: str | None = Field(
+        default=None, description="a parent job's trial that seeded this job (not run here)")
 
 
 class BestResult(BaseModel):
@@ -163,7 +165,8 @@ def pareto_front(trials: list[TrialRecord], goals: list[str]) -> list[TrialRecor
 def pick_best(spec: TuningSpec, trials: list[TrialRecord]) -> TrialRecord | None:
     """The complete trial with the best primary objective."""
     metric = spec.primary.metric
-    done = [t for t in trials if t.state == "complete" and metric in t.metrics]
+    done = [t for t in trials if t.state == "complete" and metric in t.metrics
+            and t.warm_start_from is None]
     if not done:
         return None
     key = (lambda t: t.metrics[metric])
@@ -180,6 +183,7 @@ def build_best(spec: TuningSpec, job: str, backend: str, trials: list[TrialRecor
         reasons = sorted({t.reason for t in trials if t.reason})[:3]
         raise JobFailed(job, "no trial completed with a value for "
                         f"{spec.primary.metric!r}" + (f"; reasons: {reasons}" if reasons else ""))
+    trials = [t for t in trials if t.warm_start_from is None]  # the job's own trials
     counts = {s: sum(1 for t in trials if t.state == s)
               for s in ("complete", "failed", "pruned", "infeasible")}
     front = pareto_front(trials, [o.goal for o in spec.objectives]) if spec.multi_objective else None

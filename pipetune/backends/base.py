@@ -60,7 +60,7 @@ class Backend(abc.ABC):
             st = self.status(ref)
             if on_status:
                 on_status(st)
-            if st.state.terminal:
+            if st.state.terminal or st.state == JobState.INTERRUPTED:
                 return raise_for_terminal(st)
             if timeout is not None and time.monotonic() - start > timeout:
                 raise WaitTimeout(f"job {ref.name!r} still {st.state.value} after {timeout:.0f}s")
@@ -74,4 +74,5 @@ def raise_for_terminal(st: JobStatus) -> JobStatus:
         return st
     if st.state == JobState.STOPPED:
         raise JobStopped(st.ref.name, st.reason or "stopped")
-    raise JobFailed(st.ref.name, st.reason or "failed")
+    # FAILED, or INTERRUPTED: nothing runs the job any more, so waiting on would never end
+    raise JobFailed(st.ref.name, st.reason or st.state.value)

@@ -186,7 +186,9 @@ class LocalBackend(Backend):
                     continue
                 out.append(optuna.trial.create_trial(
                     params=params, distributions={k: dists[k] for k in params}, values=t.values,
-                    user_attrs={T_INFO: {**t.user_attrs.get(T_INFO, {}),
+                    # Seeds the sampler; like SageMaker's parent jobs, not this job's budget.
+                    user_attrs={T_EXCLUDED: True,
+                                T_INFO: {**t.user_attrs.get(T_INFO, {}),
                                          "warm_start_from": f"{parent_name}#{t.number}"}},
                 ))
         return out
@@ -258,7 +260,9 @@ class LocalBackend(Backend):
 
     def _records(self, job: JobDir, spec: TuningSpec, study: optuna.Study) -> list[TrialRecord]:
         out = []
-        for t in counted_trials(study):
+        warm = [t for t in study.get_trials(deepcopy=False)
+                if t.user_attrs.get(T_INFO, {}).get("warm_start_from")]
+        for t in warm + counted_trials(study):
             info = t.user_attrs.get(T_INFO, {})
             if t.state == TrialState.COMPLETE:
                 state = "complete"
@@ -281,6 +285,7 @@ class LocalBackend(Backend):
                 finished_at=t.datetime_complete.isoformat() if t.datetime_complete else None,
                 duration_seconds=info.get("duration"),
                 intermediate={int(k): v for k, v in t.intermediate_values.items()},
+                warm_start_from=info.get("warm_start_from"),
             ))
         return out
 
