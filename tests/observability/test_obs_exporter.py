@@ -140,3 +140,19 @@ def test_exporter_cli_serves_metrics_and_rejects_bad_input(home):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_push_sends_the_metrics_to_a_pushgateway(home, httpserver):
+    """A short pipeline step pushes instead of being scraped (pytest-httpserver stands in
+    for the Pushgateway's HTTP API)."""
+    from pipetune.observability.exporter import push
+
+    be = get_backend("local")
+    be.launch(load_spec(script_spec("obs_sleepy.py", budget={"max_trials": 2})), "pushed",
+              detach=False)
+    httpserver.expect_request("/metrics/job/nightly-dag", method="PUT").respond_with_data("")
+    push(["pushed"], f"http://127.0.0.1:{httpserver.port}", grouping_job="nightly-dag")
+    (request, _response), = httpserver.log
+    samples = parse(request.get_data(as_text=True))
+    assert value(samples, "pipetune_trials", job="pushed", state="complete") == 2
+    assert value(samples, "pipetune_job_state", job="pushed", state="completed") == 1
