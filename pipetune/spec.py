@@ -594,10 +594,11 @@ def _convert(exc: ValidationError) -> SpecError:
         elif kind == "missing":
             problems.append((path, "is required"))
         else:
-            msg = err["msg"]
-            msg = msg.removeprefix("Value error, ")
-            problems.append((path, f"{msg} (got {err.get('input')!r})"
-                             if kind.endswith("_type") or kind.endswith("_parsing") else msg))
+            msg = err["msg"].removeprefix("Value error, ")
+            given = err.get("input")
+            scalar = isinstance(given, (str, int, float, bool)) or given is None
+            problems.append((path, f"{msg} (got {given!r})" if scalar and kind != "value_error"
+                             else msg))
     return SpecError(problems)
 
 
