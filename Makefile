@@ -26,6 +26,7 @@ install: $(STAMP_TEST)
 
 demo: $(STAMP_DEMO)
 	$(PY) examples/quickstart/demo.py
+	$(PY) examples/airflow_demo.py
 
 test: $(STAMP_TEST)
 	$(PY) -m pytest tests -q
