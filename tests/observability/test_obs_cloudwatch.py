@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 import boto3
-import pytest
 
 from pipetune.observability.cloudwatch import NAMESPACE, trial_health
 
