@@ -68,7 +68,7 @@ def run(quick: bool, workers: int = 2) -> dict[str, Any]:
     if quick:
         ids, seeds, budget, trials, sleep = ["bbob/f1/d2/i1"], 1, 20, 20, 0.05
     else:
-        ids = ["bbob/f3/d5/i1", "bbob/f8/d5/i1", "bbob/f21/d5/i1", "sklearn/svm_breast_cancer"]
+        ids = ["bbob/f3/d5/i1", "bbob/f8/d5/i1", "sklearn/svm_breast_cancer"]
         seeds, budget, trials, sleep = 2, 100, 100, 1.0
     t0 = time.perf_counter()
     out = {"regret": regret(ids, seeds, budget, workers),

@@ -48,8 +48,10 @@ def _search(sq: dict[str, Any]) -> list[str]:
     out = ["### 2. Search quality", "",
            f"BBOB functions {plan['functions'][0]}..{plan['functions'][-1]} "
            f"({len(plan['functions'])}), dimensions → seeds (= instances) {plan['dims']}; "
-           f"scikit-learn tasks {plan['tasks']} × {plan['task_seeds']} seeds; budgets "
+           f"budgets {plan.get('bbob_budgets', plan['budgets'])}; "
+           f"scikit-learn tasks {plan['tasks']} × {plan['task_seeds']} seeds, budgets "
            f"{plan['budgets']}; {plan['runs_per_contender']} runs per contender.", "",
+           *([f"Not run: {sq['unavailable']}", ""] if sq.get("unavailable") else []),
            f"`auto` resolved to: " + "; ".join(f"{k}: {len(v)} problems"
                                                 for k, v in sq["auto_resolved"].items()), ""]
     head = "| group | problems | " + " | ".join(f"{c} rank / mean regret" for c in cs) + " |"

@@ -3,6 +3,7 @@
     python -m benchmarks.run             # the full harness (~30 min on 2 cores), `make bench`
     python -m benchmarks.run --quick     # a smoke run of every part (~1 min), `make bench-quick`
     python -m benchmarks.run --only search_quality,parallelism --workers 2
+    python -m benchmarks.run --resume    # keep the sections an interrupted run finished
 
 Parts: 1. engine overhead and 5. coordinator memory (:mod:`benchmarks.overhead`),
 2. search quality (:mod:`benchmarks.search_quality`), 3. parallelism
@@ -60,7 +61,7 @@ def _meta(argv: list[str]) -> dict[str, Any]:
 
 
 def run(quick: bool, only: list[str], workers: int,
-        checkpoint: Path | None = None) -> dict[str, Any]:
+        checkpoint: Path | None = None, done: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run the selected sections; the result dict (also written by :func:`main`).
 
     With ``checkpoint``, the result so far is written there after each section, so a long
@@ -71,6 +72,10 @@ def run(quick: bool, only: list[str], workers: int,
     result: dict[str, Any] = {"quick": quick}
     n, repeats = (30, 1) if quick else (200, 3)
     for section in only:
+        if done and section in done:
+            result[section] = done[section]
+            print(f"== {section}: kept from the checkpoint", file=sys.stderr, flush=True)
+            continue
         t0 = time.perf_counter()
         print(f"== {section}", file=sys.stderr, flush=True)
         if section == "overhead":
@@ -99,6 +104,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--only", default=",".join(SECTIONS),
                         help=f"comma-separated sections among {', '.join(SECTIONS)}")
     parser.add_argument("--workers", type=int, default=2, help="processes for independent runs")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the sections an interrupted run finished (its .partial.json)")
     parser.add_argument("--out", default=None,
                         help="JSON output path (default benchmarks/results/{quick,latest}.json)")
     args = parser.parse_args(argv)
@@ -115,8 +122,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     out = Path(args.out) if args.out else (
         Path(__file__).parent / "results" / ("quick.json" if args.quick else "latest.json"))
     out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_suffix(".partial.json")
+    done = json.loads(partial.read_text()) if args.resume and partial.exists() else None
+    if done and done.get("quick") != args.quick:
+        parser.error(f"{partial} is from a {'quick' if done.get('quick') else 'full'} run")
     t0 = time.perf_counter()
-    result = run(args.quick, only, args.workers, checkpoint=out.with_suffix(".partial.json"))
+    result = run(args.quick, only, args.workers, checkpoint=partial, done=done)
     meta["wall_seconds"] = time.perf_counter() - t0
     meta["load_end"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
     result["meta"] = meta

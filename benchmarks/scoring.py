@@ -46,6 +46,8 @@ def regrets(runs: list[dict[str, Any]], budgets: Iterable[int],
         star = seen_best[pid] if star is None else min(star, seen_best[pid])
         gap = f_ref[pid] - star
         for b in budgets:
+            if b > len(r["values"]):
+                continue  # this run did not go that far (its problem family's budgets)
             best = best_at(r["values"], b)
             reg = (best - star) / gap if gap > 0 else 0.0
             rows.append({"problem": problem_key(pid), "contender": r["contender"], "seed": r["seed"],

@@ -2,7 +2,7 @@
 
 Problems: BBOB functions (``coco-experiment``) and scikit-learn tasks on bundled data
 (:mod:`benchmarks.problems`). Every contender gets the same problems, seeds and budgets.
-Each run goes to the largest budget; the smaller budget is read from the same run's first
+Each run goes to its largest budget; a smaller budget is read from the same run's first
 trials. That equals a separate shorter run because no contender's configuration depends on
 the budget at these sizes (checked: ``auto`` resolves to the same strategy for every budget).
 BBOB seed ``s`` runs on instance ``s + 1``, so seeds are also instances.
@@ -25,8 +25,18 @@ class Plan:
     dims: dict[int, int]  # dimension -> number of seeds (= instances)
     tasks: list[str]
     task_seeds: int
-    budgets: list[int]
+    budgets: list[int]  # for the scikit-learn tasks
+    bbob_budgets: list[int] | None = None  # default: budgets
     contenders: list[str] = field(default_factory=lambda: list(contenders.ALL))
+
+    def budgets_of(self, problem_id: str) -> list[int]:
+        if problem_id.startswith("bbob/") and self.bbob_budgets is not None:
+            return self.bbob_budgets
+        return self.budgets
+
+    @property
+    def all_budgets(self) -> list[int]:
+        return sorted(set(self.budgets) | set(self.bbob_budgets or []))
 
     def problem_runs(self) -> list[tuple[str, int]]:
         runs = [(problems.bbob_id(f, d, s + 1), s) for d, n in self.dims.items()
@@ -38,9 +48,11 @@ class Plan:
 PLANS = {
     "quick": Plan(functions=[1, 8, 15], dims={2: 1}, tasks=["svm_breast_cancer"], task_seeds=1,
                   budgets=[10, 20]),
-    # sized for <= 30 minutes of the whole harness on 2 shared cores (see docs/benchmarks.md)
+    # sized for ~30 minutes of the whole harness on 2 busy shared cores (docs/benchmarks.md):
+    # a GP run of 100 trials took ~36 s there, so BBOB runs 50 trials and one instance-seed
     "default": Plan(functions=list(range(1, 25)), dims={2: 1, 5: 1, 10: 1},
-                    tasks=list(problems.SKLEARN_TASKS), task_seeds=5, budgets=[50, 100]),
+                    tasks=list(problems.SKLEARN_TASKS), task_seeds=5, budgets=[50, 100],
+                    bbob_budgets=[50]),
     # the full grid of issue 10: all 24 functions x 3 dims x 5 instance-seeds (hours on 2 cores)
     "full": Plan(functions=list(range(1, 25)), dims={2: 5, 5: 5, 10: 5},
                  tasks=list(problems.SKLEARN_TASKS), task_seeds=5, budgets=[50, 100]),
@@ -54,7 +66,8 @@ def _check_budget_independent(plan: Plan) -> None:
     for pid, seed in plan.problem_runs():
         p = problems.get(pid)
         chosen = {resolve_strategy(load_spec(problems.spec_body(p, budget=b, strategy="auto",
-                                                                seed=seed))) for b in plan.budgets}
+                                                                seed=seed)))
+                  for b in plan.budgets_of(pid)}
         if len(chosen) != 1:
             raise RuntimeError(f"auto depends on the budget on {pid}: {chosen}; run budgets apart")
 
@@ -65,16 +78,22 @@ def _cost(contender: str) -> int:
 
 def run(plan: Plan, workers: int = 2) -> dict[str, Any]:
     """Run every contender on every problem run of ``plan``; scores and raw best values."""
+    from pipetune.backends.local.space import gp_available
+
     _check_budget_independent(plan)
     t0 = time.perf_counter()
+    unavailable = {}
+    if not gp_available():  # the gp extra (torch) is optional: compare without it, say so
+        unavailable["optuna_gp"] = "the gp extra (scipy, torch, greenlet) is not installed"
+    names = [c for c in plan.contenders if c not in unavailable]
     runs_in = plan.problem_runs()
-    jobs = [(c, pid, seed, max(plan.budgets)) for pid, seed in runs_in for c in plan.contenders]
+    jobs = [(c, pid, seed, max(plan.budgets_of(pid))) for pid, seed in runs_in for c in names]
     jobs.sort(key=lambda j: -_cost(j[0]))  # long GP runs first: better packing
     runs = pool.run_all(contenders.run, jobs, workers, progress="search quality")
     pids = sorted({pid for pid, _ in runs_in})
     f_opt = {pid: problems.get(pid).f_opt for pid in pids}
     f_ref = dict(zip(pids, pool.run_all(problems.reference_value, [(p,) for p in pids], workers)))
-    rows = scoring.regrets(runs, plan.budgets, f_opt, f_ref)
+    rows = scoring.regrets(runs, plan.all_budgets, f_opt, f_ref)
     resolved: dict[str, list[str]] = {}
     for r in runs:
         if r["contender"] == "auto":
@@ -85,14 +104,17 @@ def run(plan: Plan, workers: int = 2) -> dict[str, Any]:
     return {
         "plan": {"functions": plan.functions, "dims": plan.dims, "tasks": plan.tasks,
                  "task_seeds": plan.task_seeds, "budgets": plan.budgets,
-                 "contenders": plan.contenders, "runs_per_contender": len(runs_in)},
-        "summary": scoring.summary(rows, plan.contenders),
+                 "bbob_budgets": plan.bbob_budgets or plan.budgets,
+                 "contenders": names, "runs_per_contender": len(runs_in)},
+        "unavailable": unavailable,
+        "summary": scoring.summary(rows, names),
         "per_problem": {f"{k[0]}@{k[1]}": v for k, v in sorted(scoring.scores(rows).items())},
         "auto_resolved": {k: sorted(set(v)) for k, v in resolved.items()},
         "tuner_seconds": seconds,
         "f_ref": f_ref, "f_opt": f_opt,
         "runs": [{k: r[k] for k in ("contender", "problem", "seed", "resolved")}
-                 | {"best": {b: scoring.best_at(r["values"], b) for b in plan.budgets}}
+                 | {"best": {b: scoring.best_at(r["values"], b)
+                             for b in plan.budgets_of(r["problem"])}}
                  for r in runs],
         "wall_seconds": time.perf_counter() - t0,
     }

@@ -1,15 +1,20 @@
 """The spec's search space, strategy and early stopping, expressed in Optuna.
 
-The ``auto`` strategy rule (documented in the README, revisited by the benchmarks):
+The ``auto`` strategy rule (evidence: benchmarks/RESULTS.md and docs/benchmarks.md):
 
 - several objectives: NSGA-II when the budget is at least 100 trials, else multi-objective TPE;
 - every parameter finite and small enough to enumerate within the budget: grid;
+- one objective, no conditional parameters, no early stopping, at most ``GP_MAX_TRIALS``
+  trials, and the ``gp`` extra installed (scipy, torch, greenlet): Optuna's GP sampler;
 - otherwise multivariate TPE with constant liar (robust with categorical and conditional
-  parameters and with parallel trials).
+  parameters, with pruned trials and with parallel trials). Without the ``gp`` extra ``auto``
+  falls back to this TPE and logs it once; the core never imports torch.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 import math
 from typing import Any
 
@@ -101,7 +106,30 @@ def grid_size(spec: TuningSpec) -> int | None:
     return total
 
 
+#: ``auto`` uses GP up to this many trials: a GP suggestion's cost grows with the trials seen
+#: (~0.1-0.3 s per suggestion at 100 trials on a busy 2-core machine; see docs/benchmarks.md).
+GP_MAX_TRIALS = 200
+
+_log = logging.getLogger(__name__)
+_warned_no_gp = False
+
+
+def gp_available() -> bool:
+    """True when the ``gp`` extra (scipy, torch, greenlet) is installed; imports nothing."""
+    return all(importlib.util.find_spec(m) is not None for m in ("scipy", "torch", "greenlet"))
+
+
+def auto_prefers_gp(spec: TuningSpec) -> bool:
+    """Whether ``auto`` picks GP for this spec when the ``gp`` extra is installed."""
+    return (not spec.multi_objective
+            and not any(p.condition for p in spec.parameters)
+            and spec.early_stopping.type == "none"
+            and spec.budget.max_trials <= GP_MAX_TRIALS)
+
+
 def resolve_strategy(spec: TuningSpec) -> str:
+    """The strategy the local engine runs: ``spec.strategy``, or the ``auto`` rule's choice."""
+    global _warned_no_gp
     if spec.strategy != "auto":
         return spec.strategy
     if spec.multi_objective:
@@ -111,6 +139,13 @@ def resolve_strategy(spec: TuningSpec) -> str:
         p.condition for p in spec.parameters
     ):
         return "grid"
+    if auto_prefers_gp(spec):
+        if gp_available():
+            return "gp"
+        if not _warned_no_gp:
+            _warned_no_gp = True
+            _log.warning("strategy auto: the GP sampler suits this search space but the 'gp' "
+                         "extra is not installed (pip install 'pipetune[gp]'); using TPE")
     return "tpe"
 
 
@@ -173,7 +208,11 @@ def make_sampler(spec: TuningSpec) -> optuna.samplers.BaseSampler:
             import torch  # noqa: F401
         except ModuleNotFoundError:
             raise MissingExtra("strategy gp", "gp") from None
-        return optuna.samplers.GPSampler(seed=seed)
+        # Same start-up rule as TPE: with warm-start trials the model starts at once instead
+        # of re-sampling (with the parent's seed, often the parent's very points) at random.
+        return optuna.samplers.GPSampler(
+            seed=seed, n_startup_trials=min(10, max(2, spec.budget.max_trials // 5)),
+            warn_independent_sampling=False)
     raise SpecError(f"unknown strategy {strategy!r}", field="strategy")
 
 
