@@ -67,7 +67,11 @@ def cast_value(param, raw: Any) -> Any:
 
 
 def cast_params(spec: TuningSpec, raw: dict[str, Any], *, include_static: bool = False) -> dict[str, Any]:
-    """Cast a dict of raw values to the spec's types; unknown keys are static values kept as-is."""
+    """Cast a dict of raw values to the spec's types.
+
+    Keys of tuned parameters are cast; keys of the spec's static hyperparameters are left
+    out unless ``include_static`` (then every static value is included, as the spec has it);
+    any other key is kept as it is."""
     out: dict[str, Any] = {}
     for key, value in raw.items():
         try:

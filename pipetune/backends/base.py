@@ -40,6 +40,17 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def best(self, ref: JobRef) -> BestResult: ...
 
+    def spec_of(self, ref: JobRef) -> TuningSpec:
+        """The spec the job runs. Cloud backends carry it in the handle ``launch`` returned."""
+        from pipetune.errors import UsageError
+        from pipetune.spec import load_spec
+
+        body = ref.extra.get("spec")
+        if not body:
+            raise UsageError(f"the handle of {ref.name!r} carries no spec; use the handle "
+                             "that launch returned")
+        return load_spec(body)
+
     async def astatus(self, ref: JobRef) -> JobStatus:
         """Status without blocking an event loop (deferrable waits). Override with a native
         async client where the backend has one."""

@@ -273,7 +273,7 @@ def register(app: typer.Typer) -> None:
 
         ref = resolve_ref(job)
         be = backend_for(ref)
-        spec = _spec_of(be, ref)
+        spec = be.spec_of(ref)
         records = be.trials(ref)
         try:
             best_result = be.best(ref)
@@ -312,18 +312,6 @@ def register(app: typer.Typer) -> None:
             output.write_text(text + "\n")
         else:
             sys.stdout.write(text + "\n")
-
-
-def _spec_of(be: Backend, ref: JobRef) -> TuningSpec:
-    if ref.backend == "local":
-        from pipetune.backends.local.backend import LocalBackend
-
-        assert isinstance(be, LocalBackend)
-        return be._job(ref).spec()
-    spec_getter = getattr(be, "spec", None)
-    if spec_getter is None:
-        raise UsageError(f"the {ref.backend} backend cannot recover the spec of {ref.name!r}")
-    return spec_getter(ref)
 
 
 def _print_best(be: Backend, ref: JobRef, fmt: BestFormat) -> None:

@@ -70,12 +70,7 @@ class JobSnapshot:
 
 def spec_of(backend: "Backend", ref: JobRef) -> TuningSpec:
     """The spec a job runs, from whichever backend holds it."""
-    if ref.backend == "local":
-        return backend._job(ref).spec()  # type: ignore[attr-defined]
-    getter = getattr(backend, "spec_of", None)
-    if getter is None:
-        raise UsageError(f"the {ref.backend} backend cannot recover the spec of {ref.name!r}")
-    return getter(ref)
+    return backend.spec_of(ref)
 
 
 def observe(ref: "JobRef | str | dict", backend: "Backend | None" = None, *,

@@ -22,7 +22,7 @@ import json
 import math
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, BinaryIO, Iterator
+from typing import Any, Iterator
 
 import fsspec
 import numpy as np

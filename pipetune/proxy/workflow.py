@@ -149,7 +149,6 @@ def _full_data(spec: TuningSpec, settings: ProxySettings) -> str:
                             f"{sorted(spec.trial.channels) or 'none'}); add it, or set proxy.data",
                             field="proxy.data_channel")
     else:
-        where = f"static.{settings.data_param}"
         value = spec.static.get(settings.data_param)  # type: ignore[assignment]
         if not isinstance(value, str):
             raise SpecError(f"where is the full data? set proxy.data, or static.{settings.data_param} "

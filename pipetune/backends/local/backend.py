@@ -17,7 +17,7 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Callable, Iterator
 
 import optuna
 from optuna.trial import TrialState
@@ -253,6 +253,9 @@ class LocalBackend(Backend):
             study.set_user_attr(ATTR_REASON, "stopped on request")
             study.set_user_attr(ATTR_FINISHED, time.time())
             study.set_user_attr(ATTR_STATE, JobState.STOPPED.value)
+
+    def spec_of(self, ref: "JobRef | str") -> TuningSpec:
+        return self._job(ref).spec()
 
     def trials(self, ref: "JobRef | str") -> list[TrialRecord]:
         job = self._job(ref)
