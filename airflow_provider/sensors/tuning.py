@@ -37,9 +37,13 @@ class PipetuneTuningSensor(BackendMixin, BaseSensorOperator):
     :param backend_options: backend constructor options (templated).
     :param deferrable: wait in the triggerer.
     :param poll_interval: seconds between status calls (also the poke interval).
+    :param on_not_converging: ``ignore`` (default), ``warn`` (log it) or ``fail`` (fail the
+        task) when the job is flagged "not converging" (see docs/observability.md); checked
+        at every poke, and once more when a deferred wait ends.
     """
 
-    template_fields: Sequence[str] = ("job", "backend", "conn_id", "backend_options")
+    template_fields: Sequence[str] = ("job", "backend", "conn_id", "backend_options",
+                                      "on_not_converging")
     ui_color = "#fef7e0"
 
     def __init__(
@@ -51,6 +55,7 @@ class PipetuneTuningSensor(BackendMixin, BaseSensorOperator):
         backend_options: dict[str, Any] | None = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         poll_interval: float = 30.0,
+        on_not_converging: str = "ignore",
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("poke_interval", poll_interval)
@@ -62,6 +67,23 @@ class PipetuneTuningSensor(BackendMixin, BaseSensorOperator):
         self.backend_options = backend_options
         self.deferrable = deferrable
         self.poll_interval = poll_interval
+        self.on_not_converging = on_not_converging
+
+    def _check_convergence(self, ref, hook) -> None:
+        if self.on_not_converging == "ignore":
+            return
+        from pipetune.observability.snapshot import enforce_convergence, observe
+
+        from airflow.exceptions import AirflowFailException
+
+        from pipetune.observability.snapshot import NotConverging
+
+        try:
+            with user_errors():
+                enforce_convergence(observe(ref, hook.get_conn()), self.on_not_converging,
+                                    self.log)
+        except NotConverging as exc:
+            raise AirflowFailException(str(exc)) from None
 
     def _ref_and_hook(self):
         with user_errors():
@@ -74,7 +96,9 @@ class PipetuneTuningSensor(BackendMixin, BaseSensorOperator):
             st = hook.status(ref)
         if st.state.terminal or st.state == JobState.INTERRUPTED:
             check_outcome(st.state.value, st.reason, ref.name)
+            self._check_convergence(ref, hook)
             return True
+        self._check_convergence(ref, hook)
         self.log.info("job %s: %s, %d/%s trials finished, best %s", ref.name, st.state.value,
                       st.trials.finished, st.max_trials, st.best_value)
         return False
@@ -100,4 +124,6 @@ class PipetuneTuningSensor(BackendMixin, BaseSensorOperator):
     def execute_complete(self, context: "Context", event: dict[str, Any]) -> dict[str, Any]:
         job = event.get("job") or {}
         check_outcome(event.get("status", "error"), event.get("reason"), job.get("name", "?"))
+        if self.on_not_converging != "ignore":
+            self._check_convergence(*self._ref_and_hook())
         return job

@@ -97,3 +97,10 @@ def test_cleared_run_attaches_to_same_job(pipetune_home):
     from pipetune.backends.local import LocalBackend
 
     assert len(LocalBackend().trials(name)) == 4
+
+
+def test_sensor_fails_or_warns_on_a_job_that_is_not_converging(pipetune_home):
+    dr = load_dag(DAGS, "pt_not_converging").test()
+    assert task_states(dr) == {"launch": "success", "warn": "success", "fail": "failed"}
+    text = _failure(pipetune_home, "fail")
+    assert "not converging" in text.lower() and "stuck" in text

@@ -52,3 +52,25 @@ with DAG("pt_retry", schedule=None, start_date=START, catchup=False) as retry:
     wait = PipetuneTuningSensor(task_id="wait", job=launch.output, poll_interval=0.5)
     best = PipetuneBestParamsOperator(task_id="best", job=launch.output)
     launch >> wait >> best
+
+
+def lucky_spec(max_trials: int) -> dict:
+    """A job whose first trial is lucky and nothing later comes close: "not converging"."""
+    spec = quad_spec(max_trials)
+    spec.update(objectives=[{"metric": "score", "goal": "maximize"}],
+                metrics=[{"name": "score", "regex": "score=([0-9.eE+-]+)"}],
+                convergence={"window": 3, "min_trials": 5})
+    spec["parameters"] = [{"name": "x", "type": "continuous", "min": 0.0, "max": 1.0}]
+    spec["trial"] = {**spec["trial"], "command": ["python", "lucky.py"]}
+    return spec
+
+
+with DAG("pt_not_converging", schedule=None, start_date=START, catchup=False,
+         default_args=ARGS) as not_converging:
+    launch = PipetuneTuningOperator(task_id="launch", spec=lucky_spec(6), job_name="stuck",
+                                    wait=True, poll_interval=0.5)
+    warn = PipetuneTuningSensor(task_id="warn", job=launch.output, poll_interval=0.5,
+                                on_not_converging="warn")
+    fail = PipetuneTuningSensor(task_id="fail", job=launch.output, poll_interval=0.5,
+                                on_not_converging="fail")
+    launch >> warn >> fail
