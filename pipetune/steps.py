@@ -69,20 +69,44 @@ def launch(spec: TuningSpec, *, job_name: str = "", backend: str = "",
 
 def wait(ref: JobRef, *, backend_options: dict[str, Any] | None = None,
          poll_seconds: float = 10.0, timeout: float | None = None,
-         resume_interrupted: bool = True) -> JobStatus:
+         resume_interrupted: bool = True, on_not_converging: str = "ignore") -> JobStatus:
     """Block until the job ends; raise JobFailed/JobStopped/WaitTimeout unless it completed.
 
     A local job whose coordinator is gone (the launch step's container ended) is resumed in
     this process when ``resume_interrupted``: the step that waits does the work, and trials
     the dead coordinator left running are retried once, never counted twice.
+
+    ``on_not_converging`` (``ignore``, ``warn``, ``fail``) checks the convergence rule of
+    docs/observability.md each time more trials have finished, and when the job ends.
     """
     be = backend_for(ref.backend, backend_options)
+    check = _convergence_check(ref, be, on_not_converging)
     if resume_interrupted and hasattr(be, "resume"):
         st = be.status(ref)
         if st.state == JobState.INTERRUPTED:
             be.resume(ref, detach=False)
-            return raise_for_terminal(be.status(ref))
-    return be.wait(ref, poll_seconds=poll_seconds, timeout=timeout or None)
+            st = raise_for_terminal(be.status(ref))
+            check(st)
+            return st
+    st = be.wait(ref, poll_seconds=poll_seconds, timeout=timeout or None, on_status=check)
+    check(st)
+    return st
+
+
+def _convergence_check(ref: JobRef, be: Backend, action: str):
+    from pipetune.observability.snapshot import enforce_convergence, observe
+
+    if action not in ("ignore", "warn", "fail"):
+        raise UsageError(f"on_not_converging must be ignore, warn or fail, got {action!r}")
+    seen = [-1]
+
+    def check(st: JobStatus) -> None:
+        if action == "ignore" or st.trials.finished == seen[0]:
+            return
+        seen[0] = st.trials.finished
+        enforce_convergence(observe(ref, be, status=st), action)  # type: ignore[arg-type]
+
+    return check
 
 
 def best_outputs(ref: JobRef, *, backend_options: dict[str, Any] | None = None,

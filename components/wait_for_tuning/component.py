@@ -12,6 +12,7 @@ def wait_for_tuning(
     poll_seconds: float = 10.0,
     timeout_seconds: float = 0.0,
     resume_interrupted: bool = True,
+    on_not_converging: str = "ignore",
 ) -> NamedTuple("Outputs", job=str, state=str, trials_complete=int, trials_failed=int):
     """Waits until a tuning job ends; fails the step unless the job completed.
 
@@ -26,6 +27,8 @@ def wait_for_tuning(
         timeout_seconds: Give up waiting after this many seconds (the job goes on);
             0 waits for ever.
         resume_interrupted: Resume an interrupted local-engine job in this step.
+        on_not_converging: ``ignore``, ``warn`` (log it) or ``fail`` (fail the step) when
+            the job is flagged "not converging" (the rule in docs/observability.md).
 
     Returns:
         job: The same job handle, to chain steps after the wait.
@@ -40,7 +43,8 @@ def wait_for_tuning(
     with steps.user_errors():
         ref = steps.parse_job(job)
         status = steps.wait(ref, backend_options=backend_options, poll_seconds=poll_seconds,
-                            timeout=timeout_seconds or None, resume_interrupted=resume_interrupted)
+                            timeout=timeout_seconds or None, resume_interrupted=resume_interrupted,
+                            on_not_converging=on_not_converging)
         print(f"job {ref.name!r} {status.state.value}: {status.trials.complete} complete, "
               f"{status.trials.failed} failed")
         outputs = namedtuple("Outputs", ["job", "state", "trials_complete", "trials_failed"])

@@ -58,3 +58,27 @@ def test_with_data_and_run_settings():
 def test_launch_needs_a_name(home):
     with pytest.raises(SpecError, match="no job name"):
         steps.launch(load_spec(trial_spec()), job_name="")
+
+
+def test_wait_warns_or_fails_on_a_job_that_is_not_converging(home, caplog):
+    import sys
+    from pathlib import Path
+
+    from pipetune.observability.snapshot import NotConverging
+
+    body = {
+        "parameters": [{"name": "x", "type": "continuous", "min": 0.0, "max": 1.0}],
+        "objectives": [{"metric": "score", "goal": "maximize"}],
+        "metrics": [{"name": "score", "regex": r"score=([0-9.]+)"}],
+        "trial": {"command": [sys.executable, str(Path(__file__).parent / "lucky_trial.py")]},
+        "budget": {"max_trials": 6, "max_parallel": 1},
+        "convergence": {"window": 3, "min_trials": 5},
+    }
+    ref = steps.launch(load_spec(body), job_name="stuck", backend="local")
+    with pytest.raises(NotConverging, match="stuck"):
+        steps.wait(ref, poll_seconds=0.3, on_not_converging="fail")
+    st = steps.wait(ref, poll_seconds=0.3, on_not_converging="warn")  # ended: warn only
+    assert st.state.value == "completed"
+    assert any("not converging" in r.getMessage().lower() for r in caplog.records)
+    with pytest.raises(UsageError, match="on_not_converging"):
+        steps.wait(ref, on_not_converging="explode")
