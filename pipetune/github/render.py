@@ -41,6 +41,7 @@ class ReportInputs:
     spec_path: str | None = None
     job_name: str | None = None
     warm_started_from: str | None = None
+    convergence: str | None = None  # the observability rule's line, when it was judged
 
 
 def code(value: Any) -> str:
@@ -157,6 +158,8 @@ def render_report(result: BestResult, inputs: ReportInputs) -> str:
                 ", ".join(f"{code(clip(k))} {number(v)}"
                           for k, v in list(others.items())[:MAX_PARAM_ROWS])]
     out += ["", trials_line(result)]
+    if inputs.convergence:
+        out += ["", inputs.convergence]
     chart = history_chart(history(inputs.trials, result.objective), result.objective, result.goal)
     if chart:
         out += ["", "### Optimization history", "", chart]

@@ -164,13 +164,17 @@ def run(opts: StepOptions, env: GitHubEnv) -> StepOutcome:
                 workflow_command("warning", str(api_error), title="pipetune comment")
         raise
 
+    from pipetune.observability.convergence import check_convergence
+    from pipetune.observability.summary import convergence_line
+
     result = backend.best(ref)
     trials = backend.trials(ref)
     comparison = compare(result, base.result, opts.threshold)
     report = render_report(result, ReportInputs(
         comparison=comparison, baseline=base.result, baseline_origin=base.origin,
         baseline_note=base.note, trials=trials, run_url=env.run_url, spec_path=opts.spec,
-        job_name=name, warm_started_from=parent))
+        job_name=name, warm_started_from=parent,
+        convergence=convergence_line(check_convergence(spec, trials))))
     report_path = _report_path(opts, env, name)
     report_path.parent.mkdir(parents=True, exist_ok=True)
     report_path.write_text(report, encoding="utf-8")

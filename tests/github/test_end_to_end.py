@@ -178,6 +178,7 @@ def test_pull_request_improves_on_the_base_branch_and_keeps_one_comment(runner, 
     assert "`tuning/tuned-params.json` on `main`" in comment["body"]
     assert "https://github.com/acme/models/actions/runs/555" in comment["body"]
     assert "```mermaid\nxychart-beta" in comment["body"]
+    assert "Convergence: " in comment["body"]  # the observability rule's verdict, beside the cost
     assert first.summary == Path(out["report-file"]).read_text()
     assert comment["body"] == f"{marker_for(SPEC)}\n{first.summary}"
     assert TOKEN not in first.stdout + first.stderr
