@@ -332,15 +332,17 @@ class Engine:
         storage = study._storage
         for t in heartbeat.stale_trials(study, self._settings, self.worker):
             retried = T_RETRY_OF in t.user_attrs
-            if retried or not t.params:
-                try:  # counted as a failure: say why, before finishing it (then it is read-only)
+            try:  # say why before finishing it (then it is read-only)
+                if not t.params:  # nothing ran: not counted, a fresh ask takes its place
+                    storage.set_trial_user_attr(t._trial_id, T_EXCLUDED, True)
                     storage.set_trial_user_attr(t._trial_id, T_INFO, {
-                        "state": "failed",
-                        "reason": "interrupted: the process running this trial stopped "
-                                  "(second time; not retried)" if retried else
-                                  "interrupted before its parameters were drawn"})
-                except UpdateFinishedTrialError:
-                    continue
+                        "state": "failed", "reason": "interrupted before its parameters were drawn"})
+                elif retried:  # counted as a failure
+                    storage.set_trial_user_attr(t._trial_id, T_INFO, {
+                        "state": "failed", "reason": "interrupted: the process running this "
+                        "trial stopped (second time; not retried)"})
+            except UpdateFinishedTrialError:
+                continue
             try:
                 storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
             except UpdateFinishedTrialError:

@@ -144,7 +144,7 @@ class Heartbeat:
 
     def _beat_worker(self) -> None:
         self.study.set_user_attr(ATTR_WORKER_PREFIX + self.owner["id"],
-                                 {"seen": time.time(), "pid": self.owner["pid"],
+                                 {"seen": time.time(), "owner": self.owner,
                                   "trials": len(self._trials)})
 
     def _loop(self) -> None:
@@ -192,4 +192,4 @@ def live_workers(study: optuna.Study) -> list[str]:
     now = time.time()
     return [k[len(ATTR_WORKER_PREFIX):] for k, v in study.user_attrs.items()
             if k.startswith(ATTR_WORKER_PREFIX) and isinstance(v, dict) and not v.get("ended")
-            and now - float(v.get("seen", 0)) <= grace]
+            and now - float(v.get("seen", 0)) <= grace and not owner_dead(v.get("owner") or {})]
