@@ -16,16 +16,12 @@ Example:
 
 from __future__ import annotations
 
-import fcntl
 from dataclasses import dataclass
 from pathlib import Path
 
-import optuna
-
-from pipetune.backends.local import space
-from pipetune.backends.local.jobstore import ATTR_SPEC, ATTR_STATE, JobDir
-from pipetune.errors import JobConflict, UsageError
-from pipetune.job import JobRef, JobState
+from pipetune.backends.local.jobstore import JobDir
+from pipetune.errors import UsageError
+from pipetune.job import JobRef
 from pipetune.spec import TuningSpec
 
 
@@ -50,23 +46,7 @@ def prepare_shared_job(spec: TuningSpec, name: str, *, root: str | Path | None =
     """Create the job and its study (idempotent: a retry with the same spec attaches)."""
     from pipetune.backends.local import LocalBackend
 
-    job = JobDir(name, Path(root) if root else None)
-    (job.root / "jobs").mkdir(parents=True, exist_ok=True)
-    with open(job.root / "jobs" / ".lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        if job.exists():
-            if job.meta()["fingerprint"] != spec.fingerprint():
-                raise JobConflict(f"a job named {name!r} already exists with a different spec; "
-                                  f"choose another name or remove {job.path}")
-        else:
-            LocalBackend(job.root).validate(spec)
-            job.create(spec)
-        study = optuna.create_study(study_name=name, storage=job.storage(),
-                                    directions=space.directions(spec), load_if_exists=True)
-        if ATTR_SPEC not in study.user_attrs:
-            study.set_user_attr(ATTR_SPEC, spec.to_dict())
-            study.set_user_attr(ATTR_STATE, JobState.PENDING.value)
-    return _ref(job)
+    return LocalBackend(root).prepare(spec, name)
 
 
 def run_worker(ref: "JobRef | str", *, root: str | Path | None = None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import BOT, REPO, TOKEN
+from github_helpers import BOT, REPO, TOKEN
 
 from pipetune.github.api import GitHubAPIError, GitHubClient, next_link
 from pipetune.github.comments import marker_for, upsert_comment

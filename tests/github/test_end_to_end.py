@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import DATA, REPO, TOKEN
+from github_helpers import DATA, REPO, TOKEN
 
 from pipetune.backends.local.jobstore import JobDir
 from pipetune.github import results_file

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import REPO, TOKEN
+from github_helpers import REPO, TOKEN
 from typer.testing import CliRunner
 
 from pipetune.cli import app

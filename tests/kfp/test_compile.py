@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import PIPELINES, REPO
+from kfp_helpers import PIPELINES, REPO
 from kfp import compiler
 
 import pipetune.components as comps

@@ -4,7 +4,7 @@ import json
 
 import pytest
 import yaml
-from conftest import PYTHON, trial_spec
+from kfp_helpers import PYTHON, trial_spec
 
 from pipetune.components import (
     get_best_hyperparameters,
@@ -112,7 +112,7 @@ def test_wait_resumes_a_local_job_whose_coordinator_died(kfp_local, home):
     import signal
     import time
 
-    from conftest import REPO
+    from kfp_helpers import REPO
 
     from pipetune import steps
     from pipetune.backends.local import LocalBackend

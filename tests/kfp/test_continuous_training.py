@@ -5,7 +5,7 @@ import json
 
 import optuna
 import pytest
-from conftest import spec_yaml
+from kfp_helpers import spec_yaml
 
 from pipetune.backends.local.jobstore import JobDir
 

@@ -4,7 +4,7 @@ import math
 
 import pytest
 import yaml
-from conftest import trial_spec
+from kfp_helpers import trial_spec
 
 from pipetune import steps
 from pipetune.compare import is_improvement

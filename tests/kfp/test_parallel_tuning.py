@@ -9,7 +9,7 @@ import sys
 import optuna
 import pytest
 import yaml
-from conftest import PYTHON, REPO
+from kfp_helpers import PYTHON, REPO
 
 from pipetune.backends.local.jobstore import T_EXCLUDED, T_OWNER, JobDir
 from pipetune.spec import load_spec

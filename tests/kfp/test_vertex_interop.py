@@ -102,7 +102,7 @@ def test_parallel_for_vizier_workers_complete_one_study(fake_vertex, adc_env, kf
                                                         monkeypatch, home):
     """The same fan-out pipeline on the Vertex backend: workers serve one Vizier study."""
     import yaml
-    from conftest import PYTHON, REPO
+    from kfp_helpers import PYTHON, REPO
     from google.cloud.aiplatform_v1 import types as t
 
     from parallel_tuning import parallel_tuning

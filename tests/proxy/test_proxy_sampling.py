@@ -13,7 +13,7 @@ import pytest
 from pipetune.proxy import SamplingError, read_manifest, sample_dataset
 from pipetune.proxy.formats import CSV_BLOCK_BYTES, PARQUET_BATCH_ROWS
 
-from conftest import imbalanced_frame
+from proxy_helpers import imbalanced_frame
 
 
 def _read(path):

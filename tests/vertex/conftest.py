@@ -39,9 +39,17 @@ def _self_signed() -> tuple[bytes, bytes]:
 
 # gRPC reads its default roots once per process: trust the fake's certificate before any
 # channel exists.
-_CERT, _KEY = _self_signed()
-_CERT_DIR = Path(tempfile.mkdtemp(prefix="pipetune-vertex-tls-"))
-(_CERT_DIR / "ca.pem").write_bytes(_CERT)
+# This module may be executed twice in one process (tests/kfp loads it by path too): the
+# second run must reuse the first one's certificate, which gRPC has already read.
+if "PIPETUNE_TEST_VERTEX_TLS_DIR" in os.environ:
+    _CERT_DIR = Path(os.environ["PIPETUNE_TEST_VERTEX_TLS_DIR"])
+    _CERT, _KEY = (_CERT_DIR / "ca.pem").read_bytes(), (_CERT_DIR / "key.pem").read_bytes()
+else:
+    _CERT, _KEY = _self_signed()
+    _CERT_DIR = Path(tempfile.mkdtemp(prefix="pipetune-vertex-tls-"))
+    (_CERT_DIR / "ca.pem").write_bytes(_CERT)
+    (_CERT_DIR / "key.pem").write_bytes(_KEY)
+    os.environ["PIPETUNE_TEST_VERTEX_TLS_DIR"] = str(_CERT_DIR)
 os.environ["GRPC_DEFAULT_SSL_ROOTS_FILE_PATH"] = str(_CERT_DIR / "ca.pem")
 
 

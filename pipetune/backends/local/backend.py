@@ -75,18 +75,7 @@ class LocalBackend(Backend):
         """Start (or attach to) job ``name``. ``detach=False`` runs it here to its end."""
         job = self._job(name)
         with self._lock(job):
-            if job.exists():
-                self._check_same_spec(job, spec)
-            else:
-                self.validate(spec)
-                warm = self._warm_start_trials(spec) if spec.warm_start else []
-                job.create(spec)
-                study = optuna.create_study(study_name=name, storage=job.storage(),
-                                            directions=space.directions(spec), load_if_exists=True)
-                study.set_user_attr(ATTR_SPEC, spec.to_dict())
-                study.set_user_attr(ATTR_STATE, JobState.PENDING.value)
-                if warm:
-                    study.add_trials(warm)
+            self._prepare(job, spec)
             state = self._state(job)
             if state.terminal or (state in (JobState.RUNNING, JobState.PENDING, JobState.STOPPING)
                                   and job.coordinator_alive()):
@@ -96,6 +85,29 @@ class LocalBackend(Backend):
                 return self.ref(name)
         self._run_here(job, on_trial)
         return self.ref(name)
+
+    def prepare(self, spec: TuningSpec, name: str) -> JobRef:
+        """Create job ``name`` and its study without running anything (idempotent): what
+        workers fanned out by Airflow or KFP then serve (``pipetune worker``)."""
+        job = self._job(name)
+        with self._lock(job):
+            self._prepare(job, spec)
+        return self.ref(name)
+
+    def _prepare(self, job: JobDir, spec: TuningSpec) -> None:
+        """Under the jobs lock: attach to the job (same spec) or create it after validation."""
+        if job.exists():
+            self._check_same_spec(job, spec)
+            return
+        self.validate(spec)
+        warm = self._warm_start_trials(spec) if spec.warm_start else []
+        job.create(spec)
+        study = optuna.create_study(study_name=job.name, storage=job.storage(),
+                                    directions=space.directions(spec), load_if_exists=True)
+        study.set_user_attr(ATTR_SPEC, spec.to_dict())
+        study.set_user_attr(ATTR_STATE, JobState.PENDING.value)
+        if warm:
+            study.add_trials(warm)
 
     def resume(self, ref: "JobRef | str", *, detach: bool = True,
                on_trial: Callable[[optuna.Study], None] | None = None) -> JobRef:
