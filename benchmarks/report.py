@@ -17,7 +17,8 @@ def _meta(meta: dict[str, Any]) -> list[str]:
     return [f"- command: `{meta['command']}`", f"- date: {meta['date']}",
             f"- machine: {meta['machine']}",
             f"- load average at start / end: {meta['load_start']} / {meta.get('load_end', '—')}",
-            f"- versions: {meta['versions']}", f"- wall time: {_f(meta.get('wall_seconds'))} s", ""]
+            f"- versions: {meta['versions']}", f"- wall time: {_f(meta.get('wall_seconds'))} s",
+            *[f"- re-run: {r}" for r in meta.get("reruns", [])], ""]
 
 
 def _overhead(o: dict[str, Any]) -> list[str]:

@@ -106,6 +106,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--workers", type=int, default=2, help="processes for independent runs")
     parser.add_argument("--resume", action="store_true",
                         help="keep the sections an interrupted run finished (its .partial.json)")
+    parser.add_argument("--rerun", metavar="CONTENDER:PREFIX", default=None,
+                        help="with --resume on a finished result: run one contender again on "
+                        "the problems starting with PREFIX (e.g. auto:sklearn/ after a change "
+                        "of the auto rule) and rescore; other sections are kept")
     parser.add_argument("--out", default=None,
                         help="JSON output path (default benchmarks/results/{quick,latest}.json)")
     args = parser.parse_args(argv)
@@ -123,6 +127,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         Path(__file__).parent / "results" / ("quick.json" if args.quick else "latest.json"))
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_suffix(".partial.json")
+    if args.rerun:
+        from benchmarks import search_quality
+
+        contender, _, prefix = args.rerun.partition(":")
+        result = json.loads(out.read_text())
+        redone = search_quality.rerun(result["search_quality"], contender, prefix, args.workers)
+        result["meta"].setdefault("reruns", []).append(
+            f"{meta['date']}: `{meta['command']}` re-ran {contender} on {len(redone)} problems")
+        out.write_text(json.dumps(result, indent=1, default=float))
+        md = report.markdown(result)
+        out.with_suffix(".md").write_text(md)
+        print(md)
+        return result
     done = json.loads(partial.read_text()) if args.resume and partial.exists() else None
     if done and done.get("quick") != args.quick:
         parser.error(f"{partial} is from a {'quick' if done.get('quick') else 'full'} run")

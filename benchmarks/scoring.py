@@ -33,12 +33,28 @@ def best_at(values: list[float | None], budget: int) -> float:
     return min(finite) if finite else math.inf
 
 
+def run_best(run: dict[str, Any], budget: int) -> float | None:
+    """Best value of a run within ``budget`` trials; None if the run did not go that far.
+
+    A run holds its ``values`` in trial order, or (as stored in a result file) only ``best``,
+    its best value at each budget it was scored at.
+    """
+    if "values" in run:
+        return best_at(run["values"], budget) if budget <= len(run["values"]) else None
+    value = run["best"].get(str(budget), run["best"].get(budget))
+    return None if value is None else float(value)
+
+
 def regrets(runs: list[dict[str, Any]], budgets: Iterable[int],
             f_opt: dict[str, float | None], f_ref: dict[str, float]) -> list[dict[str, Any]]:
     """One row per run and budget: problem key, contender, seed, budget, regret."""
+    budgets = list(budgets)
     seen_best: dict[str, float] = defaultdict(lambda: math.inf)
     for r in runs:
-        seen_best[r["problem"]] = min(seen_best[r["problem"]], best_at(r["values"], len(r["values"])))
+        for b in budgets:
+            v = run_best(r, b)
+            if v is not None:
+                seen_best[r["problem"]] = min(seen_best[r["problem"]], v)
     rows = []
     for r in runs:
         pid = r["problem"]
@@ -46,9 +62,9 @@ def regrets(runs: list[dict[str, Any]], budgets: Iterable[int],
         star = seen_best[pid] if star is None else min(star, seen_best[pid])
         gap = f_ref[pid] - star
         for b in budgets:
-            if b > len(r["values"]):
+            best = run_best(r, b)
+            if best is None:
                 continue  # this run did not go that far (its problem family's budgets)
-            best = best_at(r["values"], b)
             reg = (best - star) / gap if gap > 0 else 0.0
             rows.append({"problem": problem_key(pid), "contender": r["contender"], "seed": r["seed"],
                          "budget": b, "regret": max(0.0, reg)})

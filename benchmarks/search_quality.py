@@ -93,28 +93,56 @@ def run(plan: Plan, workers: int = 2) -> dict[str, Any]:
     pids = sorted({pid for pid, _ in runs_in})
     f_opt = {pid: problems.get(pid).f_opt for pid in pids}
     f_ref = dict(zip(pids, pool.run_all(problems.reference_value, [(p,) for p in pids], workers)))
-    rows = scoring.regrets(runs, plan.all_budgets, f_opt, f_ref)
-    resolved: dict[str, list[str]] = {}
-    for r in runs:
-        if r["contender"] == "auto":
-            resolved.setdefault(r["resolved"], []).append(scoring.problem_key(r["problem"]))
-    seconds: dict[str, float] = {}
-    for r in runs:
-        seconds[r["contender"]] = seconds.get(r["contender"], 0.0) + r["seconds"]
-    return {
+    stored = [{k: r[k] for k in ("contender", "problem", "seed", "resolved", "seconds")}
+              | {"best": {str(b): scoring.best_at(r["values"], b)
+                          for b in plan.budgets_of(r["problem"])}} for r in runs]
+    out = {
         "plan": {"functions": plan.functions, "dims": plan.dims, "tasks": plan.tasks,
                  "task_seeds": plan.task_seeds, "budgets": plan.budgets,
                  "bbob_budgets": plan.bbob_budgets or plan.budgets,
                  "contenders": names, "runs_per_contender": len(runs_in)},
-        "unavailable": unavailable,
-        "summary": scoring.summary(rows, names),
-        "per_problem": {f"{k[0]}@{k[1]}": v for k, v in sorted(scoring.scores(rows).items())},
-        "auto_resolved": {k: sorted(set(v)) for k, v in resolved.items()},
-        "tuner_seconds": seconds,
-        "f_ref": f_ref, "f_opt": f_opt,
-        "runs": [{k: r[k] for k in ("contender", "problem", "seed", "resolved")}
-                 | {"best": {b: scoring.best_at(r["values"], b)
-                             for b in plan.budgets_of(r["problem"])}}
-                 for r in runs],
-        "wall_seconds": time.perf_counter() - t0,
+        "unavailable": unavailable, "f_ref": f_ref, "f_opt": f_opt, "runs": stored,
     }
+    _score(out)
+    out["wall_seconds"] = time.perf_counter() - t0
+    return out
+
+
+def _score(result: dict[str, Any]) -> None:
+    """(Re)compute the summary, per-problem scores, auto's choices and tuner time."""
+    plan, runs = result["plan"], result["runs"]
+    budgets = sorted(set(plan["budgets"]) | set(plan.get("bbob_budgets") or []))
+    rows = scoring.regrets(runs, budgets, result["f_opt"], result["f_ref"])
+    resolved: dict[str, set[str]] = {}
+    seconds: dict[str, float] = {}
+    for r in runs:
+        if r["contender"] == "auto":
+            resolved.setdefault(r["resolved"], set()).add(scoring.problem_key(r["problem"]))
+        seconds[r["contender"]] = seconds.get(r["contender"], 0.0) + r.get("seconds", 0.0)
+    result["summary"] = scoring.summary(rows, plan["contenders"])
+    result["per_problem"] = {f"{k[0]}@{k[1]}": v for k, v in sorted(scoring.scores(rows).items())}
+    result["auto_resolved"] = {k: sorted(v) for k, v in resolved.items()}
+    if all("seconds" in r for r in runs):  # result files before 2026-11-30 lacked them
+        result["tuner_seconds"] = seconds
+
+
+def rerun(result: dict[str, Any], contender: str, prefix: str, workers: int = 2) -> list[str]:
+    """Run ``contender`` again on the problems whose id starts with ``prefix`` (same seeds and
+    budgets), replace its runs there and rescore; e.g. ``auto`` after a change of its rule.
+    Returns the problem ids re-run."""
+    plan = result["plan"]
+    old = [r for r in result["runs"] if r["contender"] == contender
+           and r["problem"].startswith(prefix)]
+    jobs = [(contender, r["problem"], r["seed"], max(int(b) for b in r["best"])) for r in old]
+    fresh = pool.run_all(contenders.run, jobs, workers, progress=f"rerun {contender}")
+    keep = [r for r in result["runs"] if r not in old]
+    budgets = {r["problem"]: [int(b) for b in r["best"]] for r in old}
+    keep += [{k: r[k] for k in ("contender", "problem", "seed", "resolved", "seconds")}
+             | {"best": {str(b): scoring.best_at(r["values"], b) for b in budgets[r["problem"]]}}
+             for r in fresh]
+    result["runs"] = keep
+    result.setdefault("reruns", []).append({"contender": contender, "prefix": prefix,
+                                            "runs": len(fresh)})
+    del plan
+    _score(result)
+    return sorted({r["problem"] for r in old})

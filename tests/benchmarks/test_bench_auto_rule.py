@@ -17,7 +17,6 @@ def _spec(**changes):
         "parameters": [
             {"name": "x", "type": "continuous", "min": -5.0, "max": 5.0},
             {"name": "n", "type": "integer", "min": 1, "max": 50},
-            {"name": "kind", "type": "categorical", "values": ["a", "b"]},
         ],
         "objectives": [{"metric": "loss", "goal": "minimize"}],
         "trial": {"callable": "benchmarks.problems:engine_objective"},
@@ -32,6 +31,10 @@ def _spec(**changes):
     ({}, False, "tpe"),
     ({"budget": {"max_trials": space.GP_MAX_TRIALS + 1}}, True, "tpe"),
     ({"early_stopping": {"type": "median"}}, True, "tpe"),
+    ({"parameters": [{"name": "x", "type": "continuous", "min": 0.0, "max": 1.0},
+                     {"name": "kind", "type": "categorical", "values": ["a", "b"]}]}, True, "tpe"),
+    ({"parameters": [{"name": "x", "type": "continuous", "min": 0.0, "max": 1.0},
+                     {"name": "batch", "type": "discrete", "values": [16, 32, 64]}]}, True, "tpe"),
     ({"objectives": [{"metric": "a"}, {"metric": "b"}]}, True, "nsga2"),
     ({"parameters": [{"name": "k", "type": "categorical", "values": ["a", "b", "c"]}]}, True, "grid"),
     ({"parameters": [

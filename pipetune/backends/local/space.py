@@ -4,8 +4,9 @@ The ``auto`` strategy rule (evidence: benchmarks/RESULTS.md and docs/benchmarks.
 
 - several objectives: NSGA-II when the budget is at least 100 trials, else multi-objective TPE;
 - every parameter finite and small enough to enumerate within the budget: grid;
-- one objective, no conditional parameters, no early stopping, at most ``GP_MAX_TRIALS``
-  trials, and the ``gp`` extra installed (scipy, torch, greenlet): Optuna's GP sampler;
+- one objective, only continuous and integer parameters (no categorical or discrete ones),
+  no conditional parameters, no early stopping, at most ``GP_MAX_TRIALS`` trials, and the
+  ``gp`` extra installed (scipy, torch, greenlet): Optuna's GP sampler;
 - otherwise multivariate TPE with constant liar (robust with categorical and conditional
   parameters, with pruned trials and with parallel trials). Without the ``gp`` extra ``auto``
   falls back to this TPE and logs it once; the core never imports torch.
@@ -122,6 +123,7 @@ def gp_available() -> bool:
 def auto_prefers_gp(spec: TuningSpec) -> bool:
     """Whether ``auto`` picks GP for this spec when the ``gp`` extra is installed."""
     return (not spec.multi_objective
+            and all(isinstance(p, (ContinuousParam, IntegerParam)) for p in spec.parameters)
             and not any(p.condition for p in spec.parameters)
             and spec.early_stopping.type == "none"
             and spec.budget.max_trials <= GP_MAX_TRIALS)
