@@ -7,6 +7,7 @@ a training script gets the chance to write a checkpoint, a hung one cannot block
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import time
@@ -62,17 +63,15 @@ def run_process(
             raise SpecError(f"command is not executable: {argv[0]!r}", field="trial.command") from None
     reason: str | None = None
     deadline = start + timeout if timeout else None
+    pidfd = _pidfd(proc)
     try:
         while True:
             wait_for = poll_interval if poll else None
             if deadline is not None:
                 left = deadline - time.monotonic()
                 wait_for = left if wait_for is None else min(wait_for, left)
-            try:
-                proc.wait(timeout=wait_for if wait_for is None or wait_for > 0 else 0)
+            if _wait(proc, pidfd, wait_for if wait_for is None or wait_for > 0 else 0):
                 break
-            except subprocess.TimeoutExpired:
-                pass
             if deadline is not None and time.monotonic() >= deadline:
                 reason = f"timed out after {timeout:g}s"
                 break
@@ -85,12 +84,41 @@ def run_process(
     except BaseException:
         terminate(proc, min(grace_period, 2.0))
         raise
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
     rc = proc.returncode if proc.returncode is not None else -9
     if reason is None and rc < 0:
         sig = -rc
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
         reason = f"killed by signal {name}" + (" (out of memory?)" if sig == signal.SIGKILL else "")
     return ProcessResult(rc, reason, time.monotonic() - start)
+
+
+def _pidfd(proc: subprocess.Popen) -> int | None:
+    """A descriptor that becomes readable when the process exits (Linux 5.3+)."""
+    try:
+        return os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def _wait(proc: subprocess.Popen, pidfd: int | None, timeout: float | None) -> bool:
+    """Wait up to ``timeout`` seconds (None: for ever); True once the process has exited.
+
+    ``Popen.wait(timeout)`` polls with sleeps that grow to 50 ms, so a short trial would be
+    seen to end late; waiting on a pidfd wakes the moment it exits."""
+    if timeout is None:
+        proc.wait()
+        return True
+    if pidfd is not None:
+        ready, _, _ = select.select([pidfd], [], [], timeout)
+        return bool(ready) and proc.wait() is not None
+    try:
+        proc.wait(timeout=timeout)
+        return True
+    except subprocess.TimeoutExpired:
+        return False
 
 
 def terminate(proc: subprocess.Popen, grace_period: float) -> None:
