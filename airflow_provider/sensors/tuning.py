@@ -74,7 +74,7 @@ class PipetuneTuningSensor(BackendMixin, BaseSensorOperator):
             return
         from pipetune.observability.snapshot import enforce_convergence, observe
 
-        from airflow.exceptions import AirflowFailException
+        from airflow.sdk.exceptions import AirflowFailException
 
         from pipetune.observability.snapshot import NotConverging
 
