@@ -35,9 +35,10 @@ def main() -> None:
     )
     scores = cross_val_score(model, X, y, cv=3, scoring="accuracy")
     print(f"accuracy={scores.mean():.5f}")
-    out_dir = os.environ.get("PIPETUNE_TRIAL_DIR", ".")
-    with open(os.path.join(out_dir, "scores.json"), "w") as fh:
-        json.dump({"fold_accuracy": scores.tolist()}, fh)
+    out_dir = os.environ.get("PIPETUNE_TRIAL_DIR")  # each trial's own directory
+    if out_dir:
+        with open(os.path.join(out_dir, "scores.json"), "w") as fh:
+            json.dump({"fold_accuracy": scores.tolist()}, fh)
 
 
 if __name__ == "__main__":
