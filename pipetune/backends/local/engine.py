@@ -75,6 +75,7 @@ class Engine:
         self.lost = 0  # trials this engine ran but others had declared stale meanwhile
         self._beats: heartbeat.Heartbeat | None = None
         self._next_look = 0.0
+        self._fresh_counted: list[FrozenTrial] | None = None
 
     # ---- public -------------------------------------------------------------------------
     def run(self) -> JobState:
@@ -226,7 +227,9 @@ class Engine:
         return self.stop_event.is_set()
 
     def _ask(self, study: optuna.Study) -> _Running | None:
-        counted = counted_trials(study)  # asked trials are RUNNING in the storage: counted
+        # Asked trials are RUNNING in the storage: counted. The list read by the end-of-job
+        # check just before is good enough here; the rank check below reads it afresh.
+        counted, self._fresh_counted = self._fresh_counted or counted_trials(study), None
         if len(counted) >= self._limit:
             return None
         trial = study.ask()
@@ -301,6 +304,7 @@ class Engine:
         if budget.timeout is not None and time.monotonic() - self._started > budget.timeout:
             return JobState.COMPLETED, f"job timeout of {budget.timeout:g}s reached"
         trials = counted_trials(study)
+        self._fresh_counted = trials  # the next ask's budget check may use it
         from pipetune.observability.budget import local_cost_guard  # budget.max_cost_usd
 
         if (over_budget := local_cost_guard(self.spec, trials)) is not None:
