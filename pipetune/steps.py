@@ -136,13 +136,8 @@ def spec_of(ref: JobRef, backend_options: dict[str, Any] | None = None) -> Tunin
     """The spec a job runs, when its backend keeps it (local: the job files; cloud
     backends: the handle)."""
     if ref.backend == "local":
-        from pathlib import Path
-
-        from pipetune.backends.local.jobstore import JobDir
-
-        root = ref.extra.get("root") or (backend_options or {}).get("root")
-        return JobDir(ref.id, Path(root) if root else None).spec()
-    body = ref.extra.get("spec")
+        return backend_for("local", backend_options).spec_of(ref)
+    body = ref.extra.get("spec")  # no client needed: cloud handles carry their spec
     return load_spec(body) if body else None
 
 

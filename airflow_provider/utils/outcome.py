@@ -12,7 +12,9 @@ Example:
 
 from __future__ import annotations
 
-from pipetune.errors import JobFailed, JobStopped, PipetuneError
+from pipetune.backends.base import raise_for_state
+from pipetune.errors import PipetuneError
+from pipetune.job import JobState
 
 
 class TriggerError(PipetuneError):
@@ -20,14 +22,14 @@ class TriggerError(PipetuneError):
 
 
 def check_outcome(state: str, reason: str | None, job_name: str) -> None:
-    if state == "completed":
-        return
-    if state == "stopped":
-        raise JobStopped(job_name, reason or "stopped")
-    if state == "failed":
-        raise JobFailed(job_name, reason or "failed")
-    if state == "interrupted":
-        raise JobFailed(job_name, reason or "interrupted: the process running the trials is gone")
     if state == "error":
         raise TriggerError(f"waiting for tuning job {job_name!r} failed: {reason}")
-    raise PipetuneError(f"tuning job {job_name!r} is still {state}; it has not ended")
+    try:
+        job_state = JobState(state)
+    except ValueError:
+        job_state = None
+    if job_state is None or not (job_state.terminal or job_state == JobState.INTERRUPTED):
+        raise PipetuneError(f"tuning job {job_name!r} is still {state}; it has not ended")
+    if job_state == JobState.INTERRUPTED and not reason:
+        reason = "interrupted: the process running the trials is gone"
+    raise_for_state(job_state, reason, job_name)

@@ -81,9 +81,16 @@ class Backend(abc.ABC):
 
 def raise_for_terminal(st: JobStatus) -> JobStatus:
     """Turn a terminal status into a return (completed) or an exception."""
-    if st.state == JobState.COMPLETED:
-        return st
-    if st.state == JobState.STOPPED:
-        raise JobStopped(st.ref.name, st.reason or "stopped")
-    # FAILED, or INTERRUPTED: nothing runs the job any more, so waiting on would never end
-    raise JobFailed(st.ref.name, st.reason or st.state.value)
+    raise_for_state(st.state, st.reason, st.ref.name)
+    return st
+
+
+def raise_for_state(state: JobState, reason: str | None, job: str) -> None:
+    """The one rule for every waiting path: only ``completed`` is success; Stopped raises
+    JobStopped; Failed and Interrupted (nothing runs the job any more, so waiting on would
+    never end) raise JobFailed, with the backend's reason."""
+    if state == JobState.COMPLETED:
+        return
+    if state == JobState.STOPPED:
+        raise JobStopped(job, reason or "stopped")
+    raise JobFailed(job, reason or state.value)
