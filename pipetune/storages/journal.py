@@ -4,10 +4,12 @@ Optuna's own ``JournalFileBackend`` takes a symlink lock and ``fsync``s on every
 3 ms a trial here. This backend keeps one descriptor open, appends each batch of log lines
 with a single ``write`` under ``flock`` (released by the kernel if the writer dies, so no
 stale lock). Written lines survive the writer's crash at once (they are in the kernel);
-against an OS crash, a background thread ``fsync``s after each finished trial, so at most
-the last few milliseconds of results are at risk, and trials that were running are retried
-on resume anyway. Several processes on one
-machine may share the file; for several machines use PostgreSQL.
+against an OS crash, a background thread ``fsync``s soon after a trial finishes, at most
+every ``sync_interval`` seconds (0.25 s): one ``fsync`` per trial cost 0.35 ms a trial on
+fast trials, as writes to the file wait while the kernel syncs it. So at most the last
+quarter second of results is at risk from an OS crash, and trials whose result was lost
+are found running on resume and retried. Several processes on one machine may share the
+file; for several machines use PostgreSQL.
 
 Example:
     >>> import optuna, tempfile, os
@@ -25,6 +27,7 @@ import fcntl
 import json
 import os
 import threading
+import time
 from typing import Any, Iterator
 
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
@@ -35,20 +38,23 @@ _SET_TRIAL_STATE_VALUES = 6
 
 
 class FlockJournalBackend(BaseJournalBackend):
-    def __init__(self, path: str, *, fsync: str = "on_trial_end") -> None:
+    def __init__(self, path: str, *, fsync: str = "on_trial_end", sync_interval: float = 0.25) -> None:
         self._path = path
         self._fsync = fsync  # "always" | "on_trial_end" | "never"
+        self._sync_interval = sync_interval
         self._fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         self._offsets: dict[int, int] = {0: 0}
         self._lock = threading.Lock()
         self._dirty = threading.Event()
         self._syncer: threading.Thread | None = None
+        self._end = -1  # the file's size right after our last write
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"path": self._path, "fsync": self._fsync}
+        return {"path": self._path, "fsync": self._fsync, "sync_interval": self._sync_interval}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["path"], fsync=state["fsync"])  # type: ignore[misc]
+        self.__init__(state["path"], fsync=state["fsync"],  # type: ignore[misc]
+                      sync_interval=state.get("sync_interval", 0.25))
 
     def read_logs(self, log_number_from: int) -> Iterator[dict[str, Any]]:
         with self._lock:
@@ -84,6 +90,7 @@ class FlockJournalBackend(BaseJournalBackend):
             try:
                 self._heal_torn_tail()
                 os.write(self._fd, payload)
+                self._end = os.lseek(self._fd, 0, os.SEEK_CUR)
                 if self._fsync == "always":
                     os.fsync(self._fd)
             finally:
@@ -92,8 +99,8 @@ class FlockJournalBackend(BaseJournalBackend):
             self._sync_soon()
 
     def _sync_soon(self) -> None:
-        """fsync from a background thread: the trial loop never waits on the disk, and the
-        window in which an OS crash could lose a finished trial stays a few milliseconds."""
+        """fsync from a background thread: the trial loop never waits on the disk, and an OS
+        crash can lose at most the results of the last ``sync_interval`` seconds."""
         if self._syncer is None or not self._syncer.is_alive():
             self._syncer = threading.Thread(target=self._sync_loop, name="journal-fsync", daemon=True)
             self._syncer.start()
@@ -106,6 +113,7 @@ class FlockJournalBackend(BaseJournalBackend):
                 os.fsync(self._fd)
             except OSError:
                 return
+            time.sleep(self._sync_interval)  # trials ending meanwhile share the next fsync
 
     def flush(self) -> None:
         """Make everything written so far durable, now."""
@@ -114,6 +122,8 @@ class FlockJournalBackend(BaseJournalBackend):
     def _heal_torn_tail(self) -> None:
         """If a writer died mid-line, end that line so the next log starts cleanly."""
         size = os.fstat(self._fd).st_size
+        if size == self._end:  # nobody wrote since our last (whole) line
+            return
         if size and os.pread(self._fd, 1, size - 1) != b"\n":
             os.write(self._fd, b"\n")
 

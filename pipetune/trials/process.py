@@ -43,11 +43,13 @@ def run_process(
     grace_period: float = 10.0,
     poll: Callable[[], str | None] | None = None,
     poll_interval: float = 0.5,
+    on_start: Callable[[], None] | None = None,
 ) -> ProcessResult:
     """Run ``argv`` (never through a shell) and wait for it.
 
     ``poll`` is called every ``poll_interval`` seconds while the process runs; when it returns
-    a reason string, the process is stopped and that reason is returned.
+    a reason string, the process is stopped and that reason is returned. ``on_start`` is
+    called once the process has been started.
     """
     start = time.monotonic()
     with open(stdout, "wb") as out, open(stderr, "wb") as err:
@@ -61,6 +63,8 @@ def run_process(
                             field="trial.command") from None
         except PermissionError:
             raise SpecError(f"command is not executable: {argv[0]!r}", field="trial.command") from None
+    if on_start is not None:
+        on_start()
     reason: str | None = None
     deadline = start + timeout if timeout else None
     pidfd = _pidfd(proc)

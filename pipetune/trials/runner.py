@@ -93,12 +93,18 @@ def run_trial(
     trial_dir: Path | None,
     report: Reporter | None = None,
     stop_requested: Callable[[], bool] | None = None,
+    on_start: Callable[[], None] | None = None,
 ) -> TrialOutcome:
-    """Run the spec's trial with ``params`` (tuned and static values, typed)."""
+    """Run the spec's trial with ``params`` (tuned and static values, typed).
+
+    ``on_start`` is called once the trial has started: a command's process is running, or a
+    callable is about to be called."""
     if spec.trial.callable is not None:
+        if on_start is not None:
+            on_start()
         return _run_callable(spec, params, number, trial_dir, report)
     assert trial_dir is not None
-    return _run_command(spec, params, number, trial_dir, report, stop_requested)
+    return _run_command(spec, params, number, trial_dir, report, stop_requested, on_start)
 
 
 def _run_callable(spec, params, number, trial_dir, report) -> TrialOutcome:
@@ -140,7 +146,7 @@ def _as_metrics(spec: TuningSpec, result: Any) -> dict[str, float]:
         return {}
 
 
-def _run_command(spec, params, number, trial_dir, report, stop_requested) -> TrialOutcome:
+def _run_command(spec, params, number, trial_dir, report, stop_requested, on_start=None) -> TrialOutcome:
     trial_dir.mkdir(parents=True, exist_ok=True)
     prepared = prepare(spec, params, trial_dir, number)
     stdout, stderr = trial_dir / "stdout.log", trial_dir / "stderr.log"
@@ -180,7 +186,7 @@ def _run_command(spec, params, number, trial_dir, report, stop_requested) -> Tri
     result = run_process(
         prepared.argv, cwd=prepared.cwd, env=prepared.env, stdout=stdout, stderr=stderr,
         timeout=spec.budget.trial_timeout, grace_period=spec.trial.grace_period,
-        poll=poll if needs_poll else None,
+        poll=poll if needs_poll else None, on_start=on_start,
     )
     artifacts = str(prepared.artifacts) if prepared.artifacts else str(trial_dir)
     if report is not None and result.reason is None:

@@ -50,11 +50,46 @@ from pipetune.trials.runner import TrialOutcome, run_trial
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
+_EMPTY = object()
+
+
 @dataclass
 class _Running:
     trial: optuna.Trial
     params: dict[str, Any]
     started: float
+
+
+class _StartGate:
+    """Counts slot threads that are starting a trial's process.
+
+    The coordinating thread waits for them before its own Python work (telling, sampling).
+    Both need the GIL: a slot that has to win it back many times while it spawns would start
+    its trial up to milliseconds late, and the slot is what the next trial waits for."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._starting = 0
+
+    def begin(self) -> Callable[[], None]:
+        """Count one start; returns the call that ends it (safe to call more than once)."""
+        with self._cond:
+            self._starting += 1
+        ended = False
+
+        def end() -> None:
+            nonlocal ended
+            if not ended:
+                ended = True
+                with self._cond:
+                    self._starting -= 1
+                    self._cond.notify_all()
+
+        return end
+
+    def wait(self, timeout: float = 0.1) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: self._starting == 0, timeout)
 
 
 class Engine:
@@ -173,17 +208,32 @@ class Engine:
         max_parallel = self.spec.budget.max_parallel
         todo: queue.Queue[_Running | None] = queue.Queue()
         done: queue.Queue[tuple[_Running, TrialOutcome | None]] = queue.Queue()
+        gate = _StartGate()
 
         def slot() -> None:
-            while (item := todo.get()) is not None:
-                if self._decision is not None:
-                    done.put((item, None))  # asked ahead, but the job has ended meanwhile
-                    continue
+            item = todo.get()
+            started = gate.begin()
+            while item is not None:
+                outcome: TrialOutcome | None = None  # None: asked ahead, but the job has ended
+                if self._decision is None:
+                    try:
+                        outcome = self._run_one(item, on_start=started)
+                    except Exception as exc:  # never lose a trial to a bug in its bookkeeping
+                        outcome = TrialOutcome("failed", reason=f"pipetune error: {exc!r}")
+                started()
+                # Take the trial asked ahead, if any, before handing this result over: the
+                # coordinating thread then sees this slot starting it and lets it go first.
                 try:
-                    outcome = self._run_one(item)
-                except Exception as exc:  # never lose a trial to a bug in its bookkeeping
-                    outcome = TrialOutcome("failed", reason=f"pipetune error: {exc!r}")
+                    following = todo.get_nowait()
+                    started = gate.begin()
+                except queue.Empty:
+                    following = _EMPTY
                 done.put((item, outcome))
+                if following is _EMPTY:
+                    following = todo.get()
+                    started = gate.begin()
+                item = following
+            started()
 
         slots = [threading.Thread(target=slot, name=f"trial-slot-{i}", daemon=True)
                  for i in range(max_parallel)]
@@ -208,6 +258,7 @@ class Engine:
                     item, outcome = done.get(timeout=0.5)
                 except queue.Empty:
                     continue
+                gate.wait()
                 in_flight -= 1
                 if outcome is None:
                     self._discard(study, item.trial, "not run: the job ended first")
@@ -236,15 +287,17 @@ class Engine:
         assert self._beats is not None
         self._beats.add(trial)
         # Another worker may have asked at the same moment: the storage's trial numbers
-        # decide who is within the budget.
-        rank = sum(1 for t in counted_trials(study) if t.number < trial.number)
-        if rank >= self._limit:
-            self._discard(study, trial, "over budget: another worker took the last trial")
-            return None
+        # decide who is within the budget. Numbers are dense from 0, so a trial numbered
+        # below the limit has fewer counted trials before it than the limit: no need to look.
+        if trial.number >= self._limit:
+            rank = sum(1 for t in counted_trials(study) if t.number < trial.number)
+            if rank >= self._limit:
+                self._discard(study, trial, "over budget: another worker took the last trial")
+                return None
         params = space.suggest(self.spec, trial)
         return _Running(trial, params, time.time())
 
-    def _run_one(self, item: _Running) -> TrialOutcome:
+    def _run_one(self, item: _Running, on_start: Callable[[], None] | None = None) -> TrialOutcome:
         spec = self.spec
         number = item.trial.number
         trial_dir = self.job.trial_dir(number) if spec.trial.command is not None else None
@@ -256,7 +309,7 @@ class Engine:
                 return item.trial.should_prune()
 
         return run_trial(spec, {**item.params, **spec.static}, number=number, trial_dir=trial_dir,
-                         report=reporter, stop_requested=self._stop_requested)
+                         report=reporter, stop_requested=self._stop_requested, on_start=on_start)
 
     def _tell(self, study: optuna.Study, item: _Running, out: TrialOutcome) -> None:
         info: dict[str, Any] = {"metrics": out.metrics, "duration": round(out.duration, 4)}
@@ -314,7 +367,8 @@ class Engine:
             last = failed[-1].user_attrs.get(T_INFO, {}).get("reason", "unknown")
             return JobState.FAILED, (f"{len(failed)} trials failed, more than max_failed="
                                      f"{budget.effective_max_failed}; last failure: {last}")
-        if self.spec.multi_objective:
+        if self.spec.multi_objective or (budget.target_value is None
+                                         and budget.no_improvement_trials is None):
             return None
         done = [t for t in trials if t.state == TrialState.COMPLETE]
         if not done:

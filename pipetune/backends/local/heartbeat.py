@@ -127,7 +127,8 @@ class Heartbeat:
     def add(self, trial: optuna.Trial) -> None:
         """Stamp a freshly asked trial with its owner and beat for it from now on."""
         with self._lock:
-            self._beat_trial(trial._trial_id)
+            if self._rdb is not None:  # a journal's first beat is the trial's start time
+                self._beat_trial(trial._trial_id)
             self._trials.add(trial._trial_id)
         self._storage.set_trial_user_attr(trial._trial_id, T_OWNER, self.owner)
 
