@@ -44,12 +44,14 @@ def run_process(
     poll: Callable[[], str | None] | None = None,
     poll_interval: float = 0.5,
     on_start: Callable[[], None] | None = None,
+    pidfile: Path | None = None,
 ) -> ProcessResult:
     """Run ``argv`` (never through a shell) and wait for it.
 
     ``poll`` is called every ``poll_interval`` seconds while the process runs; when it returns
     a reason string, the process is stopped and that reason is returned. ``on_start`` is
-    called once the process has been started.
+    called once the process has been started. ``pidfile``, while the process runs, names it
+    (pid and start time), so that :func:`kill_orphan` can end it if this process dies first.
     """
     start = time.monotonic()
     with open(stdout, "wb") as out, open(stderr, "wb") as err:
@@ -65,6 +67,8 @@ def run_process(
             raise SpecError(f"command is not executable: {argv[0]!r}", field="trial.command") from None
     if on_start is not None:
         on_start()
+    if pidfile is not None:
+        _write_pidfile(pidfile, proc.pid)
     reason: str | None = None
     deadline = start + timeout if timeout else None
     pidfd = _pidfd(proc)
@@ -91,12 +95,56 @@ def run_process(
     finally:
         if pidfd is not None:
             os.close(pidfd)
+        if pidfile is not None:
+            pidfile.unlink(missing_ok=True)
     rc = proc.returncode if proc.returncode is not None else -9
     if reason is None and rc < 0:
         sig = -rc
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
         reason = f"killed by signal {name}" + (" (out of memory?)" if sig == signal.SIGKILL else "")
     return ProcessResult(rc, reason, time.monotonic() - start)
+
+
+def start_time(pid: int) -> int | None:
+    """Start time of ``pid`` in clock ticks since boot (tells a reused pid apart); None when
+    there is no such live process."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(") ", 1)[-1].split()
+    except OSError:
+        return None
+    if fields[0] == "Z":
+        return None
+    return int(fields[19])
+
+
+def _write_pidfile(path: Path, pid: int) -> None:
+    started = start_time(pid)
+    if started is not None:  # None: it has already exited
+        try:
+            path.write_text(f"{pid} {started}\n")
+        except OSError:
+            pass
+
+
+def kill_orphan(pidfile: Path) -> bool:
+    """SIGKILL the process group named in ``pidfile`` if that very process still runs.
+
+    A trial runs in its own session, so it outlives an engine that is SIGKILLed. The engine
+    that later finds the trial left behind calls this before retrying it, so the abandoned
+    run does not go on using the machine next to its retry. True when it killed something."""
+    try:
+        pid, started = (int(v) for v in pidfile.read_text().split())
+    except (OSError, ValueError):
+        return False
+    if start_time(pid) != started:
+        return False  # gone, or the pid now belongs to another process
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        return False
+    pidfile.unlink(missing_ok=True)
+    return True
 
 
 def _pidfd(proc: subprocess.Popen) -> int | None:

@@ -20,6 +20,9 @@ from pipetune.trials.contracts import prepare
 from pipetune.trials.metrics import RegexScanner, read_hypertune
 from pipetune.trials.process import run_process
 
+# names a running trial's process (pid and start time); removed when it ends
+PIDFILE = "trial.pid"
+
 # report(step, value) -> True when the trial should stop early (pruned)
 Reporter = Callable[[int, float], bool]
 
@@ -186,7 +189,7 @@ def _run_command(spec, params, number, trial_dir, report, stop_requested, on_sta
     result = run_process(
         prepared.argv, cwd=prepared.cwd, env=prepared.env, stdout=stdout, stderr=stderr,
         timeout=spec.budget.trial_timeout, grace_period=spec.trial.grace_period,
-        poll=poll if needs_poll else None, on_start=on_start,
+        poll=poll if needs_poll else None, on_start=on_start, pidfile=trial_dir / PIDFILE,
     )
     artifacts = str(prepared.artifacts) if prepared.artifacts else str(trial_dir)
     if report is not None and result.reason is None:

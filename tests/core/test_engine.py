@@ -13,7 +13,7 @@ from pipetune import get_backend, load_spec
 from pipetune.errors import JobConflict, JobFailed, JobStopped, SpecError
 from pipetune.job import JobState
 
-from .conftest import script_spec
+from .conftest import SCRIPTS, script_spec
 
 
 def test_job_runs_to_completion_with_typed_best(home):
@@ -118,6 +118,37 @@ def test_coordinator_killed_then_resumed_loses_and_double_counts_nothing(home):
     assert len(records) == 8 and all(r.state == "complete" for r in records)
     for number, metrics in completed_before.items():  # nothing completed was lost
         assert {r.number: r.metrics for r in records}[number] == metrics
+
+
+def test_resume_kills_the_trial_process_a_killed_coordinator_left_running(home, tmp_path):
+    from pipetune.trials.process import start_time
+
+    hold = tmp_path / "hold"
+    hold.write_text("")
+    be = get_backend("local")
+    spec = load_spec(script_spec("hold.py", budget={"max_trials": 2, "max_parallel": 1},
+                                 trial={"command": [sys.executable, str(SCRIPTS / "hold.py"),
+                                                    str(hold)], "grace_period": 1.0}))
+    ref = be.launch(spec, "orphan")
+    job = be._job(ref)
+    pidfile = job.trial_dir(0) / "trial.pid"
+    deadline = time.monotonic() + 60
+    while not pidfile.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    trial_pid = int(pidfile.read_text().split()[0])
+    os.kill(job.coordinator()["pid"], signal.SIGKILL)
+    time.sleep(0.5)
+    assert start_time(trial_pid) is not None  # its own session: it outlived the coordinator
+
+    be.resume(ref)  # detached: the new coordinator finds trial 0 left behind
+    deadline = time.monotonic() + 30
+    while start_time(trial_pid) is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert start_time(trial_pid) is None, "the orphaned trial process is still running"
+    hold.unlink()
+    be.wait(ref, poll_seconds=0.2, timeout=60)
+    records = be.trials(ref)
+    assert len(records) == 2 and all(r.state == "complete" for r in records)
 
 
 def test_median_early_stopping_prunes_bad_trials(home):

@@ -40,12 +40,14 @@ from pipetune.backends.local.jobstore import (
     ATTR_WORKER_PREFIX,
     T_EXCLUDED,
     T_INFO,
+    T_OWNER,
     T_RETRY_OF,
     JobDir,
 )
 from pipetune.job import JobState
 from pipetune.spec import TuningSpec
-from pipetune.trials.runner import TrialOutcome, run_trial
+from pipetune.trials.process import kill_orphan
+from pipetune.trials.runner import PIDFILE, TrialOutcome, run_trial
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -399,6 +401,9 @@ class Engine:
         """
         storage = study._storage
         for t in heartbeat.stale_trials(study, self._settings, self.worker):
+            if heartbeat.owner_dead(t.user_attrs.get(T_OWNER) or {}):
+                # its process may still run, in its own session: not next to its retry
+                kill_orphan(self.job.trial_dir(t.number) / PIDFILE)
             retried = T_RETRY_OF in t.user_attrs
             try:  # say why before finishing it (then it is read-only)
                 if not t.params:  # nothing ran: not counted, a fresh ask takes its place

@@ -22,6 +22,7 @@ from optuna.storages import RDBStorage
 from optuna.trial import FrozenTrial, TrialState
 
 from pipetune.backends.local.jobstore import ATTR_HEARTBEAT, ATTR_WORKER_PREFIX, T_HEARTBEAT, T_OWNER
+from pipetune.trials.process import start_time
 
 ENV_INTERVAL = "PIPETUNE_HEARTBEAT_INTERVAL"
 ENV_GRACE = "PIPETUNE_HEARTBEAT_GRACE"
@@ -63,29 +64,17 @@ def _process_scope() -> str:
         return f"host:{socket.gethostname()}"
 
 
-def _start_time(pid: int) -> int | None:
-    """Start time of ``pid`` in clock ticks since boot (tells a reused pid apart)."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(") ", 1)[-1].split()
-    except OSError:
-        return None
-    if fields[0] == "Z":
-        return None
-    return int(fields[19])
-
-
 def this_process() -> dict[str, Any]:
     pid = os.getpid()
     return {"id": f"{socket.gethostname()}:{pid}", "scope": _process_scope(), "pid": pid,
-            "start": _start_time(pid)}
+            "start": start_time(pid)}
 
 
 def owner_dead(owner: dict[str, Any]) -> bool:
     """True only when the owner is certainly gone: a process of this machine that has exited."""
     if owner.get("scope") != _process_scope() or not owner.get("pid"):
         return False
-    start = _start_time(int(owner["pid"]))
+    start = start_time(int(owner["pid"]))
     return start is None or (owner.get("start") is not None and start != owner["start"])
 
 
