@@ -8,18 +8,8 @@ from datetime import datetime, timezone
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from af_helpers import TEST_DAGS, load_dag, task_states, xcom
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture

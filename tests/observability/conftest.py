@@ -30,16 +30,15 @@ def vertex(request):
 
 
 @pytest.fixture
-def moto_server(monkeypatch):
-    """A moto server on 127.0.0.1 (SageMaker, CloudWatch) and fake credentials."""
-    from moto.server import ThreadedMotoServer
+def moto_server(moto_endpoint, monkeypatch):
+    """The module's moto server (SageMaker, CloudWatch), emptied for this test, and fake
+    credentials."""
+    import urllib.request
 
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.setenv(key, "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset",
+                                                  method="POST"), timeout=10).close()
+    return moto_endpoint

@@ -49,27 +49,15 @@ def parquet_file(tmp_path) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def s3_server():
-    """A real S3 API (moto's server) on 127.0.0.1, reached through s3fs."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
-def s3(s3_server, monkeypatch):
+def s3(moto_endpoint, monkeypatch):
     """fsspec storage options for a fresh bucket ``proxy-test``."""
     import s3fs
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    options = {"client_kwargs": {"endpoint_url": s3_server}, "key": "testing",
+    options = {"client_kwargs": {"endpoint_url": moto_endpoint}, "key": "testing",
                "secret": "testing", "use_listings_cache": False}
     fs = s3fs.S3FileSystem(**options)
     if not fs.exists("proxy-test"):

@@ -7,7 +7,6 @@ import asyncio
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from pipetune.backends.sagemaker.backend import SageMakerBackend
 from pipetune.errors import JobConflict, JobNotFound
@@ -15,27 +14,18 @@ from pipetune.job import JobRef, JobState
 from pipetune.spec import load_spec
 
 
-@pytest.fixture(scope="module")
-def endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
-def backend(endpoint):
+def backend(moto_endpoint):
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
                             region_name="us-east-1")
-    return SageMakerBackend(session=session, endpoint_url=endpoint)
+    return SageMakerBackend(session=session, endpoint_url=moto_endpoint)
 
 
-def test_launch_describe_list_and_attach(backend, minimal, endpoint):
+def test_launch_describe_list_and_attach(backend, minimal, moto_endpoint):
     spec = load_spec(minimal)
     ref = backend.launch(spec, "moto_launch")
     assert ref.id.startswith("moto-launch-") and len(ref.id) <= 32
-    client = boto3.client("sagemaker", region_name="us-east-1", endpoint_url=endpoint)
+    client = boto3.client("sagemaker", region_name="us-east-1", endpoint_url=moto_endpoint)
     names = [j["HyperParameterTuningJobName"]
              for j in client.list_hyper_parameter_tuning_jobs()["HyperParameterTuningJobSummaries"]]
     assert ref.id in names
@@ -43,7 +33,7 @@ def test_launch_describe_list_and_attach(backend, minimal, endpoint):
     assert stored["HyperParameterTuningJobConfig"]["ResourceLimits"]["MaxNumberOfTrainingJobs"] == 12
     assert stored["TrainingJobDefinition"]["RoleArn"] == minimal["sagemaker"]["role_arn"]
     # a retried pipeline step attaches to the same job
-    again = SageMakerBackend(session=backend._session, endpoint_url=endpoint).launch(spec, "moto_launch")
+    again = SageMakerBackend(session=backend._session, endpoint_url=moto_endpoint).launch(spec, "moto_launch")
     assert again.id == ref.id and again.extra["arn"] == ref.extra["arn"]
     assert len(client.list_hyper_parameter_tuning_jobs()["HyperParameterTuningJobSummaries"]) == len(names)
 
