@@ -237,7 +237,9 @@ class Trial(_Model):
 
     command: list[str] | None = None
     callable: str | None = Field(default=None, description="'package.module:function'")
-    workdir: str | None = None
+    workdir: str | None = Field(
+        default=None, description="where the trial runs; in a spec file, relative to the file's "
+        "folder (default: that folder); otherwise relative to the current directory")
     env: dict[str, str] = Field(default_factory=dict)
     contract: Contract = "args"
     metric_source: MetricSource | None = Field(
@@ -605,14 +607,18 @@ def _convert(exc: ValidationError) -> SpecError:
 def load_spec(source: "str | Path | dict[str, Any] | TuningSpec") -> TuningSpec:
     """Load and validate a spec from a path, a YAML/JSON string, a dict, or a spec.
 
+    A relative ``trial.workdir`` in a spec *file* is resolved against the file's folder (a
+    missing one is that folder), so the spec means the same whatever the current directory.
+
     Raises :class:`~pipetune.errors.SpecError` naming every invalid field.
     """
     if isinstance(source, TuningSpec):
         return source
+    folder: Path | None = None
     if isinstance(source, dict):
         data = source
     else:
-        text, origin = _read_text(source)
+        text, origin, folder = _read_text(source)
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
@@ -628,12 +634,19 @@ def load_spec(source: "str | Path | dict[str, Any] | TuningSpec") -> TuningSpec:
         raise SpecError(f"field names must be text, got {odd_keys[0]!r}; valid fields: "
                         f"{', '.join(TuningSpec.model_fields)}", field="spec")
     try:
-        return TuningSpec.model_validate(data)
+        spec = TuningSpec.model_validate(data)
     except ValidationError as exc:
         raise _convert(exc) from None
+    if folder is not None:
+        workdir = spec.trial.workdir
+        if not workdir or not Path(workdir).is_absolute():
+            resolved = str((folder / (workdir or ".")).resolve())
+            spec = spec.model_copy(update={"trial": spec.trial.model_copy(update={"workdir": resolved})})
+    return spec
 
 
-def _read_text(source: "str | Path") -> tuple[str, str]:
+def _read_text(source: "str | Path") -> tuple[str, str, Path | None]:
+    """The spec's text, where it came from (for messages) and the file's folder, if a file."""
     if isinstance(source, Path) or (
         isinstance(source, str) and "\n" not in source and source.endswith((".yaml", ".yml", ".json"))
     ):
@@ -641,10 +654,10 @@ def _read_text(source: "str | Path") -> tuple[str, str]:
         if not path.is_file():
             raise SpecError(f"file not found: {path}", field="spec")
         try:
-            return path.read_text(encoding="utf-8"), str(path)
+            return path.read_text(encoding="utf-8"), str(path), path.absolute().parent
         except (OSError, UnicodeDecodeError) as exc:
             raise SpecError(f"cannot read {path}: {exc}", field="spec") from None
-    return str(source), "spec"
+    return str(source), "spec", None
 
 
 def json_schema() -> dict[str, Any]:

@@ -69,13 +69,8 @@ def build_spec(
     """
     if spec is None or spec == "":
         raise SpecError("is required: a TuningSpec, a dict or a path to a YAML file", field="spec")
-    base = load_spec(str(spec) if isinstance(spec, Path) else spec)
+    base = load_spec(str(spec).strip() if _is_path(spec) else spec)
     body = base.to_dict()
-    if _is_path(spec):
-        folder = Path(str(spec).strip()).absolute().parent
-        workdir = body["trial"].get("workdir")
-        if not workdir or not Path(workdir).is_absolute():
-            body["trial"]["workdir"] = str((folder / (workdir or ".")).resolve())
     if overrides:
         if not isinstance(overrides, dict):
             raise SpecError(f"must be a mapping, got {type(overrides).__name__}", field="spec_overrides")

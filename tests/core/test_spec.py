@@ -90,3 +90,25 @@ def test_json_schema_describes_parameters():
     kinds = json.dumps(schema["$defs"])
     for kind in ("continuous", "integer", "categorical", "discrete"):
         assert kind in kinds
+
+
+def test_relative_workdir_in_a_file_is_the_files_folder_whatever_the_cwd(tmp_path, monkeypatch):
+    project = tmp_path / "project" / "tuning"
+    (project / "src").mkdir(parents=True)
+    body = copy.deepcopy(BASE)
+    (project / "default.json").write_text(json.dumps(body))
+    body["trial"]["workdir"] = "src"
+    (project / "relative.json").write_text(json.dumps(body))
+    body["trial"]["workdir"] = str(tmp_path)
+    (project / "absolute.json").write_text(json.dumps(body))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+
+    assert load_spec(str(project / "default.json")).trial.workdir == str(project.resolve())
+    assert load_spec(project / "relative.json").trial.workdir == str((project / "src").resolve())
+    assert load_spec(str(project / "absolute.json")).trial.workdir == str(tmp_path)
+    # a spec given as text or a dict has no folder: its paths stay relative to the cwd
+    body["trial"]["workdir"] = "src"
+    assert load_spec(json.dumps(body)).trial.workdir == "src"
+    assert load_spec(body).trial.workdir == "src"

@@ -56,7 +56,7 @@ class Runner:
         (self.workspace / "tuning" / "train.py").write_text((DATA / "train.py").read_text())
         spec = yaml.safe_load((DATA / "spec.yaml").read_text())
         spec["trial"]["command"][0] = sys.executable
-        spec["trial"]["workdir"] = "tuning"
+        spec["trial"]["workdir"] = "."  # the spec file's folder, tuning/
         (self.workspace / SPEC).write_text(yaml.safe_dump(spec))
         self.action = yaml.safe_load(ACTION.read_text())
         self.step = next(s for s in self.action["runs"]["steps"] if s.get("id") == "run")
