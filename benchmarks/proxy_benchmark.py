@@ -46,9 +46,9 @@ and is the same per trial in every arm; it is reported as wall time.
 Memory: writes a ~1 GB CSV under --workdir and samples it (10 %, stratified) with
 ``pipetune proxy sample`` in a child process, reporting the child's peak RSS.
 
-Run (tuning, 3 seeds, about 25-35 minutes on 2 shared cores):
+Run (tuning, 5 seeds: 29 minutes on 2 shared cores, about 6 per seed):
     nice -n 19 .venv/bin/python benchmarks/proxy_benchmark.py --part tuning \
-        --workdir /tmp/pipetune-proxy-bench --trials 60 --top-k 3 --seeds 0,1,2
+        --workdir /tmp/pipetune-proxy-bench --trials 60 --top-k 3 --seeds 0,1,2,3,4
 """
 
 from __future__ import annotations
@@ -284,7 +284,7 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=60)
     parser.add_argument("--top-k", type=int, default=3)
     parser.add_argument("--fractions", default="0.05,0.1,0.2")
-    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--seeds", default="0,1,2,3,4")
     parser.add_argument("--csv-gb", type=float, default=1.0)
     parser.add_argument("--part", choices=["all", "tuning", "memory"], default="all")
     parser.add_argument("--out", default=str(HERE / "results" / "proxy_tuning.json"))
