@@ -24,20 +24,29 @@ def _init() -> None:
 
 
 def run_all(fn: Callable[..., Any], jobs: Iterable[tuple], workers: int,
-            progress: str | None = None) -> list[Any]:
-    """``fn(*job)`` for every job, on ``workers`` processes (in this one when workers <= 1)."""
+            progress: str | None = None,
+            on_result: Callable[[Any], None] | None = None) -> list[Any]:
+    """``fn(*job)`` for every job, on ``workers`` processes (in this one when workers <= 1).
+
+    ``on_result`` is called with each result as it arrives (in job order), e.g. to append it
+    to a file so an interrupted run keeps what it finished.
+    """
     jobs = list(jobs)
     out: list[Any] = []
     if workers <= 1:
         _init()
         for i, job in enumerate(jobs):
             out.append(fn(*job))
+            if on_result is not None:
+                on_result(out[-1])
             _tick(progress, i + 1, len(jobs))
         return out
     ctx = mp.get_context("spawn")
     with ctx.Pool(workers, initializer=_init) as pool:
         for i, res in enumerate(pool.imap(_star, [(fn, job) for job in jobs])):
             out.append(res)
+            if on_result is not None:
+                on_result(res)
             _tick(progress, i + 1, len(jobs))
     return out
 

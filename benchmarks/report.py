@@ -60,12 +60,27 @@ def _search(sq: dict[str, Any]) -> list[str]:
     for g, s in summ.items():
         out.append(f"| {g} | {s['problems']} | " + " | ".join(
             f"{_f(s['mean_rank'][c])} / {_f(s['mean_regret'][c])}" for c in cs) + " |")
-    out += ["", "Win / tie / loss of `auto` (per problem and budget, tie = |Δ regret| ≤ 0.001):", "",
-            "| group | " + " | ".join(f"vs {c}" for c in cs if c != "auto") + " |",
-            "|" + "---|" * len(cs)]
+    others = [c for c in cs if c != "auto"]
+    out += ["", "Win / tie / loss of `auto` per problem and budget, on the **median over seeds of "
+            "Δf = best − f\\*** (Δf < 1e-8 = solved = 0; equal medians tie). In brackets: "
+            "significant wins / losses (one-sided Mann–Whitney U over the seeds, p < 0.05). "
+            "After the arrow: the earlier criterion (|Δ mean normalised regret| ≤ 0.001 ties).", "",
+            "| group | problems | seeds | " + " | ".join(f"vs {c}" for c in others) + " |",
+            "|" + "---|" * (3 + len(others))]
     for g, s in summ.items():
-        out.append(f"| {g} | " + " | ".join("/".join(map(str, s["win_tie_loss"][f"auto vs {c}"]))
-                                            for c in cs if c != "auto") + " |")
+        if "win_tie_loss_regret" not in s:  # a result scored before 2026-11-30 evening
+            continue
+        out.append(f"| {g} | {s['problems']} | {','.join(map(str, s.get('seeds', [])))} | " + " | ".join(
+            "/".join(map(str, s["win_tie_loss"][f"auto vs {c}"]))
+            + " ({}/{})".format(*s["significant"][f"auto vs {c}"])
+            + " → " + "/".join(map(str, s["win_tie_loss_regret"][f"auto vs {c}"]))
+            for c in others) + " |")
+    if "all" in summ:
+        w, t, l = summ["all"]["win_tie_loss"].get("auto vs random", [0, 0, 0])
+        n = summ["all"]["problems"]
+        if n:
+            out += ["", f"`auto` beats random on {w}/{n} = {100 * w / n:.1f}% of problem-budgets "
+                    f"(target ≥ 90%), ties {t}, loses {l}."]
     allp = [g for g in summ if g.startswith("all@")] + (["all"] if "all" in summ else [])
     out += ["", "Other pairs (all problems and budgets):", ""]
     if "all" in summ:
@@ -73,8 +88,11 @@ def _search(sq: dict[str, Any]) -> list[str]:
             a, b = pair.split(" vs ")
             if a != "auto" and cs.index(a) < cs.index(b):
                 out.append(f"- {pair}: {wtl[0]}/{wtl[1]}/{wtl[2]}")
-    out += ["", "Tuner time (s, summed over runs): " + ", ".join(
-        f"{c} {_f(v)}" for c, v in sq["tuner_seconds"].items()), ""]
+    timed = sq.get("tuner_runs_timed", {})
+    out += ["", "Tuner time (s, summed over the timed runs; runs reused from an older result "
+            "may lack it): " + ", ".join(
+                f"{c} {_f(v)}" + (f" over {timed[c]} runs" if c in timed else "")
+                for c, v in sq.get("tuner_seconds", {}).items()), ""]
     del allp
     return out
 
@@ -95,16 +113,26 @@ def _parallel(p: dict[str, Any]) -> list[str]:
 
 
 def _early(e: dict[str, Any]) -> list[str]:
+    learner = e.get("learner", "MLPClassifier on digits")
     out = ["### 4. Early stopping", "",
-           f"MLPClassifier on digits, {e['seeds']} seeds × {e['trials']} trials × up to "
-           f"{e['epochs']} epochs; target = best final accuracy without early stopping − "
-           f"{e['tolerance']}.", "",
-           "| mode | seeds reaching target | epoch saving to target (median) | total-epoch saving | "
-           "mean best final accuracy | mean epochs |", "|---|---|---|---|---|---|"]
+           f"{learner}; {e['seeds']} seeds × {e['trials']} trials × up to {e['epochs']} epochs, "
+           f"TPE in every mode. Target per seed = best final accuracy without early stopping − "
+           f"{e['tolerance']}. Medians over seeds (a seed that never reaches the target counts "
+           "as a saving of 0).", "",
+           "| mode | seeds reaching target | epochs to target | saving to target | total epochs | "
+           "total saving | best final accuracy | Δ vs none |", "|---|---|---|---|---|---|---|---|"]
     for m, s in e["summary"].items():
         out.append(f"| {m} | {s['seeds_reaching_target']}/{e['seeds']} | "
-                   f"{_f(s['median_epoch_saving_to_target'])}× | {_f(s['median_total_epoch_saving'])}× | "
-                   f"{_f(s['mean_best_final'], 4)} | {_f(s['mean_total_epochs'])} |")
+                   f"{_f(s.get('median_epochs_to_target'))} | "
+                   f"{_f(s['median_epoch_saving_to_target'])}× | "
+                   f"{_f(s.get('median_total_epochs', s.get('mean_total_epochs')))} | "
+                   f"{_f(s['median_total_epoch_saving'])}× | "
+                   f"{_f(s.get('median_best_final', s.get('mean_best_final')), 4)} | "
+                   f"{_f(s.get('median_best_final_minus_none'), 2)} |")
+    out += ["", "Per seed (epochs to target, none / median / hyperband):", ""]
+    for r in e["per_seed"]:
+        out.append(f"- seed {r['seed']} (target {_f(r['target'], 4)}): " + " / ".join(
+            _f(r[m]["epochs_to_target"]) for m in e["summary"]))
     return out + ["", f"Target: ≥ {e['target_saving']}× fewer epochs at equal final score.", ""]
 
 

@@ -4,6 +4,11 @@
     python -m benchmarks.run --quick     # a smoke run of every part (~1 min), `make bench-quick`
     python -m benchmarks.run --only search_quality,parallelism --workers 2
     python -m benchmarks.run --resume    # keep the sections an interrupted run finished
+    python -m benchmarks.run --only search_quality --plan bbob5 --workers 1 \
+        --reuse benchmarks/results/latest.json --out benchmarks/results/search_bbob5.json
+                                         # issue 10's 5-seed BBOB grid, reusing seed-0 runs
+    python -m benchmarks.run --rescore --out benchmarks/results/latest.json
+                                         # recompute a stored result's scores (no runs)
 
 Parts: 1. engine overhead and 5. coordinator memory (:mod:`benchmarks.overhead`),
 2. search quality (:mod:`benchmarks.search_quality`), 3. parallelism
@@ -61,11 +66,13 @@ def _meta(argv: list[str]) -> dict[str, Any]:
 
 
 def run(quick: bool, only: list[str], workers: int,
-        checkpoint: Path | None = None, done: dict[str, Any] | None = None) -> dict[str, Any]:
+        checkpoint: Path | None = None, done: dict[str, Any] | None = None,
+        plan: str | None = None, reuse: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run the selected sections; the result dict (also written by :func:`main`).
 
     With ``checkpoint``, the result so far is written there after each section, so a long
-    run that is interrupted keeps the sections it finished.
+    run that is interrupted keeps the sections it finished; search quality also appends each
+    finished run to ``<checkpoint>.runs.jsonl`` and skips the runs found there.
     """
     from benchmarks import early_stopping, overhead, parallelism, search_quality
 
@@ -84,8 +91,11 @@ def run(quick: bool, only: list[str], workers: int,
         elif section == "memory":
             result[section] = overhead.coordinator_memory(100 if quick else 1000)
         elif section == "search_quality":
-            plan = search_quality.PLANS["quick" if quick else "default"]
-            result[section] = search_quality.run(plan, workers)
+            name = plan or ("quick" if quick else "default")
+            cache = checkpoint.with_suffix(".runs.jsonl") if checkpoint is not None else None
+            result[section] = search_quality.run(search_quality.PLANS[name], workers,
+                                                 cache=cache, reuse=reuse)
+            result[section]["plan"]["name"] = name
         elif section == "parallelism":
             result[section] = parallelism.run(quick, workers)
         elif section == "early_stopping":
@@ -110,6 +120,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="with --resume on a finished result: run one contender again on "
                         "the problems starting with PREFIX (e.g. auto:sklearn/ after a change "
                         "of the auto rule) and rescore; other sections are kept")
+    parser.add_argument("--plan", default=None,
+                        help="search-quality plan (search_quality.PLANS; default: quick or "
+                        "default)")
+    parser.add_argument("--reuse", metavar="RESULT.json", default=None,
+                        help="take the search-quality runs of an earlier result that match the "
+                        "plan instead of running them again")
+    parser.add_argument("--rescore", action="store_true",
+                        help="recompute the search-quality scores of the result at --out with "
+                        "the current scoring (no runs) and re-render it")
     parser.add_argument("--out", default=None,
                         help="JSON output path (default benchmarks/results/{quick,latest}.json)")
     args = parser.parse_args(argv)
@@ -127,6 +146,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         Path(__file__).parent / "results" / ("quick.json" if args.quick else "latest.json"))
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_suffix(".partial.json")
+    if args.rescore:
+        from benchmarks import search_quality
+
+        result = json.loads(out.read_text())
+        search_quality.rescore(result["search_quality"])
+        result["meta"].setdefault("reruns", []).append(
+            f"{meta['date']}: `{meta['command']}` rescored search quality (no runs)")
+        out.write_text(json.dumps(result, indent=1, default=float))
+        md = report.markdown(result)
+        out.with_suffix(".md").write_text(md)
+        print(md)
+        return result
     if args.rerun:
         from benchmarks import search_quality
 
@@ -143,8 +174,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     done = json.loads(partial.read_text()) if args.resume and partial.exists() else None
     if done and done.get("quick") != args.quick:
         parser.error(f"{partial} is from a {'quick' if done.get('quick') else 'full'} run")
+    runs_cache = partial.with_suffix(".runs.jsonl")
+    if not args.resume:
+        runs_cache.unlink(missing_ok=True)  # a fresh run: no finished runs to keep
+    reuse = json.loads(Path(args.reuse).read_text())["search_quality"] if args.reuse else None
     t0 = time.perf_counter()
-    result = run(args.quick, only, args.workers, checkpoint=partial, done=done)
+    result = run(args.quick, only, args.workers, checkpoint=partial, done=done,
+                 plan=args.plan, reuse=reuse)
     meta["wall_seconds"] = time.perf_counter() - t0
     meta["load_end"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
     result["meta"] = meta
@@ -152,6 +188,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     md = report.markdown(result)
     out.with_suffix(".md").write_text(md)
     out.with_suffix(".partial.json").unlink(missing_ok=True)
+    runs_cache.unlink(missing_ok=True)
     print(md)
     return result
 

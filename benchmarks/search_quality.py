@@ -6,12 +6,21 @@ Each run goes to its largest budget; a smaller budget is read from the same run'
 trials. That equals a separate shorter run because no contender's configuration depends on
 the budget at these sizes (checked: ``auto`` resolves to the same strategy for every budget).
 BBOB seed ``s`` runs on instance ``s + 1``, so seeds are also instances.
+
+Long runs: every finished run is appended to a JSON-lines file (``cache``) as it arrives, and
+runs found there, or in an earlier result passed as ``reuse`` (same contender, problem,
+seed, and every budget the plan scores), are not run again. Jobs go seed by seed, so a run
+stopped part-way holds whole seeds; scoring only uses (problem, seed) pairs that every
+contender finished.
 """
 
 from __future__ import annotations
 
+import json
+import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from benchmarks import contenders, pool, problems, scoring
@@ -53,6 +62,11 @@ PLANS = {
     "default": Plan(functions=list(range(1, 25)), dims={2: 1, 5: 1, 10: 1},
                     tasks=list(problems.SKLEARN_TASKS), task_seeds=5, budgets=[50, 100],
                     bbob_budgets=[50]),
+    # issue 10's grid at 50 BBOB trials: 24 functions x 3 dims x 5 instance-seeds (~1 h of
+    # one core on a quiet machine; it reuses the default plan's seed-0 runs with --reuse)
+    "bbob5": Plan(functions=list(range(1, 25)), dims={2: 5, 5: 5, 10: 5},
+                  tasks=list(problems.SKLEARN_TASKS), task_seeds=5, budgets=[50, 100],
+                  bbob_budgets=[50]),
     # the full grid of issue 10: all 24 functions x 3 dims x 5 instance-seeds (hours on 2 cores)
     "full": Plan(functions=list(range(1, 25)), dims={2: 5, 5: 5, 10: 5},
                  tasks=list(problems.SKLEARN_TASKS), task_seeds=5, budgets=[50, 100]),
@@ -76,8 +90,23 @@ def _cost(contender: str) -> int:
     return {"auto": 3, "optuna_gp": 3}.get(contender, 1)
 
 
-def run(plan: Plan, workers: int = 2) -> dict[str, Any]:
-    """Run every contender on every problem run of ``plan``; scores and raw best values."""
+def _stored(r: dict[str, Any], budgets: list[int]) -> dict[str, Any]:
+    """What a result file keeps of a run: its best value at each budget, not every value."""
+    return ({k: r[k] for k in ("contender", "problem", "seed", "resolved", "seconds")}
+            | {"best": {str(b): scoring.best_at(r["values"], b) for b in budgets}})
+
+
+def _key(r: dict[str, Any]) -> tuple[str, str, int]:
+    return r["contender"], r["problem"], int(r["seed"])
+
+
+def run(plan: Plan, workers: int = 2, cache: Path | None = None,
+        reuse: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run every contender on every problem run of ``plan``; scores and raw best values.
+
+    ``cache``: a JSON-lines file of finished runs, read first and appended to as runs finish.
+    ``reuse``: an earlier search-quality result whose matching runs are taken as they are.
+    """
     from pipetune.backends.local.space import gp_available
 
     _check_budget_independent(plan)
@@ -88,20 +117,42 @@ def run(plan: Plan, workers: int = 2) -> dict[str, Any]:
     names = [c for c in plan.contenders if c not in unavailable]
     runs_in = plan.problem_runs()
     jobs = [(c, pid, seed, max(plan.budgets_of(pid))) for pid, seed in runs_in for c in names]
-    jobs.sort(key=lambda j: -_cost(j[0]))  # long GP runs first: better packing
-    runs = pool.run_all(contenders.run, jobs, workers, progress="search quality")
+    # seed by seed (a stopped run holds whole seeds), long GP runs first within a seed
+    jobs.sort(key=lambda j: (j[2], -_cost(j[0])))
+    known: dict[tuple[str, str, int], dict[str, Any]] = {}
+    sources = list((reuse or {}).get("runs", []))
+    if cache is not None and cache.exists():
+        sources += [json.loads(line) for line in cache.read_text().splitlines() if line.strip()]
+    for r in sources:
+        if all(str(b) in r["best"] for b in plan.budgets_of(r["problem"])):
+            known[_key(r)] = r
+    todo = [j for j in jobs if (j[0], j[1], j[2]) not in known]
+    reused = len(jobs) - len(todo)
+    print(f"  [search quality] {len(jobs)} runs, {reused} already done, {len(todo)} to run",
+          file=sys.stderr, flush=True)
+
+    def keep(r: dict[str, Any]) -> None:
+        s = _stored(r, plan.budgets_of(r["problem"]))
+        known[_key(s)] = s
+        if cache is not None:
+            with cache.open("a") as fh:
+                fh.write(json.dumps(s, default=float) + "\n")
+
+    pool.run_all(contenders.run, todo, workers, progress="search quality", on_result=keep)
+    stored = [known[(c, pid, seed)] for c, pid, seed, _ in jobs]
     pids = sorted({pid for pid, _ in runs_in})
     f_opt = {pid: problems.get(pid).f_opt for pid in pids}
-    f_ref = dict(zip(pids, pool.run_all(problems.reference_value, [(p,) for p in pids], workers)))
-    stored = [{k: r[k] for k in ("contender", "problem", "seed", "resolved", "seconds")}
-              | {"best": {str(b): scoring.best_at(r["values"], b)
-                          for b in plan.budgets_of(r["problem"])}} for r in runs]
+    old_ref = (reuse or {}).get("f_ref", {})
+    missing = [p for p in pids if p not in old_ref]
+    f_ref = {p: old_ref[p] for p in pids if p in old_ref}
+    f_ref |= dict(zip(missing, pool.run_all(problems.reference_value, [(p,) for p in missing],
+                                            workers)))
     out = {
         "plan": {"functions": plan.functions, "dims": plan.dims, "tasks": plan.tasks,
                  "task_seeds": plan.task_seeds, "budgets": plan.budgets,
                  "bbob_budgets": plan.bbob_budgets or plan.budgets,
                  "contenders": names, "runs_per_contender": len(runs_in)},
-        "unavailable": unavailable, "f_ref": f_ref, "f_opt": f_opt, "runs": stored,
+        "reused_runs": reused, "unavailable": unavailable, "f_ref": f_ref, "f_opt": f_opt, "runs": stored,
     }
     _score(out)
     out["wall_seconds"] = time.perf_counter() - t0
@@ -112,18 +163,38 @@ def _score(result: dict[str, Any]) -> None:
     """(Re)compute the summary, per-problem scores, auto's choices and tuner time."""
     plan, runs = result["plan"], result["runs"]
     budgets = sorted(set(plan["budgets"]) | set(plan.get("bbob_budgets") or []))
+    runs = complete(runs, plan["contenders"])
     rows = scoring.regrets(runs, budgets, result["f_opt"], result["f_ref"])
     resolved: dict[str, set[str]] = {}
     seconds: dict[str, float] = {}
+    timed: dict[str, int] = {}
     for r in runs:
         if r["contender"] == "auto":
             resolved.setdefault(r["resolved"], set()).add(scoring.problem_key(r["problem"]))
-        seconds[r["contender"]] = seconds.get(r["contender"], 0.0) + r.get("seconds", 0.0)
+        if "seconds" in r:  # result files before 2026-11-30 lacked them
+            seconds[r["contender"]] = seconds.get(r["contender"], 0.0) + r["seconds"]
+            timed[r["contender"]] = timed.get(r["contender"], 0) + 1
     result["summary"] = scoring.summary(rows, plan["contenders"])
     result["per_problem"] = {f"{k[0]}@{k[1]}": v for k, v in sorted(scoring.scores(rows).items())}
+    result["per_problem_median_delta"] = {f"{k[0]}@{k[1]}": v for k, v in
+                                          sorted(scoring.median_deltas(rows).items())}
+    result["scored_runs"] = len(runs)
     result["auto_resolved"] = {k: sorted(v) for k, v in resolved.items()}
-    if all("seconds" in r for r in runs):  # result files before 2026-11-30 lacked them
-        result["tuner_seconds"] = seconds
+    result["tuner_seconds"] = seconds  # summed over the runs that were timed
+    result["tuner_runs_timed"] = timed
+
+
+def complete(runs: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]]:
+    """The runs of the (problem, seed) pairs that every contender in ``names`` finished."""
+    have: dict[tuple[str, int], set[str]] = {}
+    for r in runs:
+        have.setdefault((r["problem"], int(r["seed"])), set()).add(r["contender"])
+    return [r for r in runs if have[(r["problem"], int(r["seed"]))] >= set(names)]
+
+
+def rescore(result: dict[str, Any]) -> None:
+    """Recompute a stored result's scores with the current :mod:`benchmarks.scoring`."""
+    _score(result)
 
 
 def rerun(result: dict[str, Any], contender: str, prefix: str, workers: int = 2) -> list[str]:
@@ -137,9 +208,7 @@ def rerun(result: dict[str, Any], contender: str, prefix: str, workers: int = 2)
     fresh = pool.run_all(contenders.run, jobs, workers, progress=f"rerun {contender}")
     keep = [r for r in result["runs"] if r not in old]
     budgets = {r["problem"]: [int(b) for b in r["best"]] for r in old}
-    keep += [{k: r[k] for k in ("contender", "problem", "seed", "resolved", "seconds")}
-             | {"best": {str(b): scoring.best_at(r["values"], b) for b in budgets[r["problem"]]}}
-             for r in fresh]
+    keep += [_stored(r, budgets[r["problem"]]) for r in fresh]
     result["runs"] = keep
     result.setdefault("reruns", []).append({"contender": contender, "prefix": prefix,
                                             "runs": len(fresh)})
