@@ -50,8 +50,10 @@ def run_process(
 
     ``poll`` is called every ``poll_interval`` seconds while the process runs; when it returns
     a reason string, the process is stopped and that reason is returned. ``on_start`` is
-    called once the process has been started. ``pidfile``, while the process runs, names it
-    (pid and start time), so that :func:`kill_orphan` can end it if this process dies first.
+    called once the process has been started. ``pidfile`` is written to name it (pid and
+    start time), so that :func:`kill_orphan` can end it if this process dies first. It is
+    left behind when the process ends (removing it would delay the next trial's start, and
+    the start time tells a stale file apart).
     """
     start = time.monotonic()
     with open(stdout, "wb") as out, open(stderr, "wb") as err:
@@ -95,8 +97,6 @@ def run_process(
     finally:
         if pidfd is not None:
             os.close(pidfd)
-        if pidfile is not None:
-            pidfile.unlink(missing_ok=True)
     rc = proc.returncode if proc.returncode is not None else -9
     if reason is None and rc < 0:
         sig = -rc
@@ -119,31 +119,49 @@ def start_time(pid: int) -> int | None:
 
 
 def _write_pidfile(path: Path, pid: int) -> None:
-    started = start_time(pid)
-    if started is not None:  # None: it has already exited
-        try:
-            path.write_text(f"{pid} {started}\n")
-        except OSError:
-            pass
+    # the spawn time, not the process's start time: reading /proc/<pid> while the child
+    # is still in exec waits for it (~3.6 ms here) and slowed every trial
+    try:
+        path.write_text(f"{pid} {time.time():.3f}\n")
+    except OSError:
+        pass
 
 
-def kill_orphan(pidfile: Path) -> bool:
+def _started_at(pid: int) -> tuple[float, int] | None:
+    """Wall-clock start of ``pid`` (to ~1 s: the boot time's resolution) and its process
+    group; None when there is no such live process."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(") ", 1)[-1].split()
+        with open("/proc/stat") as fh:
+            boot = next(float(line.split()[1]) for line in fh if line.startswith("btime "))
+    except (OSError, StopIteration, ValueError):
+        return None
+    if fields[0] == "Z":
+        return None
+    return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK"), int(fields[2])
+
+
+def kill_orphan(pidfile: Path, tolerance: float = 2.0) -> bool:
     """SIGKILL the process group named in ``pidfile`` if that very process still runs.
 
     A trial runs in its own session, so it outlives an engine that is SIGKILLed. The engine
     that later finds the trial left behind calls this before retrying it, so the abandoned
-    run does not go on using the machine next to its retry. True when it killed something."""
+    run does not go on using the machine next to its retry. The process must lead its own
+    group and have started within ``tolerance`` seconds of the recorded spawn, so a reused
+    pid is never hit. True when it killed something."""
     try:
-        pid, started = (int(v) for v in pidfile.read_text().split())
+        pid_text, spawned_text = pidfile.read_text().split()
+        pid, spawned = int(pid_text), float(spawned_text)
     except (OSError, ValueError):
         return False
-    if start_time(pid) != started:
+    found = _started_at(pid)
+    if found is None or found[1] != pid or abs(found[0] - spawned) > tolerance:
         return False  # gone, or the pid now belongs to another process
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         return False
-    pidfile.unlink(missing_ok=True)
     return True
 
 

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from pipetune.spec import TuningSpec
-from pipetune.trials.contracts import prepare
+from pipetune.trials.contracts import PreparedTrial, prepare
 from pipetune.trials.metrics import RegexScanner, read_hypertune
 from pipetune.trials.process import run_process
 
-# names a running trial's process (pid and start time); removed when it ends
+# names a trial's process (pid and start time), so an orphan of a dead engine can be found
 PIDFILE = "trial.pid"
 
 # report(step, value) -> True when the trial should stop early (pruned)
@@ -97,17 +97,32 @@ def run_trial(
     report: Reporter | None = None,
     stop_requested: Callable[[], bool] | None = None,
     on_start: Callable[[], None] | None = None,
+    prepared: PreparedTrial | None = None,
 ) -> TrialOutcome:
     """Run the spec's trial with ``params`` (tuned and static values, typed).
 
     ``on_start`` is called once the trial has started: a command's process is running, or a
-    callable is about to be called."""
+    callable is about to be called. ``prepared``: what :func:`set_up` made ahead of time
+    for this trial, if anything."""
     if spec.trial.callable is not None:
         if on_start is not None:
             on_start()
         return _run_callable(spec, params, number, trial_dir, report)
     assert trial_dir is not None
-    return _run_command(spec, params, number, trial_dir, report, stop_requested, on_start)
+    return _run_command(spec, params, number, trial_dir, report, stop_requested, on_start,
+                        prepared)
+
+
+def set_up(spec: TuningSpec, params: dict[str, Any], number: int, trial_dir: Path) -> PreparedTrial:
+    """Lay out a command trial's directory: its contract's files and its (empty) logs.
+
+    An engine that asks for the next trial while the current one runs calls this then, so
+    that creating files (slow on some file systems) does not delay the trial's start."""
+    trial_dir.mkdir(parents=True, exist_ok=True)
+    prepared = prepare(spec, params, trial_dir, number)
+    for name in ("stdout.log", "stderr.log", PIDFILE):
+        (trial_dir / name).touch()
+    return prepared
 
 
 def _run_callable(spec, params, number, trial_dir, report) -> TrialOutcome:
@@ -149,9 +164,10 @@ def _as_metrics(spec: TuningSpec, result: Any) -> dict[str, float]:
         return {}
 
 
-def _run_command(spec, params, number, trial_dir, report, stop_requested, on_start=None) -> TrialOutcome:
-    trial_dir.mkdir(parents=True, exist_ok=True)
-    prepared = prepare(spec, params, trial_dir, number)
+def _run_command(spec, params, number, trial_dir, report, stop_requested, on_start=None,
+                 prepared=None) -> TrialOutcome:
+    if prepared is None:
+        prepared = set_up(spec, params, number, trial_dir)
     stdout, stderr = trial_dir / "stdout.log", trial_dir / "stderr.log"
     source = spec.resolved_metric_source()
     primary = spec.primary.metric

@@ -47,7 +47,8 @@ from pipetune.backends.local.jobstore import (
 from pipetune.job import JobState
 from pipetune.spec import TuningSpec
 from pipetune.trials.process import kill_orphan
-from pipetune.trials.runner import PIDFILE, TrialOutcome, run_trial
+from pipetune.trials.contracts import PreparedTrial
+from pipetune.trials.runner import PIDFILE, TrialOutcome, run_trial, set_up
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -60,6 +61,7 @@ class _Running:
     trial: optuna.Trial
     params: dict[str, Any]
     started: float
+    prepared: PreparedTrial | None = None  # a command trial's directory, laid out at the ask
 
 
 class _StartGate:
@@ -297,7 +299,14 @@ class Engine:
                 self._discard(study, trial, "over budget: another worker took the last trial")
                 return None
         params = space.suggest(self.spec, trial)
-        return _Running(trial, params, time.time())
+        item = _Running(trial, params, time.time())
+        if self.spec.trial.command is not None:
+            try:  # here, while the trial before runs, rather than in the slot before its start
+                item.prepared = set_up(self.spec, {**params, **self.spec.static}, trial.number,
+                                       self.job.trial_dir(trial.number))
+            except Exception:
+                pass  # the slot tries again and records the error as the trial's failure
+        return item
 
     def _run_one(self, item: _Running, on_start: Callable[[], None] | None = None) -> TrialOutcome:
         spec = self.spec
@@ -311,7 +320,8 @@ class Engine:
                 return item.trial.should_prune()
 
         return run_trial(spec, {**item.params, **spec.static}, number=number, trial_dir=trial_dir,
-                         report=reporter, stop_requested=self._stop_requested, on_start=on_start)
+                         report=reporter, stop_requested=self._stop_requested, on_start=on_start,
+                         prepared=item.prepared)
 
     def _tell(self, study: optuna.Study, item: _Running, out: TrialOutcome) -> None:
         info: dict[str, Any] = {"metrics": out.metrics, "duration": round(out.duration, 4)}
