@@ -107,6 +107,18 @@ def run(quick: bool, only: list[str], workers: int,
     return result
 
 
+def _amend(out: Path, result: dict[str, Any], note: str) -> dict[str, Any]:
+    """Record how a stored result was changed, save it and its markdown, print the latter."""
+    from benchmarks import report
+
+    result["meta"].setdefault("reruns", []).append(note)
+    out.write_text(json.dumps(result, indent=1, default=float))
+    md = report.markdown(result)
+    out.with_suffix(".md").write_text(md)
+    print(md)
+    return result
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -151,26 +163,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
         result = json.loads(out.read_text())
         search_quality.rescore(result["search_quality"])
-        result["meta"].setdefault("reruns", []).append(
-            f"{meta['date']}: `{meta['command']}` rescored search quality (no runs)")
-        out.write_text(json.dumps(result, indent=1, default=float))
-        md = report.markdown(result)
-        out.with_suffix(".md").write_text(md)
-        print(md)
-        return result
+        return _amend(out, result, f"{meta['date']}: `{meta['command']}` rescored search "
+                                   "quality (no runs)")
     if args.rerun:
         from benchmarks import search_quality
 
         contender, _, prefix = args.rerun.partition(":")
         result = json.loads(out.read_text())
         redone = search_quality.rerun(result["search_quality"], contender, prefix, args.workers)
-        result["meta"].setdefault("reruns", []).append(
-            f"{meta['date']}: `{meta['command']}` re-ran {contender} on {len(redone)} problems")
-        out.write_text(json.dumps(result, indent=1, default=float))
-        md = report.markdown(result)
-        out.with_suffix(".md").write_text(md)
-        print(md)
-        return result
+        return _amend(out, result, f"{meta['date']}: `{meta['command']}` re-ran {contender} "
+                                   f"on {len(redone)} problems")
     done = json.loads(partial.read_text()) if args.resume and partial.exists() else None
     if done and done.get("quick") != args.quick:
         parser.error(f"{partial} is from a {'quick' if done.get('quick') else 'full'} run")
