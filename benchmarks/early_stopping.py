@@ -1,4 +1,5 @@
-"""Early stopping on a real iterative learner: hyperband and median pruning against none.
+"""Early stopping on a real iterative learner: median, hyperband and successive halving
+pruning against none.
 
 The trial trains scikit-learn's ``MLPClassifier`` (adam) one epoch per ``partial_fit`` call
 on a synthetic, deliberately hard classification set (``make_classification``: 4 classes,
@@ -9,9 +10,11 @@ epoch's accuracy. Up to 81 epochs, so hyperband with η = 3 and a minimum of 1 e
 rungs (1, 3, 9, 27, 81). Learning curves are long: with small learning rates or large
 batches, accuracy is still rising at epoch 81.
 
-All three modes run through pipetune's engine with ``strategy: tpe`` (only the pruner
+All modes run through pipetune's engine with ``strategy: tpe`` (only the pruner
 differs), with the same seeds. The median pruner's warm-up is 9 epochs (hyperband's second
-rung), with 5 start-up trials.
+rung), with 5 start-up trials. Successive halving (pipetune's ``successive_halving``, ASHA:
+one bracket, so the sampler learns from every trial) has the same rungs as hyperband's most
+aggressive bracket: 1, 3, 9, 27, 81 epochs, η = 3.
 
 Per seed, the job without early stopping runs first (``trials`` trials); its best final
 accuracy minus ``TOL`` is the seed's *target*. The pruning jobs then run with pipetune's own
@@ -52,6 +55,7 @@ MODES = {
     "none": {"type": "none"},
     "median": {"type": "median", "startup_trials": 5, "warmup_steps": WARMUP},
     "hyperband": {"type": "hyperband", "min_resource": 1, "reduction_factor": 3},
+    "successive_halving": {"type": "successive_halving", "min_resource": 1, "reduction_factor": 3},
 }
 PARAMETERS = [
     {"name": "hidden", "type": "integer", "min": 8, "max": 128, "scaling": "log"},

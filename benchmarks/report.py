@@ -129,7 +129,7 @@ def _early(e: dict[str, Any]) -> list[str]:
                    f"{_f(s['median_total_epoch_saving'])}× | "
                    f"{_f(s.get('median_best_final', s.get('mean_best_final')), 4)} | "
                    f"{_f(s.get('median_best_final_minus_none'), 2)} |")
-    out += ["", "Per seed (epochs to target, none / median / hyperband):", ""]
+    out += ["", f"Per seed (epochs to target, {' / '.join(e['summary'])}):", ""]
     for r in e["per_seed"]:
         out.append(f"- seed {r['seed']} (target {_f(r['target'], 4)}): " + " / ".join(
             _f(r[m]["epochs_to_target"]) for m in e["summary"]))

@@ -217,10 +217,19 @@ class Budget(_Model):
 
 
 class EarlyStopping(_Model):
-    type: Literal["none", "median", "hyperband"] = "none"
+    """Stopping unpromising trials early from their intermediate values.
+
+    ``median``: below the median of earlier trials at the same step. ``hyperband``: several
+    successive-halving brackets (Optuna's sampler then learns from one bracket's trials at a
+    time). ``successive_halving``: one asynchronous bracket (ASHA): at steps min_resource *
+    reduction_factor**k a trial goes on only if it is in the top 1/reduction_factor so far.
+    """
+
+    type: Literal["none", "median", "hyperband", "successive_halving"] = "none"
     warmup_steps: int = Field(default=0, ge=0, description="median: steps before pruning")
     startup_trials: int = Field(default=5, ge=0, description="median: trials before pruning")
-    min_resource: int = Field(default=1, ge=1, description="hyperband: smallest step budget")
+    min_resource: int = Field(default=1, ge=1, description="hyperband, successive_halving: "
+                              "smallest step budget")
     max_resource: int | Literal["auto"] = "auto"
     reduction_factor: int = Field(default=3, ge=2)
 

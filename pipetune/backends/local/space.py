@@ -230,6 +230,9 @@ def make_pruner(spec: TuningSpec) -> optuna.pruners.BasePruner:
         return optuna.pruners.HyperbandPruner(min_resource=es.min_resource,
                                               max_resource=es.max_resource,
                                               reduction_factor=es.reduction_factor)
+    if kind == "successive_halving":
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=es.min_resource,
+                                                      reduction_factor=es.reduction_factor)
     return optuna.pruners.NopPruner()
 
 

@@ -53,9 +53,10 @@ def check(spec: TuningSpec, opts: VertexOptions) -> None:
         if spec.strategy == "grid" and isinstance(p, ContinuousParam) and p.step is None:
             problems.append((f"parameters[{i}].step", "grid search over a continuous parameter "
                              "needs a step"))
-    if spec.early_stopping.type == "hyperband":
-        problems.append(("early_stopping.type", "Vertex AI cannot run hyperband; valid: none, "
-                         "median (or vertex.automated_stopping: decay_curve)"))
+    if spec.early_stopping.type in ("hyperband", "successive_halving"):
+        problems.append(("early_stopping.type", f"Vertex AI cannot run "
+                         f"{spec.early_stopping.type}; valid: none, median (or "
+                         "vertex.automated_stopping: decay_curve)"))
     if spec.strategy == "hyperband":
         problems.append(("strategy", "Vertex AI cannot run hyperband"))
     if stopping_kind(spec, opts) != "none" and spec.multi_objective:
