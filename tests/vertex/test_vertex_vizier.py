@@ -87,7 +87,10 @@ def test_two_worker_processes_share_one_study(backend, fake_vertex, tmp_path, ad
     outs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [o[1][-2000:] for o in outs]
     summaries = [json.loads(o[0]) for o in outs]
-    assert len(fake_vertex.calls("CreateStudy")) == 1  # the second worker attached
+    # one study: the second worker found it, or lost the race to create it (ALREADY_EXISTS)
+    # and attached; which of the two happens depends on timing
+    assert len(fake_vertex.studies) == 1
+    assert 1 <= len(fake_vertex.calls("CreateStudy")) <= 2
     study = next(iter(fake_vertex.studies))
     trials = fake_vertex.trials[study]
     assert len(trials) == 6 and all(tr.state != t.Trial.State.ACTIVE for tr in trials)
