@@ -20,11 +20,7 @@ DESCRIBE = {"HyperParameterTuningJobName": NAME}
 
 
 @pytest.fixture
-def stubbed(monkeypatch):
-    for var, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                       ("AWS_DEFAULT_REGION", "us-east-1")):
-        monkeypatch.setenv(var, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+def stubbed(fake_aws_credentials):
     from pipetune.backends.sagemaker.backend import SageMakerBackend
 
     client = boto3.client("sagemaker", region_name="us-east-1")

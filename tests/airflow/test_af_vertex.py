@@ -5,26 +5,14 @@ HyperparameterTuningJob launched, waited for by the deferrable sensor, best type
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 from af_helpers import TEST_DAGS, load_dag, task_states, xcom
+from fake_vertex import LOCATION, PROJECT, JobPlan, score, values_of
 
-VERTEX_TESTS = Path(__file__).resolve().parents[1] / "vertex"
-sys.path.insert(0, str(VERTEX_TESTS))
-_spec = importlib.util.spec_from_file_location("vertex_fixtures_af", VERTEX_TESTS / "conftest.py")
-vertex_fixtures = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(vertex_fixtures)
-fake_vertex = vertex_fixtures.fake_vertex  # the fake server, over TLS on loopback
-adc_env = vertex_fixtures.adc_env          # a service-account key and its token endpoint
-
-from fake_vertex import JobPlan, score, values_of  # noqa: E402
-
-PROJECT, LOCATION = vertex_fixtures.PROJECT, vertex_fixtures.LOCATION
 DAGS = TEST_DAGS / "pt_vertex.py"
 
 

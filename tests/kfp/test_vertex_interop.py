@@ -5,32 +5,19 @@ gcpc: a HyperparameterTuningJob made the way gcpc's HyperparameterTuningJobRunOp
 component under kfp.local reads it from the `gcp_resources` JSON with typed parameters.
 Vizier: the ParallelFor fan-out pipeline with workers serving one Vizier study."""
 
-import importlib.util
 import json
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from google.auth.credentials import AnonymousCredentials
 
-VERTEX_TESTS = Path(__file__).resolve().parents[1] / "vertex"
-sys.path.insert(0, str(VERTEX_TESTS))
-_spec = importlib.util.spec_from_file_location("vertex_fixtures", VERTEX_TESTS / "conftest.py")
-vertex_fixtures = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(vertex_fixtures)
-fake_vertex = vertex_fixtures.fake_vertex  # the fake server, over TLS on loopback
-adc_env = vertex_fixtures.adc_env          # credentials a subprocess can use
-
-from fake_vertex import score, values_of  # noqa: E402
-
-from gcpc_interop import STUDY_METRICS, STUDY_PARAMETERS  # noqa: E402
-from pipetune.backends.vertex import VertexBackend  # noqa: E402
-from pipetune.components import vertex_tuning_results  # noqa: E402
-from pipetune.gcpc import parse_gcp_resources  # noqa: E402
+from fake_vertex import LOCATION, PROJECT, score, values_of
+from gcpc_interop import STUDY_METRICS, STUDY_PARAMETERS
+from pipetune.backends.vertex import VertexBackend
+from pipetune.components import vertex_tuning_results
+from pipetune.gcpc import parse_gcp_resources
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*no effect in the current local runner")
-PROJECT, LOCATION = vertex_fixtures.PROJECT, vertex_fixtures.LOCATION
 
 
 def run_gcpc_style_job(fake, trials=5):

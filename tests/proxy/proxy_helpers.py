@@ -50,13 +50,10 @@ def parquet_file(tmp_path) -> Path:
 
 
 @pytest.fixture
-def s3(moto_endpoint, monkeypatch):
+def s3(moto_endpoint, fake_aws_credentials):
     """fsspec storage options for a fresh bucket ``proxy-test``."""
     import s3fs
 
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     options = {"client_kwargs": {"endpoint_url": moto_endpoint}, "key": "testing",
                "secret": "testing", "use_listings_cache": False}
     fs = s3fs.S3FileSystem(**options)

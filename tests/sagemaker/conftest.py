@@ -15,14 +15,9 @@ from sm_fixtures import MINIMAL
 
 
 @pytest.fixture(autouse=True)
-def _no_real_aws(monkeypatch, tmp_path):
-    """Fake credentials so nothing ever reaches a real account."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+def _no_real_aws(fake_aws_credentials, monkeypatch, tmp_path):
+    """Fake credentials so nothing ever reaches a real account; a fresh PIPETUNE_HOME."""
     monkeypatch.setenv("PIPETUNE_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from google.longrunning import operations_pb2
 from google.protobuf import any_pb2, empty_pb2
 
 PS = t.StudySpec.ParameterSpec
+PROJECT, LOCATION = "demo-proj", "us-central1"  # where the tests' fake lives
 
 
 def now():
