@@ -5,7 +5,8 @@ from __future__ import annotations
 import abc
 import asyncio
 import time
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol, runtime_checkable
 
 from pipetune.errors import JobFailed, JobStopped, WaitTimeout
 from pipetune.job import JobRef, JobState, JobStatus
@@ -77,6 +78,41 @@ class Backend(abc.ABC):
                 raise WaitTimeout(f"job {ref.name!r} still {st.state.value} after {timeout:.0f}s")
             time.sleep(delay)
             delay = min(poll_seconds, delay * 1.5)
+
+
+@dataclass
+class TrainingOutcome:
+    """How one training with fixed hyperparameters ended where the backend runs it.
+
+    ``state`` uses the trial states (complete, failed, stopped); ``where`` names the run
+    (for SageMaker, the training job's ARN).
+    """
+
+    state: str
+    metrics: dict[str, float] = field(default_factory=dict)
+    reason: str | None = None
+    duration: float | None = None
+    where: str | None = None
+
+
+@runtime_checkable
+class TrainingRunner(Protocol):
+    """A backend that can also run a single training with given hyperparameters where it
+    tunes (SageMaker: one training job with the tuning job's training definition). The
+    proxy workflow verifies its candidates through it instead of on this machine."""
+
+    #: URI schemes the runner's trainings can read data from (e.g. ``("s3://",)``)
+    data_schemes: tuple[str, ...]
+
+    def check_training(self, spec: TuningSpec) -> None:
+        """Refuse, before any call, a spec whose training the runner cannot run."""
+
+    def training_name(self, spec: TuningSpec, name: str, rank: int, params: dict[str, Any]) -> str:
+        """The deterministic name of the training of ``params`` for run ``name``."""
+
+    def run_training(self, spec: TuningSpec, params: dict[str, Any], job_name: str, *,
+                     poll_seconds: float = 30.0) -> TrainingOutcome:
+        """Run (or attach to) the training ``job_name`` and wait for it to end."""
 
 
 def raise_for_terminal(st: JobStatus) -> JobStatus:

@@ -15,20 +15,21 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import random
-import time
+import json
 from typing import Any, Callable
 
-from pipetune.backends.base import Backend, raise_for_terminal
-from pipetune.backends.sagemaker import translate
+from pipetune.backends.base import Backend, TrainingOutcome, raise_for_terminal
+from pipetune.backends.sagemaker import training, translate
 from pipetune.backends.sagemaker.checks import validated_options
 from pipetune.backends.sagemaker.cost import total_cost
-from pipetune.backends.sagemaker.naming import tuning_job_name
+from pipetune.backends.sagemaker.naming import tuning_job_name, verification_job_name
 from pipetune.backends.sagemaker.options import SageMakerOptions
-from pipetune.errors import JobConflict, JobFailed, JobNotFound, SpecError, UsageError, WaitTimeout
+from pipetune.backends.sagemaker.polling import NOT_FOUND, THROTTLING, error_code, polled
+from pipetune.errors import JobConflict, JobFailed, JobNotFound, SpecError, UsageError
 from pipetune.job import JobRef, JobState, JobStatus, TrialCounts
 from pipetune.results import BestResult, TrialRecord, cast_params
 from pipetune.spec import TuningSpec, load_spec
+from pipetune.trials.contracts import render_value
 
 STATES = {
     "InProgress": JobState.RUNNING,
@@ -39,14 +40,9 @@ STATES = {
     "Deleting": JobState.FAILED,
     "DeleteFailed": JobState.FAILED,
 }
-THROTTLING = {"Throttling", "ThrottlingException", "ThrottledException", "TooManyRequestsException",
-              "RequestLimitExceeded", "SlowDown", "ProvisionedThroughputExceededException"}
-NOT_FOUND = {"ResourceNotFound", "ResourceNotFoundException"}
-_TERMINAL_TRAINING = {"Completed", "Failed", "Stopped"}
-
-
-def _code(exc: Exception) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+__all__ = ["SageMakerBackend", "NOT_FOUND", "THROTTLING"]
+_TERMINAL_TRAINING = training.TERMINAL
+_code = error_code
 
 
 def _not_found(exc: Exception) -> bool:
@@ -212,6 +208,37 @@ class SageMakerBackend(Backend):
                                 f"{[theirs[n] for n in changed]}, this spec as "
                                 f"{[mine[n] for n in changed]}; kinds must not change", field=field)
 
+    # ---- one training job (verification of proxy tuning) ---------------------------------------
+    #: a training job reads its data from S3 only
+    data_schemes: tuple[str, ...] = ("s3://",)
+
+    def check_training(self, spec: TuningSpec) -> None:
+        """Refuse, before any call, a spec one training job cannot run (SpecError)."""
+        training.check(spec)
+
+    def training_name(self, spec: TuningSpec, name: str, rank: int, params: dict[str, Any]) -> str:
+        """The deterministic training job name verifying configuration ``rank`` of run
+        ``name``: ``<tuning job>-v<rank>-<hash of spec fingerprint and params>`` (<= 63)."""
+        key = json.dumps({"spec": spec.fingerprint(),
+                          "params": {k: render_value(v) for k, v in params.items()}},
+                         sort_keys=True)
+        return verification_job_name(self.job_name(spec, name), rank, key)
+
+    def training_request(self, spec: TuningSpec, params: dict[str, Any],
+                         job_name: str) -> dict[str, Any]:
+        """The ``CreateTrainingJob`` request ``run_training`` would send (a dry run)."""
+        return training.request(spec, training.check(spec), params, job_name)
+
+    def run_training(self, spec: TuningSpec, params: dict[str, Any], job_name: str, *,
+                     poll_seconds: float = 30.0, timeout: float | None = None) -> TrainingOutcome:
+        """Run ``params`` (tuned values; the spec's static ones are added) as the training job
+        ``job_name`` with the tuning job's training definition, or attach to it when it
+        exists, and wait for its end. The objective comes from ``FinalMetricDataList``."""
+        opts = training.check(spec)
+        body = training.request(spec, opts, params, job_name)
+        client = self.client(self._resolve_region(opts))
+        return training.run(client, spec, body, poll_seconds=poll_seconds, timeout=timeout)
+
     # ---- status and waiting ------------------------------------------------------------------
     def status(self, ref: "JobRef | str") -> JobStatus:
         ref = self._as_ref(ref)
@@ -288,19 +315,8 @@ class SageMakerBackend(Backend):
         """
         ref = self._as_ref(ref)
         budget = self._budget(ref)
-        start = time.monotonic()
-        delay = min(poll_seconds, 5.0)
-        throttled = 0
-        while True:
-            try:
-                st = self.status(ref)
-            except Exception as exc:
-                if _code(exc) not in THROTTLING or throttled >= 8:
-                    raise
-                throttled += 1
-                time.sleep(min(poll_seconds, 0.5 * 2 ** throttled) * random.uniform(0.5, 1.0))
-                continue
-            throttled = 0
+        for st in polled(lambda: self.status(ref), poll_seconds=poll_seconds, timeout=timeout,
+                         still=lambda st: f"job {ref.id!r} still {st.state.value}"):
             if on_status:
                 on_status(st)
             if st.state.terminal:
@@ -311,10 +327,7 @@ class SageMakerBackend(Backend):
                     self._stop_reasons[ref.id] = (f"stopped by pipetune: estimated cost ${spent:.2f} "
                                                   f"passed budget.max_cost_usd ${budget:.2f}")
                     self.stop(ref)
-            if timeout is not None and time.monotonic() - start > timeout:
-                raise WaitTimeout(f"job {ref.id!r} still {st.state.value} after {timeout:.0f}s")
-            time.sleep(delay * random.uniform(0.8, 1.2))
-            delay = min(poll_seconds, delay * 1.5)
+        raise AssertionError("unreachable: polled() never ends by itself")
 
     def _budget(self, ref: JobRef) -> float | None:
         spec = ref.extra.get("spec")

@@ -1,9 +1,10 @@
 """Least-privilege IAM policies for a spec, computed offline.
 
 - :func:`caller_policy`: what the identity that launches and watches the job needs: the
-  tuning-job actions on ARNs under the job-name prefix, ``iam:PassRole`` on the execution
-  role only towards SageMaker, S3 read on the input channels, read/write on the output
-  path, and KMS use where keys are set.
+  tuning-job actions on ARNs under the job-name prefix (with a ``proxy`` section also
+  ``CreateTrainingJob``/``AddTags`` on training jobs under it, for verification),
+  ``iam:PassRole`` on the execution role only towards SageMaker, S3 read on the input
+  channels, read/write on the output path, and KMS use where keys are set.
 - :func:`execution_role_policy`: what the training jobs' role needs (S3, ECR pull, logs,
   metrics, VPC network interfaces, KMS).
 
@@ -106,6 +107,13 @@ def caller_policy(spec: TuningSpec, name: str | None = None) -> dict[str, Any]:
         {"Sid": "ReadTrainingJobs", "Effect": "Allow", "Action": ["sagemaker:DescribeTrainingJob"],
          "Resource": [f"{arn}:training-job/{prefix}*"]},
     ]
+    if spec.proxy is not None and spec.proxy.verify_top_k > 0:
+        # proxy tuning verifies its top configurations as training jobs named
+        # <tuning job>-v<rank>-<hash> (training.py), with the tuning job's role and data
+        statements.append({
+            "Sid": "VerifyTrainingJobs", "Effect": "Allow",
+            "Action": ["sagemaker:CreateTrainingJob", "sagemaker:AddTags"],
+            "Resource": [f"{arn}:training-job/{prefix}*"]})
     if spec.warm_start:
         statements.append({
             "Sid": "ReadWarmStartParents", "Effect": "Allow",

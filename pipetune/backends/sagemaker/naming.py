@@ -25,6 +25,9 @@ from pipetune.errors import SpecError
 MAX_LEN = 32
 VALID_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}$")
 _HASH_LEN = 6
+MAX_TRAINING_LEN = 63  # CreateTrainingJob: [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}
+TRAINING_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+_KEY_HASH_LEN = 8
 
 
 def is_valid(name: str) -> bool:
@@ -47,6 +50,31 @@ def tuning_job_name(name: str, *, field: str = "name") -> str:
             "use letters, digits and '-'", field=field)
     suffix = "-" + _hash(name)
     return cleaned[: MAX_LEN - len(suffix)].rstrip("-") + suffix
+
+
+def verification_job_name(tuning_job: str, rank: int, key: str) -> str:
+    """The training job name verifying the proxy's ``rank``-th configuration.
+
+    ``<tuning job>-v<rank>-<8 hex of key>``, where ``key`` says what runs (the spec's
+    fingerprint and the hyperparameters): the same run retried gets the same name, and
+    another configuration or spec another one. AMT names its own training jobs
+    ``<tuning job>-<3 digits>-<8 hex>``, so the two never collide.
+
+    Example:
+        >>> verification_job_name("nightly-xgb", 1, "k")
+        'nightly-xgb-v1-8254c329'
+    """
+    if rank < 1:
+        raise ValueError(f"rank starts at 1, got {rank}")
+    suffix = f"-v{rank}-{_hash_n(key, _KEY_HASH_LEN)}"
+    stem = re.sub(r"[^a-zA-Z0-9]+", "-", tuning_job).strip("-") or "pipetune"
+    name = stem[: MAX_TRAINING_LEN - len(suffix)].rstrip("-") + suffix
+    assert TRAINING_RE.match(name), name
+    return name
+
+
+def _hash_n(text: str, n: int) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:n]
 
 
 def check_exact_name(name: str, field: str) -> None:
