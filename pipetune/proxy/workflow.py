@@ -26,7 +26,7 @@ from typing import Any
 import fsspec
 from pydantic import BaseModel, Field
 
-from pipetune.backends.base import Backend
+from pipetune.backends.base import Backend, TrainingOutcome, TrainingRunner
 from pipetune.backends.local.jobstore import check_job_name, home
 from pipetune.errors import JobFailed, SpecError
 from pipetune.job import JobRef
@@ -35,7 +35,7 @@ from pipetune.proxy.fidelity import ProxyFidelityWarning, check_fidelity
 from pipetune.proxy.sampling import SampleManifest, read_manifest, sample_dataset
 from pipetune.results import BestResult, TrialRecord
 from pipetune.spec import ProxySettings, TuningSpec, load_spec
-from pipetune.trials.runner import run_trial
+from pipetune.trials.runner import TrialOutcome, run_trial
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,9 @@ class Candidate(BaseModel):
     full_reason: str | None = None
     full_metrics: dict[str, float] = Field(default_factory=dict)
     full_seconds: float | None = None
+    full_job: str | None = Field(
+        default=None, description="where the full-data run ran when not on this machine: the "
+        "SageMaker training job's ARN; None for a local trial")
 
 
 class ProxyResult(BaseModel):
@@ -83,8 +86,11 @@ def run_proxy_tuning(spec: "TuningSpec | str | Path | dict[str, Any]", name: str
     """Tune on a sample of the data, verify the best on all of it, and return the winner.
 
     ``spec`` needs a ``proxy`` section with one objective. ``backend`` runs the tuning on
-    the sample (default: the local engine, in this process); verification trials run here
-    through :func:`pipetune.trials.runner.run_trial`. Calling it again with the same name
+    the sample (default: the local engine, in this process). Verification runs through the
+    same backend when it can run a single training (a
+    :class:`~pipetune.backends.base.TrainingRunner`, e.g. SageMaker: one training job per
+    candidate), else here through :func:`pipetune.trials.runner.run_trial` (the local
+    engine, Vertex AI). Calling it again with the same name
     attaches to the finished tuning job, reuses the sample when its manifest and checksum
     still match, and skips verifications already done: a retried pipeline step is cheap.
 
@@ -102,6 +108,12 @@ def run_proxy_tuning(spec: "TuningSpec | str | Path | dict[str, Any]", name: str
         backend = LocalBackend()
     tune_spec = _pointed_at(spec, settings, sample_uri, sample=True)
     backend.validate(tune_spec)  # a trial that cannot run is reported before any sampling
+    verify_spec = _pointed_at(spec, settings, full_data, sample=False)
+    runner = backend if isinstance(backend, TrainingRunner) else None
+    if runner is not None:
+        _check_remote(runner, spec, settings, full_data, sample_uri)
+        if settings.verify_top_k > 0:
+            runner.check_training(verify_spec)
     manifest = _sample(full_data, sample_uri, f"{out_dir}/manifest.json", settings,
                        storage_options)
     ref = _tune(backend, tune_spec, name)
@@ -112,9 +124,9 @@ def run_proxy_tuning(spec: "TuningSpec | str | Path | dict[str, Any]", name: str
     candidates = [Candidate(rank=i + 1, trial=r.id, params=r.params,
                             proxy_value=r.metrics[spec.primary.metric])
                   for i, r in enumerate(ranked)]
-    verify_spec = _pointed_at(spec, settings, full_data, sample=False)
     if settings.verify_top_k > 0:
-        _verify(verify_spec, candidates, home() / "proxy" / name / "verify")
+        _verify(verify_spec, candidates, home() / "proxy" / name / "verify", runner=runner,
+                name=name)
     return _assemble(spec, settings, name, ref, full_data, manifest, records, candidates,
                      verify_spec)
 
@@ -134,6 +146,10 @@ def _check(spec: TuningSpec, name: str) -> ProxySettings:
         raise SpecError(f"input channels exist under the sagemaker contract only (trial.contract "
                         f"is {spec.trial.contract!r}); use proxy.data_param instead",
                         field="proxy.data_channel")
+    if settings.data_channel is not None and settings.data_channel not in spec.trial.channels:
+        raise SpecError(f"no channel {settings.data_channel!r} in trial.channels (channels: "
+                        f"{sorted(spec.trial.channels) or 'none'}); the full data's directory "
+                        "goes there", field="proxy.data_channel")
     return settings
 
 
@@ -157,6 +173,34 @@ def _full_data(spec: TuningSpec, settings: ProxySettings) -> str:
     if "://" in value or os.path.isabs(value):
         return value
     return os.path.abspath(os.path.join(spec.trial.workdir or ".", value))
+
+
+def _check_remote(runner: TrainingRunner, spec: TuningSpec, settings: ProxySettings,
+                  full_data: str, sample_uri: str) -> None:
+    """Trials of a remote backend read their data from where it can reach (e.g. S3)."""
+    schemes = tuple(runner.data_schemes)
+    where = getattr(runner, "name", "the backend")
+    problems = []
+    if not sample_uri.startswith(schemes):
+        problems.append(("proxy.output", f"{where} trials read the sample from "
+                         f"{' or '.join(schemes)} only; set proxy.output to such a URI "
+                         f"(the sample would be {sample_uri!r})"))
+    if settings.data_channel is not None:
+        field, value = f"trial.channels.{settings.data_channel}", \
+            spec.trial.channels[settings.data_channel]
+        if settings.data_channel in ((spec.sagemaker or {}).get("channels") or {}):
+            problems.append((f"sagemaker.channels.{settings.data_channel}", "the proxy's data "
+                             "channel must be given in trial.channels only: the workflow points "
+                             "it at the sample, then at the full data, and sagemaker.channels "
+                             "would override both"))
+    else:
+        field, value = ("proxy.data" if settings.data is not None
+                        else f"static.{settings.data_param}"), full_data
+    if not value.startswith(schemes):
+        problems.append((field, f"{where} training jobs read the full data from "
+                         f"{' or '.join(schemes)} only, got {value!r}"))
+    if problems:
+        raise SpecError(problems)
 
 
 def _sample(full_data: str, dest: str, manifest_uri: str, settings: ProxySettings,
@@ -231,9 +275,11 @@ def _top_configurations(spec: TuningSpec, records: list[TrialRecord], k: int) ->
     return out[:k]
 
 
-def _verify(spec: TuningSpec, candidates: list[Candidate], trial_root: Path) -> None:
+def _verify(spec: TuningSpec, candidates: list[Candidate], trial_root: Path, *,
+            runner: TrainingRunner | None = None, name: str = "") -> None:
     """Run each candidate on the full data (in parallel up to budget.max_parallel), reusing
-    results a previous attempt stored for the same spec."""
+    results a previous attempt stored for the same spec. With a ``runner`` each candidate
+    runs there (a training job named after ``name`` and its rank), else here."""
     cache_file = trial_root / "results.json"
     fingerprint = spec.fingerprint()
     cache: dict[str, Any] = {}
@@ -252,8 +298,16 @@ def _verify(spec: TuningSpec, candidates: list[Candidate], trial_root: Path) -> 
 
     def run(item: tuple[str, Candidate]) -> None:
         _, c = item
-        outcome = run_trial(spec, {**c.params, **spec.static}, number=c.rank,
-                            trial_dir=trial_root / f"{c.rank:03d}")
+        outcome: TrainingOutcome | TrialOutcome
+        if runner is not None:
+            job = runner.training_name(spec, name, c.rank, c.params)
+            log.info("%s: verifying configuration #%d as %s training job %s", name, c.rank,
+                     getattr(runner, "name", "remote"), job)
+            outcome = runner.run_training(spec, c.params, job)
+            c.full_job = outcome.where or job
+        else:
+            outcome = run_trial(spec, {**c.params, **spec.static}, number=c.rank,
+                                trial_dir=trial_root / f"{c.rank:03d}")
         c.full_state, c.full_reason = outcome.state, outcome.reason
         c.full_metrics, c.full_seconds = dict(outcome.metrics), outcome.duration
         if outcome.state == "complete":
@@ -263,7 +317,8 @@ def _verify(spec: TuningSpec, candidates: list[Candidate], trial_root: Path) -> 
         trial_root.mkdir(parents=True, exist_ok=True)
         with ThreadPoolExecutor(max_workers=min(len(todo), spec.budget.max_parallel)) as pool:
             list(pool.map(run, todo))
-        fields = ("full_value", "full_state", "full_reason", "full_metrics", "full_seconds")
+        fields = ("full_value", "full_state", "full_reason", "full_metrics", "full_seconds",
+                  "full_job")
         for key, c in todo:
             if c.full_state == "complete":
                 cache[key] = {f: getattr(c, f) for f in fields}
