@@ -251,3 +251,18 @@ def test_bad_spec_is_refused_before_any_call(stubbed, change, field):
     with pytest.raises(SpecError) as info:
         backend.run_training(load_spec(body), PARAMS, NAME)
     assert field in [p[0] for p in info.value.problems]
+
+
+def test_the_caller_policy_allows_the_verification_jobs_only_with_a_proxy_section():
+    from pipetune.backends.sagemaker.iam import caller_policy
+
+    body = copy.deepcopy(MINIMAL)
+    body["name"] = "nightly_xgb"
+    without = {s["Sid"] for s in caller_policy(load_spec(body))["Statement"]}
+    assert "VerifyTrainingJobs" not in without
+    body["proxy"] = {"data": "s3://ml-bucket/full.csv"}
+    statement = {s["Sid"]: s for s in caller_policy(load_spec(body))["Statement"]}["VerifyTrainingJobs"]
+    assert statement["Action"] == ["sagemaker:CreateTrainingJob", "sagemaker:AddTags"]
+    assert statement["Resource"] == ["arn:aws:sagemaker:us-east-1:123456789012:training-job/nightly-xgb*"]
+    body["proxy"]["verify_top_k"] = 0
+    assert "VerifyTrainingJobs" not in {s["Sid"] for s in caller_policy(load_spec(body))["Statement"]}

@@ -76,3 +76,33 @@ def test_an_objective_missing_from_the_final_metrics_is_a_failure(moto_server):
     assert out.state == "failed"
     assert "'validation:auc'" in out.reason and "train:progress" in out.reason
 
+
+
+def test_candidates_verify_in_parallel_as_training_jobs(moto_server, tmp_path):
+    """The workflow's verification step (moto has no ListTrainingJobsForHyperParameterTuningJob,
+    so the proxy tuning job itself cannot run here): 3 candidates on 3 threads, one shared
+    client, one training job each; a second pass reads the stored results."""
+    from pipetune.proxy.workflow import Candidate, _verify
+
+    spec = _spec("train:progress").with_overrides(budget={"max_parallel": 3})
+    backend = _backend(moto_server)
+    candidates = [Candidate(rank=r, trial=f"t{r}", params={"eta": 0.01 * r, "max_depth": r + 1},
+                            proxy_value=1.0 - r / 10) for r in (1, 2, 3)]
+    _verify(spec, candidates, tmp_path / "verify", runner=backend, name="moto-par")
+    client = boto3.client("sagemaker", region_name="us-east-1", endpoint_url=moto_server)
+    jobs = sorted(j["TrainingJobName"] for j in client.list_training_jobs()["TrainingJobSummaries"])
+    assert jobs == sorted(backend.training_name(spec, "moto-par", c.rank, c.params)
+                          for c in candidates)
+    for c in candidates:
+        assert c.full_state == "complete" and c.full_value == 100.0
+        assert c.full_job.endswith(f"training-job/{backend.training_name(spec, 'moto-par', c.rank, c.params)}")
+        stored = client.describe_training_job(TrainingJobName=c.full_job.rsplit("/", 1)[1])
+        assert stored["HyperParameters"]["eta"] == repr(0.01 * c.rank)
+    again = [Candidate(rank=c.rank, trial=c.trial, params=c.params, proxy_value=c.proxy_value)
+             for c in candidates]
+    second = _backend(moto_server)
+    made = []
+    second.client("us-east-1").meta.events.register(
+        "before-call.sagemaker.*", lambda model, **_: made.append(model.name))
+    _verify(spec, again, tmp_path / "verify", runner=second, name="moto-par")
+    assert again == candidates and made == []
