@@ -114,6 +114,9 @@ def run_proxy_tuning(spec: "TuningSpec | str | Path | dict[str, Any]", name: str
         _check_remote(runner, spec, settings, full_data, sample_uri)
         if settings.verify_top_k > 0:
             runner.check_training(verify_spec)
+    elif settings.verify_top_k > 0:
+        log.info("%s: the %s backend cannot run a single training; verification runs here",
+                 name, backend.name or type(backend).__name__)
     manifest = _sample(full_data, sample_uri, f"{out_dir}/manifest.json", settings,
                        storage_options)
     ref = _tune(backend, tune_spec, name)
@@ -177,7 +180,8 @@ def _full_data(spec: TuningSpec, settings: ProxySettings) -> str:
 
 def _check_remote(runner: TrainingRunner, spec: TuningSpec, settings: ProxySettings,
                   full_data: str, sample_uri: str) -> None:
-    """Trials of a remote backend read their data from where it can reach (e.g. S3)."""
+    """Trials of a remote backend read their data from where it can reach (e.g. S3): the
+    sample always, the full data when it verifies there."""
     schemes = tuple(runner.data_schemes)
     where = getattr(runner, "name", "the backend")
     problems = []
@@ -196,7 +200,7 @@ def _check_remote(runner: TrainingRunner, spec: TuningSpec, settings: ProxySetti
     else:
         field, value = ("proxy.data" if settings.data is not None
                         else f"static.{settings.data_param}"), full_data
-    if not value.startswith(schemes):
+    if settings.verify_top_k > 0 and not value.startswith(schemes):
         problems.append((field, f"{where} training jobs read the full data from "
                          f"{' or '.join(schemes)} only, got {value!r}"))
     if problems:

@@ -249,3 +249,16 @@ def test_what_a_training_job_cannot_read_is_refused_before_any_call(sm, tmp_path
         run_proxy_tuning(body, JOB, backend)
     assert field in [p[0] for p in info.value.problems], str(info.value)
     assert calls == []
+
+
+def test_without_verification_local_full_data_is_fine_and_no_training_job_runs(
+        sm, s3_options, tmp_path):
+    backend, stub, calls = sm
+    local = tmp_path / "train.csv"
+    local.write_text("x,label\n" + "".join(f"{i},{i % 3}\n" for i in range(400)))
+    body = _spec(verify_top_k=0, data=str(local), data_channel=None)  # static.data: local
+    _tuning(stub)
+    result = run_proxy_tuning(body, JOB, backend, storage_options=s3_options)
+    assert result.verified_winner is None and result.candidates == [result.proxy_winner]
+    assert result.best.params == {"eta": 0.2, "max_depth": 8}
+    assert not [op for op, _ in calls if op in ("CreateTrainingJob", "DescribeTrainingJob")]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import threading
 from typing import Any, Callable
 
 from pipetune.backends.base import Backend, TrainingOutcome, raise_for_terminal
@@ -71,6 +72,7 @@ class SageMakerBackend(Backend):
         self._endpoint_url = endpoint_url
         self._client = client
         self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()  # boto3 sessions are not thread-safe
         self._training_cache: dict[str, dict[str, Any]] = {}
         self._stop_reasons: dict[str, str] = {}
 
@@ -98,16 +100,17 @@ class SageMakerBackend(Backend):
         """The boto3 ``sagemaker`` client for ``region`` (retries throttling adaptively)."""
         if self._client is not None:
             return self._client
-        if region not in self._clients:
-            import boto3
-            from botocore.config import Config
+        with self._clients_lock:  # verification calls it from several threads
+            if region not in self._clients:
+                import boto3
+                from botocore.config import Config
 
-            session = self._session or boto3.Session()
-            self._clients[region] = session.client(
-                "sagemaker", region_name=region, endpoint_url=self._endpoint_url,
-                config=Config(retries={"mode": "adaptive", "max_attempts": 10},
-                              user_agent_extra="pipetune"))
-        return self._clients[region]
+                session = self._session or boto3.Session()
+                self._clients[region] = session.client(
+                    "sagemaker", region_name=region, endpoint_url=self._endpoint_url,
+                    config=Config(retries={"mode": "adaptive", "max_attempts": 10},
+                                  user_agent_extra="pipetune"))
+            return self._clients[region]
 
     def _client_for(self, ref: JobRef) -> Any:
         return self.client(self._resolve_region(ref=ref))
