@@ -166,7 +166,7 @@ def test_candidates_are_verified_as_training_jobs_on_the_full_data(sm, s3_option
             for r, n in zip((1, 2, 3), created)] == [True, True, True]
     assert _names(calls, "DescribeTrainingJob") == [n for n in created for _ in (0, 1)]
     assert [c.full_job for c in result.candidates] == [
-        f"arn:aws:sagemaker:us-east-1:123456789012:training-job/x"] * 3
+        "arn:aws:sagemaker:us-east-1:123456789012:training-job/x"] * 3
     # the objective read from FinalMetricDataList decides the winner
     assert [c.full_value for c in result.candidates] == [0.81, 0.86, 0.79]
     assert all(c.full_state == "complete" and c.full_seconds == 1200.0 for c in result.candidates)

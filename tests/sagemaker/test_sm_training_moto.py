@@ -94,9 +94,10 @@ def test_candidates_verify_in_parallel_as_training_jobs(moto_server, tmp_path):
     assert jobs == sorted(backend.training_name(spec, "moto-par", c.rank, c.params)
                           for c in candidates)
     for c in candidates:
+        name = backend.training_name(spec, "moto-par", c.rank, c.params)
         assert c.full_state == "complete" and c.full_value == 100.0
-        assert c.full_job.endswith(f"training-job/{backend.training_name(spec, 'moto-par', c.rank, c.params)}")
-        stored = client.describe_training_job(TrainingJobName=c.full_job.rsplit("/", 1)[1])
+        assert c.full_job.endswith(f"training-job/{name}")
+        stored = client.describe_training_job(TrainingJobName=name)
         assert stored["HyperParameters"]["eta"] == repr(0.01 * c.rank)
     again = [Candidate(rank=c.rank, trial=c.trial, params=c.params, proxy_value=c.proxy_value)
              for c in candidates]
