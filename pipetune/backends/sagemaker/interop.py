@@ -34,9 +34,39 @@ _STRATEGY = {"Bayesian": "auto", "Random": "random", "Hyperband": "hyperband", "
 def _first(obj: Any, *names: str, default: Any = None) -> Any:
     for name in names:
         value = getattr(obj, name, None)
-        if value is not None:
+        if value is not None and type(value).__name__ != "Unassigned":  # SDK 3.x shapes' unset
             return value
     return default
+
+
+# SageMakerOptions field <- (ModelTrainer attribute, field of that attribute or None)
+_FROM_MODEL_TRAINER = {
+    "role_arn": ("role", None), "image": ("training_image", None),
+    "output_path": ("output_data_config", "s3_output_path"),
+    "instance_type": ("compute", "instance_type"), "instance_count": ("compute", "instance_count"),
+    "volume_size_gb": ("compute", "volume_size_in_gb"),
+    "spot": ("compute", "enable_managed_spot_training"),
+    "max_runtime_seconds": ("stopping_condition", "max_runtime_in_seconds"),
+    "max_wait_seconds": ("stopping_condition", "max_wait_time_in_seconds"),
+    "input_mode": ("training_input_mode", None), "environment": ("environment", None),
+}
+
+
+def _model_trainer_options(tuner: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(sagemaker options, static hyperparameters) that the tuner's SDK 3.x ``ModelTrainer``
+    already holds: its role, image, output path, compute, stopping condition, environment
+    and fixed hyperparameters."""
+    trainer = _first(tuner, "model_trainer")
+    if trainer is None:
+        return {}, {}
+    options = {}
+    for field, (attr, sub) in _FROM_MODEL_TRAINER.items():
+        value = _first(trainer, attr)
+        if sub is not None and value is not None:
+            value = _first(value, sub)
+        if value not in (None, {}, False):
+            options[field] = value
+    return options, dict(_first(trainer, "hyperparameters", default={}) or {})
 
 
 def _parameter(name: str, rng: Any) -> dict[str, Any]:
@@ -54,15 +84,48 @@ def _parameter(name: str, rng: Any) -> dict[str, Any]:
                     "IntegerParameter or CategoricalParameter", field=f"parameters.{name}")
 
 
+def _warm_start(warm: Any) -> dict[str, Any]:
+    """SDK 3.x ``HyperParameterTuningJobWarmStartConfig`` (``parent_hyper_parameter_tuning_jobs``
+    of ``ParentHyperParameterTuningJob``, ``warm_start_type``) or 2.x ``WarmStartConfig``
+    (``parents``, ``type``)."""
+    parents = [_first(p, "hyper_parameter_tuning_job_name", default=p)
+               for p in _first(warm, "parent_hyper_parameter_tuning_jobs", "parents", default=[])]
+    kind = _first(warm, "warm_start_type", "type")
+    kind = str(getattr(kind, "value", kind))
+    return {"parents": [str(p) for p in parents],
+            "type": "transfer_learning" if "Transfer" in kind else "identical_data_and_algorithm"}
+
+
+def _completion_criteria(criteria: Any, body: dict[str, Any]) -> None:
+    """SDK 3.x ``TuningJobCompletionCriteria`` (nested ``best_objective_not_improving`` and
+    ``convergence_detected`` shapes) or 2.x ``TuningJobCompletionCriteriaConfig`` (flat)."""
+    target = _first(criteria, "target_objective_metric_value")
+    if target is not None:
+        body["budget"]["target_value"] = float(target)
+    not_improving = _first(_first(criteria, "best_objective_not_improving", default=criteria),
+                           "max_number_of_training_jobs_not_improving",
+                           "max_number_training_jobs_not_improving")
+    if not_improving is not None:
+        body["budget"]["no_improvement_trials"] = int(not_improving)
+    convergence = _first(_first(criteria, "convergence_detected", default=criteria),
+                         "complete_on_convergence")
+    if convergence is not None:
+        body["sagemaker"]["complete_on_convergence"] = (
+            convergence is True or str(getattr(convergence, "value", convergence)) == "Enabled")
+
+
 def spec_from_tuner(tuner: Any, *, trial: dict[str, Any] | None = None,
                     sagemaker: dict[str, Any] | None = None, static: dict[str, Any] | None = None,
                     name: str | None = None) -> TuningSpec:
     """A validated :class:`TuningSpec` equivalent to ``tuner``.
 
-    ``sagemaker`` supplies what lives on the tuner's estimator/ModelTrainer (role, image,
-    output path...); ``trial`` how the local engine runs the same script (default
-    ``python train.py`` under the SageMaker contract).
+    The tuner's ``ModelTrainer`` supplies the ``sagemaker`` options it holds (role, image,
+    output path, instance type and count, volume, spot, stopping condition, input mode,
+    environment) and its fixed hyperparameters become ``static``; ``sagemaker`` and
+    ``static`` given here win over them. ``trial``: how the local engine runs the same
+    script (default ``python train.py`` under the SageMaker contract).
     """
+    trainer_options, trainer_static = _model_trainer_options(tuner)
     ranges = _first(tuner, "_hyperparameter_ranges", "hyperparameter_ranges", default=None)
     if callable(ranges):
         ranges = ranges()
@@ -81,8 +144,8 @@ def spec_from_tuner(tuner: Any, *, trial: dict[str, Any] | None = None,
         "budget": {"max_trials": int(_first(tuner, "max_jobs", default=20)),
                    "max_parallel": int(_first(tuner, "max_parallel_jobs", default=1))},
         "trial": trial or {"command": ["python", "train.py"], "contract": "sagemaker"},
-        "static": dict(static or {}),
-        "sagemaker": dict(sagemaker or {}),
+        "static": {**trainer_static, **(static or {})},
+        "sagemaker": {**trainer_options, **(sagemaker or {})},
     }
     if name:
         body["name"] = name
@@ -96,22 +159,10 @@ def spec_from_tuner(tuner: Any, *, trial: dict[str, Any] | None = None,
         body["early_stopping"] = {"type": "median"}
     warm = _first(tuner, "warm_start_config")
     if warm is not None:
-        parents = list(_first(warm, "parents", default=[]) or [])
-        wtype = str(getattr(_first(warm, "type", "warm_start_type"), "value",
-                            _first(warm, "type", "warm_start_type")))
-        body["warm_start"] = {"parents": parents, "type": "transfer_learning"
-                              if "Transfer" in wtype else "identical_data_and_algorithm"}
+        body["warm_start"] = _warm_start(warm)
     criteria = _first(tuner, "completion_criteria_config")
     if criteria is not None:
-        target = _first(criteria, "target_objective_metric_value")
-        if target is not None:
-            body["budget"]["target_value"] = float(target)
-        not_improving = _first(criteria, "max_number_training_jobs_not_improving")
-        if not_improving is not None:
-            body["budget"]["no_improvement_trials"] = int(not_improving)
-        convergence = _first(criteria, "complete_on_convergence")
-        if convergence is not None:
-            body["sagemaker"]["complete_on_convergence"] = bool(convergence) and convergence != "Disabled"
+        _completion_criteria(criteria, body)
     strategy_config = _first(tuner, "strategy_config")
     if strategy_config is not None:
         hb = _first(strategy_config, "hyperband_strategy_config", default=strategy_config)
