@@ -84,3 +84,26 @@ def summary(name: str, status: str, params: dict, value: float | None, *, minute
     if reason:
         body["FailureReason"] = reason
     return body
+
+
+def training_request(name, hyperparameters: dict, data_uri: str) -> dict:
+    """A CreateTrainingJob request for MINIMAL's training definition, written out by hand from
+    the service model: one ``train`` channel at ``data_uri``, the given hyperparameters (all
+    strings), no tuning-only field; ``name`` may be ``botocore.stub.ANY``."""
+    from botocore.stub import ANY
+
+    return {
+        "TrainingJobName": name,
+        "HyperParameters": hyperparameters,
+        "AlgorithmSpecification": {
+            "TrainingImage": IMAGE, "TrainingInputMode": "File",
+            "MetricDefinitions": [{"Name": "validation:auc", "Regex": r"validation-auc:([0-9.]+)"}]},
+        "RoleArn": ROLE,
+        "OutputDataConfig": {"S3OutputPath": "s3://ml-bucket/tuning/out"},
+        "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 30},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 86400},
+        "InputDataConfig": [{"ChannelName": "train", "DataSource": {"S3DataSource": {
+            "S3DataType": "S3Prefix", "S3Uri": data_uri,
+            "S3DataDistributionType": "FullyReplicated"}}}],
+        "Tags": ANY,
+    }

@@ -15,7 +15,7 @@ from botocore.stub import ANY, Stubber
 from pipetune.backends.sagemaker.backend import SageMakerBackend
 from pipetune.errors import SpecError
 from pipetune.proxy import run_proxy_tuning
-from sm_fixtures import IMAGE, MINIMAL, ROLE, T0, describe_answer, summary
+from sm_fixtures import IMAGE, MINIMAL, T0, describe_answer, summary, training_request
 
 JOB = "nightly"
 TUNING_ARN = f"arn:aws:sagemaker:us-east-1:123456789012:hyper-parameter-tuning-job/{JOB}"
@@ -92,22 +92,9 @@ def _tuning(stub, *, exists: bool = False, fingerprint: str | None = None) -> No
 
 
 def _request(params: dict) -> dict:
-    """The CreateTrainingJob request of one candidate, written out by hand: the tuning job's
-    training definition with the full-data channel, candidate values plus static ones."""
-    return {
-        "TrainingJobName": ANY,
-        "HyperParameters": {**params, "objective": "binary:logistic"},
-        "AlgorithmSpecification": {
-            "TrainingImage": IMAGE, "TrainingInputMode": "File",
-            "MetricDefinitions": [{"Name": "validation:auc", "Regex": r"validation-auc:([0-9.]+)"}]},
-        "RoleArn": ROLE,
-        "OutputDataConfig": {"S3OutputPath": "s3://ml-bucket/tuning/out"},
-        "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 30},
-        "StoppingCondition": {"MaxRuntimeInSeconds": 86400},
-        "InputDataConfig": [{"ChannelName": "train", "DataSource": {"S3DataSource": {
-            "S3DataType": "S3Prefix", "S3Uri": FULL, "S3DataDistributionType": "FullyReplicated"}}}],
-        "Tags": ANY,
-    }
+    """The CreateTrainingJob request of one candidate: the tuning job's training definition
+    with the full-data channel, candidate values plus static ones."""
+    return training_request(ANY, {**params, "objective": "binary:logistic"}, FULL)
 
 
 def _training_answer(params: dict, status: str, *, value: float | None = None,

@@ -10,11 +10,10 @@ import re
 
 import botocore.session
 import pytest
-from botocore.stub import ANY
 
 from pipetune.errors import JobConflict, SpecError
 from pipetune.spec import load_spec
-from sm_fixtures import IMAGE, MINIMAL, ROLE, T0
+from sm_fixtures import IMAGE, MINIMAL, ROLE, T0, training_request
 
 NAME = "nightly-xgb-v1-0123abcd"
 ARN = f"arn:aws:sagemaker:us-east-1:123456789012:training-job/{NAME}"
@@ -33,22 +32,8 @@ def _spec(**sagemaker):
 def _expected_request(**extra):
     """The request written out by hand from the service model: the tuning job's training
     definition, the configuration's values plus the static ones, no tuning-only field."""
-    body = {
-        "TrainingJobName": NAME,
-        "HyperParameters": {"eta": "0.12", "max_depth": "6", "objective": "binary:logistic",
-                            "num_round": "50"},
-        "AlgorithmSpecification": {
-            "TrainingImage": IMAGE, "TrainingInputMode": "File",
-            "MetricDefinitions": [{"Name": "validation:auc", "Regex": r"validation-auc:([0-9.]+)"}]},
-        "RoleArn": ROLE,
-        "OutputDataConfig": {"S3OutputPath": "s3://ml-bucket/tuning/out"},
-        "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 30},
-        "StoppingCondition": {"MaxRuntimeInSeconds": 86400},
-        "InputDataConfig": [{"ChannelName": "train", "DataSource": {"S3DataSource": {
-            "S3DataType": "S3Prefix", "S3Uri": "s3://ml-bucket/data/full/",
-            "S3DataDistributionType": "FullyReplicated"}}}],
-        "Tags": ANY,
-    }
+    body = training_request(NAME, {"eta": "0.12", "max_depth": "6", "objective": "binary:logistic",
+                                   "num_round": "50"}, "s3://ml-bucket/data/full/")
     body.update(extra)
     return body
 
