@@ -67,7 +67,8 @@ def _meta(argv: list[str]) -> dict[str, Any]:
 
 def run(quick: bool, only: list[str], workers: int,
         checkpoint: Path | None = None, done: dict[str, Any] | None = None,
-        plan: str | None = None, reuse: dict[str, Any] | None = None) -> dict[str, Any]:
+        plan: str | None = None, reuse: dict[str, Any] | None = None,
+        sensitivity: bool = False) -> dict[str, Any]:
     """Run the selected sections; the result dict (also written by :func:`main`).
 
     With ``checkpoint``, the result so far is written there after each section, so a long
@@ -99,7 +100,7 @@ def run(quick: bool, only: list[str], workers: int,
         elif section == "parallelism":
             result[section] = parallelism.run(quick, workers)
         elif section == "early_stopping":
-            result[section] = early_stopping.run(quick, workers)
+            result[section] = early_stopping.run(quick, workers, sensitivity=sensitivity)
         result[section]["section_seconds"] = time.perf_counter() - t0
         print(f"   {section}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
         if checkpoint is not None:
@@ -141,6 +142,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--rescore", action="store_true",
                         help="recompute the search-quality scores of the result at --out with "
                         "the current scoring (no runs) and re-render it")
+    parser.add_argument("--sensitivity", action="store_true",
+                        help="early stopping: also run the first-rung sensitivity modes "
+                        "(min_resource 3), as recorded in results/early_stopping.json")
     parser.add_argument("--out", default=None,
                         help="JSON output path (default benchmarks/results/{quick,latest}.json)")
     args = parser.parse_args(argv)
@@ -182,7 +186,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     reuse = json.loads(Path(args.reuse).read_text())["search_quality"] if args.reuse else None
     t0 = time.perf_counter()
     result = run(args.quick, only, args.workers, checkpoint=partial, done=done,
-                 plan=args.plan, reuse=reuse)
+                 plan=args.plan, reuse=reuse, sensitivity=args.sensitivity)
     meta["wall_seconds"] = time.perf_counter() - t0
     meta["load_end"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
     result["meta"] = meta
