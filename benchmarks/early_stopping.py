@@ -74,7 +74,7 @@ MODES = {
                               "reduction_factor": 3},
     "hyperband_r3": {"type": "hyperband", "min_resource": 3, "reduction_factor": 3},
 }
-SENSITIVITY = ("successive_halving_r3", "hyperband_r3")  # full runs only, not the quick one
+SENSITIVITY = ("successive_halving_r3", "hyperband_r3")  # only with run(sensitivity=True)
 PARAMETERS = [
     {"name": "hidden", "type": "integer", "min": 8, "max": 128, "scaling": "log"},
     {"name": "learning_rate_init", "type": "continuous", "min": 1e-5, "max": 0.1, "scaling": "log"},

@@ -116,10 +116,18 @@ def _median_pair(repeats: int, engine, baseline) -> tuple[float, float]:
     return statistics.median(e), statistics.median(b)
 
 
+def _median(repeats: int, run) -> float:
+    times = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as d:
+            times.append(run(Path(d)))
+    return statistics.median(times)
+
+
 def subprocess_overhead(n: int, repeats: int) -> dict:
     engine, bare = _median_pair(repeats, lambda d: _engine(n, d, {"command": NOOP}),
                                 lambda d: _bare_spawn(n, d))
-    _, floor = _median_pair(repeats, lambda d: 0.0, lambda d: _bare_spawn_no_dirs(n, d))
+    floor = _median(repeats, lambda d: _bare_spawn_no_dirs(n, d))
     return {"trials": n, "engine_ms_per_trial": 1000 * engine / n,
             "bare_spawn_ms_per_trial": 1000 * bare / n, "ratio": engine / bare, "target": 1.15,
             "bare_spawn_no_dirs_ms_per_trial": 1000 * floor / n,

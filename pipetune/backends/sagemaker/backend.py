@@ -25,7 +25,7 @@ from pipetune.backends.sagemaker.checks import validated_options
 from pipetune.backends.sagemaker.cost import total_cost
 from pipetune.backends.sagemaker.naming import tuning_job_name, verification_job_name
 from pipetune.backends.sagemaker.options import SageMakerOptions
-from pipetune.backends.sagemaker.polling import NOT_FOUND, THROTTLING, error_code, polled
+from pipetune.backends.sagemaker.polling import NOT_FOUND, error_code, polled
 from pipetune.errors import JobConflict, JobFailed, JobNotFound, SpecError, UsageError
 from pipetune.job import JobRef, JobState, JobStatus, TrialCounts
 from pipetune.results import BestResult, TrialRecord, cast_params
@@ -41,14 +41,11 @@ STATES = {
     "Deleting": JobState.FAILED,
     "DeleteFailed": JobState.FAILED,
 }
-__all__ = ["SageMakerBackend", "NOT_FOUND", "THROTTLING"]
-_TERMINAL_TRAINING = training.TERMINAL
-_code = error_code
 
 
 def _not_found(exc: Exception) -> bool:
     # DescribeHyperParameterTuningJob answers a missing job with ResourceNotFound.
-    return _code(exc) in NOT_FOUND or "could not find" in str(exc).lower()
+    return error_code(exc) in NOT_FOUND or "could not find" in str(exc).lower()
 
 
 class SageMakerBackend(Backend):
@@ -153,7 +150,7 @@ class SageMakerBackend(Backend):
             try:
                 arn = client.create_hyper_parameter_tuning_job(**request)["HyperParameterTuningJobArn"]
             except Exception as exc:
-                if _code(exc) != "ResourceInUse":
+                if error_code(exc) != "ResourceInUse":
                     raise
                 existing = self._describe_or_none(client, job_name)  # lost a race: attach
                 if existing is None:
@@ -344,7 +341,7 @@ class SageMakerBackend(Backend):
         except Exception as exc:
             if _not_found(exc):
                 raise JobNotFound(f"no SageMaker tuning job {ref.id!r}") from None
-            if _code(exc) == "ValidationException" and self.status(ref).state.terminal:
+            if error_code(exc) == "ValidationException" and self.status(ref).state.terminal:
                 return  # already over: stopping is a no-op
             raise
 
@@ -395,7 +392,7 @@ class SageMakerBackend(Backend):
             desc = self._training_cache.get(name)
             if desc is None:
                 desc = client.describe_training_job(TrainingJobName=name)
-                if desc.get("TrainingJobStatus") in _TERMINAL_TRAINING:
+                if desc.get("TrainingJobStatus") in training.TERMINAL:
                     self._training_cache[name] = desc
             out.append(desc)
         return out
