@@ -44,6 +44,8 @@ def resolve_credentials(credentials: Any = None) -> Any:
         found, _project = google.auth.default(scopes=_SCOPES)
     except auth_exc.DefaultCredentialsError as exc:
         detail = " ".join(str(exc).split())
+        if "default credentials were not found" in detail.lower():  # google.auth's generic text
+            detail = "no key file, no gcloud login, no metadata server"
         raise CredentialsError(f"no Google Cloud credentials found ({detail}): "
                                f"{GCP_CREDENTIALS_HELP}") from None
     return found
