@@ -41,7 +41,7 @@ def resolve_credentials(credentials: Any = None) -> Any:
     import google.auth
 
     try:
-        found, _project = google.auth.default(scopes=_SCOPES)
+        found, _project = google.auth.default(default_scopes=_SCOPES)  # as the GAPIC client would
     except auth_exc.DefaultCredentialsError as exc:
         detail = " ".join(str(exc).split())
         if "default credentials were not found" in detail.lower():  # google.auth's generic text
