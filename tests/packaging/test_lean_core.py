@@ -147,7 +147,8 @@ def test_feature_without_its_extra_is_one_line(workdir, env, tuned, args, missin
     run = run_cli(args, cwd=workdir, env=env, extras=False)
     line = assert_one_line_error(run, f"missing {missing} ", f"pip install 'pipetune[{extra}]'")
     assert line.startswith("error: missing ")
-    assert not (workdir / "rep").exists() and not (workdir / "sample.csv").exists()
+    for written in ("rep", "ins", "sample.csv", "vertex-trials"):
+        assert not (workdir / written).exists(), written
 
 
 def test_the_same_commands_run_with_the_extras(workdir, env, tuned):
