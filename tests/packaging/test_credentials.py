@@ -215,3 +215,27 @@ def test_vertex_api_and_async_wait_without_credentials(no_gcp, vizier_spec):
     assert info.value.exit_code == 2
     with pytest.raises(CredentialsError, match="no Google Cloud credentials"):
         asyncio.run(backend.astatus(vertex_ref(vizier_spec, "hyperparameter_tuning_job")))
+
+
+def test_vertex_credentials_that_cannot_refresh(fake_vertex, httpserver, vizier_spec):
+    """A user's gcloud login whose refresh token was revoked: Google's token endpoint
+    answers ``invalid_grant`` (here a local one), the gRPC call fails in its auth plugin,
+    and that is the one-line credentials error, not a Vertex API error."""
+    from fake_vertex import LOCATION, PROJECT
+    from google.oauth2.credentials import Credentials
+
+    from pipetune.backends.vertex import VertexBackend
+
+    httpserver.expect_request("/token", method="POST").respond_with_json(
+        {"error": "invalid_grant", "error_description": "Token has been expired or revoked."},
+        status=400)
+    creds = Credentials(token=None, refresh_token="revoked", client_id="cid",
+                        client_secret="secret", token_uri=httpserver.url_for("/token"))
+    backend = VertexBackend(project=PROJECT, location=LOCATION, credentials=creds,
+                            api_endpoint=fake_vertex.endpoint)
+    ref = vertex_ref(vizier_spec, "vizier")
+    ref.extra["location"] = LOCATION
+    with pytest.raises(CredentialsError, match="could not be refreshed .*expired or revoked") as info:
+        backend.trials(ref)
+    assert "gcloud auth application-default login" in str(info.value)
+    assert len(httpserver.log) >= 1  # the refresh was really attempted
