@@ -1,7 +1,7 @@
 """The Vertex AI API clients (GAPIC, gRPC over TLS) and their errors as pipetune's.
 
-Credentials are resolved here, once per client, before any call: Application Default
-Credentials unless the caller passed some. None found, or credentials that cannot be
+Credentials are resolved here before any call: Application Default Credentials unless the
+caller passed some. None found, or credentials that cannot be
 refreshed, is a :class:`~pipetune.errors.CredentialsError` that says how to log in.
 """
 
@@ -23,6 +23,7 @@ GCP_CREDENTIALS_HELP = ("run `gcloud auth application-default login`, or set "
                         "GOOGLE_APPLICATION_CREDENTIALS to a service-account key file, or run "
                         "on Google Cloud with a service account attached")
 _SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
+_PLUGIN_FAILED = "Getting metadata from plugin failed"  # gRPC's words when a refresh fails
 
 
 class VertexAPIError(PipetuneError):
@@ -78,13 +79,10 @@ def api_errors(what: str) -> Iterator[None]:
     except gexc.NotFound as exc:
         raise JobNotFound(f"{what}: not found on Vertex AI ({exc.message})") from None
     except gexc.GoogleAPICallError as exc:
-        if _PLUGIN_FAILED in (exc.message or ""):  # gRPC's words for a RefreshError
+        if _PLUGIN_FAILED in (exc.message or ""):
             raise _refresh_failed(exc) from None
         raise VertexAPIError(f"{what}: Vertex AI said {exc.code.name if exc.code else ''} "
                              f"{exc.message}") from None
-
-
-_PLUGIN_FAILED = "Getting metadata from plugin failed"
 
 
 def _refresh_failed(exc: Exception) -> CredentialsError:
