@@ -60,6 +60,10 @@ def _objectives(spec: TuningSpec, problems: list) -> None:
         problems.append(("trial.metric_source", "SageMaker reads metrics from the training log by "
                          f"regex only (got {spec.resolved_metric_source()!r}); give metrics with a "
                          "regex and set trial.metric_source: regex"))
+    if spec.measurement != "final":
+        problems.append(("measurement", f"SageMaker scores a training job by the last match of "
+                         f"its objective's regex; {spec.measurement!r} cannot be honoured, use "
+                         "final (or the local or Vertex backend)"))
     if len(spec.metrics) > MAX_METRICS:
         problems.append(("metrics", f"SageMaker allows at most {MAX_METRICS} metric definitions, "
                          f"got {len(spec.metrics)}"))
