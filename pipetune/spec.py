@@ -545,9 +545,12 @@ class TuningSpec(_Model):
         return self.model_dump(mode="json", exclude_none=True)
 
     def fingerprint(self) -> str:
-        """A hash of everything that changes what the job computes (not its name)."""
+        """A hash of everything that changes what the job computes: not its name, nor
+        where the spec lies (``trial.workdir``), so the same spec from two checkouts, or a
+        retried task on another worker, attaches to the same job."""
         body = self.to_dict()
         body.pop("name", None)
+        body.get("trial", {}).pop("workdir", None)
         raw = json.dumps(body, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
