@@ -20,9 +20,9 @@ import threading
 from typing import Any, Callable
 
 from pipetune.backends.base import Backend, TrainingOutcome, raise_for_terminal
-from pipetune.backends.sagemaker import training, translate
+from pipetune.backends.sagemaker import source, training, translate
 from pipetune.backends.sagemaker.checks import validated_options
-from pipetune.backends.sagemaker.cost import total_cost
+from pipetune.backends.sagemaker.cost import total_cost, warm_pool_settled
 from pipetune.backends.sagemaker.naming import tuning_job_name, verification_job_name
 from pipetune.backends.sagemaker.options import SageMakerOptions
 from pipetune.backends.sagemaker.polling import NOT_FOUND, error_code, polled
@@ -109,6 +109,25 @@ class SageMakerBackend(Backend):
                                   user_agent_extra="pipetune"))
             return self._clients[region]
 
+    def s3(self, region: str) -> Any:
+        """The boto3 ``s3`` client (same session and endpoint) that uploads script mode's code."""
+        key = f"s3:{region}"
+        with self._clients_lock:
+            if key not in self._clients:
+                import boto3
+
+                session = self._session or boto3.Session()
+                self._clients[key] = session.client("s3", region_name=region,
+                                                    endpoint_url=self._endpoint_url)
+            return self._clients[key]
+
+    def _upload_sources(self, spec: TuningSpec, opts: SageMakerOptions, region: str) -> None:
+        """Pack and upload each local ``source_dir`` (as the SageMaker SDK does) before the
+        job that runs it is created."""
+        dirs = [opts.source_dir, *(d.source_dir for d in opts.definitions)]
+        if any(source.is_local(d) for d in dirs):
+            source.upload(self.s3(region), spec, opts.output_path, dirs)
+
     def _client_for(self, ref: JobRef) -> Any:
         return self.client(self._resolve_region(ref=ref))
 
@@ -147,6 +166,7 @@ class SageMakerBackend(Backend):
         existing = self._describe_or_none(client, job_name)
         if existing is None:
             self._check_warm_start(client, spec, request)
+            self._upload_sources(spec, opts, region)
             try:
                 arn = client.create_hyper_parameter_tuning_job(**request)["HyperParameterTuningJobArn"]
             except Exception as exc:
@@ -236,7 +256,9 @@ class SageMakerBackend(Backend):
         exists, and wait for its end. The objective comes from ``FinalMetricDataList``."""
         opts = training.check(spec)
         body = training.request(spec, opts, params, job_name)
-        client = self.client(self._resolve_region(opts))
+        region = self._resolve_region(opts)
+        client = self.client(region)
+        self._upload_sources(spec, opts, region)
         return training.run(client, spec, body, poll_seconds=poll_seconds, timeout=timeout)
 
     # ---- status and waiting ------------------------------------------------------------------
@@ -392,8 +414,8 @@ class SageMakerBackend(Backend):
             desc = self._training_cache.get(name)
             if desc is None:
                 desc = client.describe_training_job(TrainingJobName=name)
-                if desc.get("TrainingJobStatus") in training.TERMINAL:
-                    self._training_cache[name] = desc
+                if desc.get("TrainingJobStatus") in training.TERMINAL and warm_pool_settled(desc):
+                    self._training_cache[name] = desc  # its cost can no longer change
             out.append(desc)
         return out
 

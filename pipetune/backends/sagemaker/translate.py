@@ -21,6 +21,7 @@ import json
 import math
 from typing import Any
 
+from pipetune.backends.sagemaker import source
 from pipetune.backends.sagemaker.options import Definition, SageMakerOptions, TrainingOptions
 from pipetune.spec import CategoricalParam, ContinuousParam, DiscreteParam, IntegerParam, TuningSpec
 from pipetune.trials.contracts import render_value
@@ -84,28 +85,38 @@ def parameter_ranges(spec: TuningSpec, names: list[str] | None = None) -> dict[s
 
 
 def static_hyperparameters(spec: TuningSpec, training: TrainingOptions,
-                           extra: dict[str, Any] | None = None) -> dict[str, str]:
+                           extra: dict[str, Any] | None = None,
+                           output_path: str = "") -> dict[str, str]:
+    """``StaticHyperParameters``: the spec's static values, plus script mode's two (a local
+    ``source_dir`` as the S3 URI it is uploaded to, see :mod:`.source`)."""
     out = {k: render_value(v) for k, v in {**spec.static, **(extra or {})}.items()}
     if training.entry_point:
         # The sagemaker SDK JSON-encodes these two; the training toolkit decodes either form.
         out["sagemaker_program"] = json.dumps(training.entry_point)
-        out["sagemaker_submit_directory"] = json.dumps(training.source_dir)
+        out["sagemaker_submit_directory"] = json.dumps(
+            source.submit_directory(spec, output_path, training.source_dir))
     return out
 
 
 def channels(spec: TuningSpec, opts: SageMakerOptions) -> dict[str, str]:
-    """Input channels: the S3 URIs among ``trial.channels``, overridden by ``sagemaker.channels``."""
+    """Input channels: ``trial.channels`` (S3 URIs; checks refuse other paths), overridden
+    by ``sagemaker.channels``."""
     found = {k: v for k, v in spec.trial.channels.items() if v.startswith("s3://")}
     found.update(opts.channels)
     return found
 
 
+def environment(spec: TuningSpec, opts: SageMakerOptions,
+                definition: Definition | None = None) -> dict[str, str]:
+    """The training container's ``Environment``: ``trial.env``, then ``sagemaker.environment``,
+    then the definition's own."""
+    return {**spec.trial.env, **opts.environment, **(definition.environment if definition else {})}
+
+
 def max_runtime(spec: TuningSpec, opts: SageMakerOptions) -> int:
-    if opts.max_runtime_seconds:
-        return opts.max_runtime_seconds
-    if spec.budget.trial_timeout:
-        return max(1, int(math.ceil(spec.budget.trial_timeout)))
-    return DEFAULT_MAX_RUNTIME
+    """``MaxRuntimeInSeconds`` of a training job: ``sagemaker.max_runtime_seconds`` or a day
+    (never the local ``budget.trial_timeout``, which checks refuse alone)."""
+    return opts.max_runtime_seconds or DEFAULT_MAX_RUNTIME
 
 
 def early_stopping_type(spec: TuningSpec, opts: SageMakerOptions) -> str:
@@ -133,7 +144,7 @@ def training_definition(spec: TuningSpec, opts: SageMakerOptions,
                            "VolumeSizeInGB": t.volume_size_gb},
         "StoppingCondition": {"MaxRuntimeInSeconds": runtime},
         "StaticHyperParameters": static_hyperparameters(
-            spec, t, definition.static if definition else None),
+            spec, t, definition.static if definition else None, opts.output_path),
     }
     chans = channels(spec, opts)
     if chans:
@@ -163,7 +174,7 @@ def training_definition(spec: TuningSpec, opts: SageMakerOptions,
         body["EnableInterContainerTrafficEncryption"] = True
     if opts.retry_attempts:
         body["RetryStrategy"] = {"MaximumRetryAttempts": opts.retry_attempts}
-    env = {**opts.environment, **(definition.environment if definition else {})}
+    env = environment(spec, opts, definition)
     if env:
         body["Environment"] = env
     return deep_merge(body, opts.raw_training)
