@@ -30,8 +30,10 @@ def vertex_worker(
         "(default: host-pid)"),
     trial_dir: Path = typer.Option(Path("vertex-trials"), help="where trial directories go"),
     api_endpoint: Optional[str] = typer.Option(
-        None, help="default: {location}-aiplatform.googleapis.com (e.g. a Private Service "
-        "Connect endpoint)"),
+        None, "--api-endpoint", "--endpoint", envvar="PIPETUNE_VERTEX_ENDPOINT",
+        help="the Vertex AI API endpoint, host[:port] (e.g. a Private Service Connect "
+        "endpoint); default: {location}-aiplatform.googleapis.com. Every other command "
+        "reads $PIPETUNE_VERTEX_ENDPOINT"),
 ) -> None:
     """Run trials of a Vizier study until its budget is spent; prints a JSON summary."""
     from pipetune.backends.vertex import VertexBackend

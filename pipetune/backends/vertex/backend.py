@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -38,6 +39,8 @@ from pipetune.job import JobRef, JobState, JobStatus, TrialCounts
 from pipetune.results import BestResult, TrialRecord, build_best
 from pipetune.spec import TuningSpec, load_spec
 
+#: the environment variable naming the Vertex AI API endpoint (host:port)
+ENDPOINT_ENV = "PIPETUNE_VERTEX_ENDPOINT"
 MODE_HP_JOB = "hyperparameter_tuning_job"
 MODE_VIZIER = "vizier"
 
@@ -56,7 +59,9 @@ class VertexBackend(Backend):
     """Vertex AI: ``HyperparameterTuningJob`` or a Vizier study served by your workers.
 
     ``credentials`` default to Application Default Credentials; ``api_endpoint`` defaults to
-    the regional endpoint ``{location}-aiplatform.googleapis.com``.
+    ``$PIPETUNE_VERTEX_ENDPOINT``, else the regional endpoint
+    ``{location}-aiplatform.googleapis.com`` (so every CLI command reaches a Private Service
+    Connect endpoint or a test server, as ``AWS_ENDPOINT_URL`` does for SageMaker).
     """
 
     name = "vertex"
@@ -66,7 +71,7 @@ class VertexBackend(Backend):
         self.project = project
         self.location = location
         self.credentials = credentials
-        self.api_endpoint = api_endpoint
+        self.api_endpoint = api_endpoint or os.environ.get(ENDPOINT_ENV) or None
         self._clients: dict[tuple[str, str], Any] = {}
 
     # ---- clients ------------------------------------------------------------------------
