@@ -75,6 +75,10 @@ def _objectives(spec: TuningSpec, problems: list) -> None:
         problems.append(("measurement", f"SageMaker scores a training job by the last match of "
                          f"its objective's regex; {spec.measurement!r} cannot be honoured, use "
                          "final (or the local or Vertex backend)"))
+    if spec.trial.contract in ("env", "vertex"):
+        problems.append(("trial.contract", f"SageMaker gives a training script script mode's "
+                         f"arguments, hyperparameters.json and SM_* variables; "
+                         f"{spec.trial.contract!r} cannot be honoured: use sagemaker (or args)"))
     if len(spec.metrics) > MAX_METRICS:
         problems.append(("metrics", f"SageMaker allows at most {MAX_METRICS} metric definitions, "
                          f"got {len(spec.metrics)}"))
