@@ -20,6 +20,7 @@ import threading
 from typing import Any, Callable
 
 from pipetune.backends.base import Backend, TrainingOutcome, raise_for_terminal
+from pipetune import warm_start
 from pipetune.backends.sagemaker import source, training, translate
 from pipetune.backends.sagemaker.checks import validated_options
 from pipetune.backends.sagemaker.cost import total_cost, warm_pool_settled
@@ -204,11 +205,12 @@ class SageMakerBackend(Backend):
                               "another name to start a new job")
 
     def _check_warm_start(self, client: Any, spec: TuningSpec, request: dict[str, Any]) -> None:
-        """AMT's rule: parent and child have the same tunable plus static hyperparameter names,
-        each of the same kind. Checked here so the message can say which names differ."""
+        """AMT's warm-start rules (:mod:`pipetune.warm_start`: same names, tunable plus
+        static; kinds kept; static <-> tunable moves within the change budget; the same
+        objective), checked against each parent here so the message can say what differs."""
         if spec.warm_start is None:
             return
-        mine = _names_of_request(request)
+        mine, objective = translate.warm_start_view(request)
         for i, parent in enumerate(request["WarmStartConfig"]["ParentHyperParameterTuningJobs"]):
             field = f"warm_start.parents[{i}]"
             pname = parent["HyperParameterTuningJobName"]
@@ -216,17 +218,10 @@ class SageMakerBackend(Backend):
             if desc is None:
                 raise SpecError(f"no SageMaker tuning job named {pname!r} to warm-start from",
                                 field=field)
-            theirs = _names_of_request(desc)
-            if set(mine) != set(theirs):
-                raise SpecError(
-                    f"parent {pname!r} has other hyperparameters (tunable plus static must be the "
-                    f"same set): only in this spec {sorted(set(mine) - set(theirs))}, only in the "
-                    f"parent {sorted(set(theirs) - set(mine))}", field=field)
-            changed = sorted(n for n in mine if mine[n] != theirs[n])
-            if changed:
-                raise SpecError(f"parent {pname!r} tunes {changed} as "
-                                f"{[theirs[n] for n in changed]}, this spec as "
-                                f"{[mine[n] for n in changed]}; kinds must not change", field=field)
+            theirs, their_objective = translate.warm_start_view(desc)
+            problems = warm_start.amt_problems(mine, theirs, objective, their_objective)
+            if problems:
+                raise SpecError(f"parent {pname!r}: {'; '.join(problems)}", field=field)
 
     # ---- one training job (verification of proxy tuning) ---------------------------------------
     #: a training job reads its data from S3 only
@@ -461,19 +456,6 @@ class SageMakerBackend(Backend):
 
 def _output_path(spec: TuningSpec) -> str | None:
     return (spec.sagemaker or {}).get("output_path")
-
-
-def _names_of_request(body: dict[str, Any]) -> dict[str, str]:
-    """Tunable + static hyperparameter names of a request or a describe answer."""
-    config = body.get("HyperParameterTuningJobConfig") or {}
-    if body.get("TrainingJobDefinition"):
-        return translate.hyperparameter_names(body["TrainingJobDefinition"],
-                                              config.get("ParameterRanges") or {})
-    defs = body.get("TrainingJobDefinitions") or []
-    out: dict[str, str] = {}
-    for d in defs:
-        out.update(translate.hyperparameter_names(d))
-    return out
 
 
 def active(spec: TuningSpec, params: dict[str, Any]) -> dict[str, Any]:

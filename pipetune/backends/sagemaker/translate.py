@@ -266,21 +266,6 @@ def build_request(spec: TuningSpec, opts: SageMakerOptions, job_name: str,
     return deep_merge(request, opts.raw)
 
 
-def hyperparameter_names(definition: dict[str, Any], ranges: dict[str, list] | None = None) -> dict[str, str]:
-    """name -> kind (integer/continuous/categorical/static) of one training definition,
-    without SageMaker's own ``sagemaker_*`` entries. Used for the warm-start rule."""
-    out: dict[str, str] = {}
-    ranges = ranges if ranges is not None else definition.get("HyperParameterRanges") or {}
-    for key, kind in (("IntegerParameterRanges", "integer"), ("ContinuousParameterRanges", "continuous"),
-                      ("CategoricalParameterRanges", "categorical")):
-        for r in ranges.get(key) or []:
-            out[r["Name"]] = kind
-    for k in definition.get("StaticHyperParameters") or {}:
-        if not k.startswith("sagemaker_") and not k.startswith("_"):
-            out[k] = "static"
-    return out
-
-
 def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     """``extra`` merged into a copy of ``base``: dicts recursively, anything else replaced."""
     out = copy.deepcopy(base)
@@ -290,3 +275,30 @@ def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = copy.deepcopy(value)
     return out
+
+
+def warm_start_view(body: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """A ``CreateHyperParameterTuningJob`` request or its describe answer as AMT's warm-start
+    rules compare jobs (:func:`pipetune.warm_start.amt_problems`): each hyperparameter's kind,
+    static value and number of categorical values; and the objective metric."""
+    from pipetune.warm_start import Hyperparameter
+
+    config = body.get("HyperParameterTuningJobConfig") or {}
+    if body.get("TrainingJobDefinition"):
+        pairs = [(body["TrainingJobDefinition"], config.get("ParameterRanges") or {})]
+        objective = (config.get("HyperParameterTuningJobObjective") or {}).get("MetricName")
+    else:
+        defs = body.get("TrainingJobDefinitions") or []
+        pairs = [(d, d.get("HyperParameterRanges") or {}) for d in defs]
+        objective = ((defs[0].get("TuningObjective") or {}).get("MetricName") if defs else None)
+    out: dict[str, Any] = {}
+    for definition, ranges in pairs:
+        for key, kind in (("IntegerParameterRanges", "integer"),
+                          ("ContinuousParameterRanges", "continuous"),
+                          ("CategoricalParameterRanges", "categorical")):
+            for r in ranges.get(key) or []:
+                out[r["Name"]] = Hyperparameter(kind, choices=len(r.get("Values") or []))
+        for k, v in (definition.get("StaticHyperParameters") or {}).items():
+            if not k.startswith("sagemaker_") and not k.startswith("_"):
+                out.setdefault(k, Hyperparameter("static", v))
+    return out, objective
