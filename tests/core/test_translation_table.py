@@ -210,3 +210,22 @@ def test_lint_no_longer_says_nothing_when_a_channel_cannot_reach_sagemaker():
     body = _set(BASE["sagemaker"], "trial.channels", {"train": "data/train"})
     assert [w.field for w in lint(load_spec(body))] == ["trial.channels.train"]
     assert lint(load_spec(BASE["sagemaker"])) == []
+
+
+def test_lint_command_names_what_will_not_translate(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    body = _set(BASE["sagemaker"], "trial.channels", {"train": "data/train"})
+    body["trial"]["grace_period"] = 30
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(body))
+    exe = str(Path(sys.executable).parent / "pipetune")
+    proc = subprocess.run([exe, "lint", "spec.yaml", "--strict"], cwd=tmp_path, text=True,
+                          capture_output=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert "no warnings" not in proc.stdout
+    assert "trial.channels.train" in proc.stdout and "s3:// URI" in proc.stdout
+    assert "trial.grace_period" in proc.stdout
