@@ -88,8 +88,9 @@ FIELDS: dict[str, dict[str, Translation]] = {
     "budget.max_trials": _all(SENT),
     "budget.max_parallel": _all(SENT),
     "budget.max_failed": {"local": SENT, "vertex": _t("sent", "max_failed_trial_count"),
-                          "sagemaker": _t("ignored", "SageMaker AMT has no limit on failed "
-                                          "training jobs; the job goes on")},
+                          "sagemaker": _t("pipetune", "AMT has no such limit: every poll "
+                                          "(wait, sensor, trigger) counts the failed training "
+                                          "jobs and stops the job past it")},
     "budget.trial_timeout": {"local": SENT, "vertex": _t("sent", "Scheduling.timeout"),
                              "sagemaker": _t("refused", "the local limit; SageMaker's is "
                                              "sagemaker.max_runtime_seconds (accepted when that "
