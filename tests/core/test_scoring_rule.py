@@ -136,3 +136,27 @@ def test_long_stream_is_recorded_per_step_by_the_engine(home):
     (trial,) = be.trials(ref)
     assert trial.intermediate == {s: s / 1000 for s in range(150)}
     assert be.best(ref).value == pytest.approx(0.149)
+
+
+def test_stream_read_mid_rewrite_neither_loses_nor_repeats(tmp_path, monkeypatch):
+    """What a reader can see while cloudml-hypertune rewrites its file (truncate, then the
+    kept entries one line at a time): an empty file, a prefix, a half-written last line."""
+    import hypertune
+
+    from pipetune.trials.metrics import HypertuneStream
+
+    path = tmp_path / "output.metrics"
+    monkeypatch.setenv("CLOUD_ML_HP_METRIC_FILE", str(path))
+    ht = hypertune.HyperTune()
+    stream = HypertuneStream(path)
+    for step in range(120):
+        ht.report_hyperparameter_tuning_metric("loss", step / 10, global_step=step)
+        full = path.read_text()
+        if step % 7 == 0:  # states of the next rewrite, seen before the complete file
+            for state in ("", full[: len(full) // 3], full[: len(full) // 2 + 5]):
+                path.write_text(state)
+                stream.poll()
+            path.write_text(full)
+        stream.poll()
+    assert stream.series["loss"] == [(s, s / 10) for s in range(120)]
+    assert not stream.overwritten
