@@ -241,7 +241,7 @@ def ignored_fields(spec: TuningSpec) -> list[tuple[str, str]]:
 def refusals(spec: TuningSpec) -> list[tuple[str, str]]:
     """``(field, message)`` for what the spec's cloud backend would refuse at launch (no
     call is made; nothing when the backend's extra is not installed)."""
-    from pipetune.errors import SpecError
+    from pipetune.errors import MissingExtra, SpecError
 
     try:
         if spec.backend == "sagemaker":
@@ -252,8 +252,8 @@ def refusals(spec: TuningSpec) -> list[tuple[str, str]]:
             from pipetune.backends.vertex.backend import VertexBackend
 
             VertexBackend().validate(spec)
-    except ImportError:
-        return []
+    except (ImportError, MissingExtra):
+        return []  # without the backend's extra, launch says so itself
     except SpecError as exc:
         return [(f, f"{spec.backend} refuses it: {m}") for f, m in exc.problems]
     return []
