@@ -24,6 +24,7 @@ Example (no AWS call):
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import io
@@ -55,10 +56,20 @@ def local_path(spec: TuningSpec, source_dir: str) -> Path:
 
 
 def package(folder: Path) -> bytes:
-    """``folder`` as a reproducible gzipped tar, its files at the archive's root."""
+    """``folder`` as a reproducible gzipped tar, its files at the archive's root (packed
+    once while its files stay the same: a launch builds the request, then uploads)."""
+    files = sorted(_files(folder))
+    signature = tuple((str(p), st.st_size, st.st_mtime_ns) for p in files
+                      for st in [os.lstat(p)])
+    return _packed(str(folder), signature)
+
+
+@functools.lru_cache(maxsize=8)
+def _packed(folder_name: str, signature: tuple) -> bytes:
+    folder = Path(folder_name)
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for path in sorted(_files(folder)):
+        for path in (Path(name) for name, _, _ in signature):
             info = tar.gettarinfo(str(path), arcname=path.relative_to(folder).as_posix())
             info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
             if info.isreg():
