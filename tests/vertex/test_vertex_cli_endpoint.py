@@ -39,3 +39,23 @@ def test_launch_and_status_follow_the_endpoint_variable(fake_vertex, adc_env, tm
     assert status.returncode == 0, status.stderr[-2000:]
     assert json.loads(status.stdout)["state"] in ("pending", "running", "completed")
     assert len(fake_vertex.calls("GetHyperparameterTuningJob")) >= 1
+
+
+def test_vertex_worker_records_its_handle(fake_vertex, adc_env, tmp_path):
+    spec = tmp_path / "spec.yaml"
+    body = {**SPEC, "budget": {"max_trials": 1},
+            "trial": {"command": [sys.executable, str(Path(__file__).parent / "vertex_trial.py")],
+                      "contract": "vertex"},
+            "vertex": {"mode": "vizier", "project": "demo-proj", "location": "us-central1"},
+            "parameters": [{"name": "x", "type": "continuous", "min": 0.0, "max": 1.0},
+                           {"name": "n", "type": "integer", "min": 1, "max": 2}],
+            "static": {"hold": 0.0}}
+    spec.write_text(yaml.safe_dump(body))
+    env = {**adc_env, "PIPETUNE_HOME": str(tmp_path / "home")}
+    worker = _cli("vertex-worker", str(spec), "--name", "study-w", "--endpoint",
+                  fake_vertex.endpoint, "--trial-dir", str(tmp_path / "trials"), env=env)
+    assert worker.returncode == 0, worker.stderr[-2000:]
+    status = _cli("status", "study-w", "--json", env={**env, "PIPETUNE_VERTEX_ENDPOINT":
+                                                       fake_vertex.endpoint})
+    assert status.returncode == 0, status.stderr[-2000:]
+    assert json.loads(status.stdout)["state"] == "completed"
