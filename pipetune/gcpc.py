@@ -47,7 +47,10 @@ def parse_gcp_resources(text: str) -> tuple[str, str, str]:
 def spec_from_hp_job(job: Any) -> TuningSpec:
     """A pipetune spec that reads a Vertex ``HyperparameterTuningJob`` (parameters with their
     types, objectives, budget); its trial is Vertex's, so it is only used to read results."""
-    from google.cloud.aiplatform_v1.types import StudySpec
+    from pipetune.extras import require
+
+    StudySpec = require("google.cloud.aiplatform_v1.types", feature="reading a Vertex tuning job",
+                        extra="gcp", package="google-cloud-aiplatform").StudySpec
 
     PS = StudySpec.ParameterSpec
     scales = {PS.ScaleType.UNIT_LOG_SCALE: "log",

@@ -13,6 +13,7 @@ from typing import Any, Callable, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from pipetune.errors import PipetuneError
 
@@ -31,8 +32,8 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except PipetuneError as exc:
-            console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True,
-                          soft_wrap=True)
+            console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
+                          markup=True, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper  # type: ignore[return-value]

@@ -27,7 +27,14 @@ from pipetune.backends.sagemaker.cost import total_cost, warm_pool_settled
 from pipetune.backends.sagemaker.naming import tuning_job_name, verification_job_name
 from pipetune.backends.sagemaker.options import SageMakerOptions
 from pipetune.backends.sagemaker.polling import NOT_FOUND, error_code, polled
+from pipetune.backends.sagemaker.session import (
+    aws_client,
+    default_session,
+    frozen_credentials,
+    require_aws,
+)
 from pipetune.errors import JobConflict, JobFailed, JobNotFound, SpecError, UsageError
+from pipetune.extras import require
 from pipetune.job import JobRef, JobState, JobStatus, TrialCounts
 from pipetune.results import BestResult, TrialRecord, cast_params
 from pipetune.spec import TuningSpec, load_spec
@@ -59,12 +66,17 @@ class SageMakerBackend(Backend):
             handle says one.
         endpoint_url: another SageMaker endpoint (VPC endpoint, or a local moto server).
         client: a ready ``sagemaker`` boto3 client; used as is (tests pass a Stubber's).
+
+    Needs the ``aws`` extra (boto3): without it the constructor raises
+    :class:`~pipetune.errors.MissingExtra`. Credentials are checked when the first client is
+    built (:mod:`.session`): none found is a :class:`~pipetune.errors.CredentialsError`.
     """
 
     name = "sagemaker"
 
     def __init__(self, session: Any = None, region: str | None = None,
                  endpoint_url: str | None = None, client: Any = None):
+        require_aws()
         self._session = session
         self._region = region
         self._endpoint_url = endpoint_url
@@ -80,11 +92,7 @@ class SageMakerBackend(Backend):
             return self._region
         if self._client is not None:
             return self._client.meta.region_name
-        if self._session is not None and getattr(self._session, "region_name", None):
-            return self._session.region_name
-        import boto3
-
-        return boto3.Session().region_name
+        return default_session(self._session).region_name
 
     def _resolve_region(self, opts: SageMakerOptions | None = None, ref: JobRef | None = None) -> str:
         region = (ref.extra.get("region") if ref else None) or (opts.region if opts else None) \
@@ -100,34 +108,30 @@ class SageMakerBackend(Backend):
             return self._client
         with self._clients_lock:  # verification calls it from several threads
             if region not in self._clients:
-                import boto3
                 from botocore.config import Config
 
-                session = self._session or boto3.Session()
-                self._clients[region] = session.client(
-                    "sagemaker", region_name=region, endpoint_url=self._endpoint_url,
+                self._clients[region] = self.aws_client(
+                    "sagemaker", region, endpoint_url=self._endpoint_url,
                     config=Config(retries={"mode": "adaptive", "max_attempts": 10},
                                   user_agent_extra="pipetune"))
             return self._clients[region]
 
-    def s3(self, region: str) -> Any:
-        """The boto3 ``s3`` client (same session and endpoint) that uploads script mode's code."""
-        key = f"s3:{region}"
-        with self._clients_lock:
-            if key not in self._clients:
-                import boto3
-
-                session = self._session or boto3.Session()
-                self._clients[key] = session.client("s3", region_name=region,
-                                                    endpoint_url=self._endpoint_url)
-            return self._clients[key]
+    def aws_client(self, service: str, region: str, *, endpoint_url: str | None = None,
+                   config: Any = None) -> Any:
+        """A boto3 client of another service (CloudWatch, S3...) on this backend's session,
+        its credentials checked first (:func:`.session.aws_client`)."""
+        if self._session is None:  # one default session: its credentials are resolved once
+            self._session = default_session()
+        return aws_client(self._session, service, region=region, endpoint_url=endpoint_url,
+                          config=config)
 
     def _upload_sources(self, spec: TuningSpec, opts: SageMakerOptions, region: str) -> None:
         """Pack and upload each local ``source_dir`` (as the SageMaker SDK does) before the
         job that runs it is created."""
         dirs = [opts.source_dir, *(d.source_dir for d in opts.definitions)]
         if any(source.is_local(d) for d in dirs):
-            source.upload(self.s3(region), spec, opts.output_path, dirs)
+            s3 = self.aws_client("s3", region, endpoint_url=self._endpoint_url)
+            source.upload(s3, spec, opts.output_path, dirs)
 
     def _client_for(self, ref: JobRef) -> Any:
         return self.client(self._resolve_region(ref=ref))
@@ -266,18 +270,16 @@ class SageMakerBackend(Backend):
         ref = self._as_ref(ref)
         if self._client is not None:  # an injected client is sync by nature
             return await asyncio.to_thread(self.status, ref)
+        require("aiobotocore", feature="the SageMaker backend's deferrable wait", extra="aws")
         from aiobotocore.config import AioConfig
         from aiobotocore.session import get_session
 
         region = self._resolve_region(ref=ref)
-        kwargs: dict[str, Any] = {}
-        if self._session is not None:
-            creds = await asyncio.to_thread(self._session.get_credentials)
-            if creds is not None:
-                frozen = await asyncio.to_thread(creds.get_frozen_credentials)
-                kwargs = {"aws_access_key_id": frozen.access_key,
-                          "aws_secret_access_key": frozen.secret_key,
-                          "aws_session_token": frozen.token}
+        session = self._session if self._session is not None else default_session()
+        frozen = await asyncio.to_thread(frozen_credentials, session)
+        kwargs = {"aws_access_key_id": frozen.access_key,
+                  "aws_secret_access_key": frozen.secret_key,
+                  "aws_session_token": frozen.token}
         config = AioConfig(retries={"mode": "adaptive", "max_attempts": 10})
         async with get_session().create_client("sagemaker", region_name=region,
                                                endpoint_url=self._endpoint_url, config=config,

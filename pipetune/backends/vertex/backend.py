@@ -31,6 +31,7 @@ from pipetune.backends.vertex.clients import (
     api_errors,
     job_async_client,
     job_client,
+    resolve_credentials,
     vizier_client,
 )
 from pipetune.backends.vertex.options import MAX_DISPLAY_NAME, VertexOptions, parse_options
@@ -96,6 +97,7 @@ class VertexBackend(Backend):
         self.credentials = credentials
         self.api_endpoint = api_endpoint or os.environ.get(ENDPOINT_ENV) or None
         self._clients: dict[tuple[str, str], Any] = {}
+        self._resolved_credentials: Any = None
 
     # ---- clients ------------------------------------------------------------------------
     def jobs(self, location: str):
@@ -109,8 +111,14 @@ class VertexBackend(Backend):
     def _client(self, kind: str, location: str, factory):
         key = (kind, location)
         if key not in self._clients:
-            self._clients[key] = factory(location, self.credentials, self.api_endpoint)
+            self._clients[key] = factory(location, self._credentials(), self.api_endpoint)
         return self._clients[key]
+
+    def _credentials(self) -> Any:
+        """The credentials given, else Application Default Credentials, found once."""
+        if self._resolved_credentials is None:
+            self._resolved_credentials = resolve_credentials(self.credentials)
+        return self._resolved_credentials
 
     # ---- validation ---------------------------------------------------------------------
     def options(self, spec: TuningSpec) -> VertexOptions:
@@ -271,7 +279,7 @@ class VertexBackend(Backend):
         ref = JobRef.from_json(ref)
         if ref.extra["mode"] != MODE_HP_JOB:
             return await super().astatus(ref)
-        client = job_async_client(ref.extra["location"], self.credentials, self.api_endpoint)
+        client = job_async_client(ref.extra["location"], self._credentials(), self.api_endpoint)
         with api_errors(f"tuning job {ref.name!r}"):
             job = await client.get_hyperparameter_tuning_job(name=ref.id)
         return self._hp_status(ref, self.spec_of(ref), job)
