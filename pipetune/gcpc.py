@@ -107,6 +107,9 @@ def spec_from_hp_job(job: Any) -> TuningSpec:
     return load_spec({
         "name": job.display_name or None, "backend": "vertex", "parameters": params,
         "objectives": objectives, "budget": budget,
+        # Vertex treats an unspecified selection as the last measurement
+        "measurement": "best" if job.study_spec.measurement_selection_type ==
+        StudySpec.MeasurementSelectionType.BEST_MEASUREMENT else "final",
         "trial": {"command": ["vertex-managed-trial"], "contract": "vertex"},
         "vertex": {"project": project, "location": location},
     })

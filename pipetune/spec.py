@@ -40,6 +40,10 @@ Contract = Literal["args", "env", "sagemaker", "vertex"]
 MetricSource = Literal["regex", "hypertune", "api"]
 Strategy = Literal["auto", "tpe", "gp", "random", "grid", "hyperband", "cmaes", "nsga2"]
 BackendName = Literal["local", "sagemaker", "vertex"]
+Measurement = Literal["final", "best"]
+
+#: the deprecated ``vertex.measurement_selection`` values, as ``measurement`` values
+_VERTEX_SELECTION = {"best": "best", "last": "final"}
 
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
@@ -392,6 +396,10 @@ class TuningSpec(_Model):
     )
     objectives: list[Objective] = Field(min_length=1)
     metrics: list[MetricDefinition] = Field(default_factory=list)
+    measurement: Measurement = Field(
+        default="final", description="which reported value of the objective scores a trial: "
+        "final (the last one, every backend) or best (the best one; local and Vertex, not "
+        "SageMaker, which scores the last regex match)")
     strategy: Strategy = "auto"
     seed: int | None = None
     budget: Budget = Field(default_factory=Budget)
@@ -414,6 +422,28 @@ class TuningSpec(_Model):
         "chosen with --profile or PIPETUNE_PROFILE")
     profile: str | None = Field(default=None, description="the profile in use (the default "
                                 "for --profile while profiles are present)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _measurement_alias(cls, data: Any) -> Any:
+        """``vertex.measurement_selection`` (deprecated) becomes ``measurement``."""
+        if not isinstance(data, dict) or not isinstance(data.get("vertex"), dict) \
+                or "measurement_selection" not in data["vertex"]:
+            return data
+        vertex = dict(data["vertex"])
+        old = vertex.pop("measurement_selection")
+        new = _VERTEX_SELECTION.get(old) if isinstance(old, str) else None
+        if new is None:
+            raise _CrossFieldErrors([("vertex.measurement_selection", f"got {old!r}; it is "
+                                      "deprecated: use the spec's measurement: final or best")])
+        if data.get("measurement", new) != new:
+            raise _CrossFieldErrors([("vertex.measurement_selection", f"{old!r} contradicts "
+                                      f"measurement: {data['measurement']}; keep only measurement")])
+        import warnings
+
+        warnings.warn(f"vertex.measurement_selection is deprecated; write measurement: {new} "
+                      "(it applies to every backend)", FutureWarning, stacklevel=2)
+        return {**data, "vertex": vertex, "measurement": new}
 
     @model_validator(mode="after")
     def _cross_checks(self):
@@ -461,6 +491,9 @@ class TuningSpec(_Model):
         if self.resolved_metric_source() == "api" and self.trial.command is not None:
             problems.append(("trial.metric_source", "api needs trial.callable; a command "
                              "reports through regex or hypertune"))
+        if self.measurement == "best" and len(self.objectives) > 1:
+            problems.append(("measurement", "best needs a single objective (which measurement "
+                             "is best is undefined for several); use final"))
         if self.strategy == "nsga2" and len(self.objectives) < 2:
             problems.append(("strategy", "nsga2 is for several objectives; use tpe or auto"))
         if len(self.objectives) > 1 and self.strategy in ("gp", "cmaes", "hyperband"):
@@ -512,9 +545,12 @@ class TuningSpec(_Model):
         return self.model_dump(mode="json", exclude_none=True)
 
     def fingerprint(self) -> str:
-        """A hash of everything that changes what the job computes (not its name)."""
+        """A hash of everything that changes what the job computes: not its name, nor
+        where the spec lies (``trial.workdir``), so the same spec from two checkouts, or a
+        retried task on another worker, attaches to the same job."""
         body = self.to_dict()
         body.pop("name", None)
+        body.get("trial", {}).pop("workdir", None)
         raw = json.dumps(body, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
 

@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import shutil
 import subprocess
@@ -40,8 +41,12 @@ from pipetune.backends.local.jobstore import (
 from pipetune.errors import JobConflict, SpecError
 from pipetune.job import JobRef, JobState, JobStatus, TrialCounts
 from pipetune.results import BestResult, TrialRecord, build_best
+from pipetune import warm_start
 from pipetune.spec import TuningSpec
 from pipetune.storages import open_storage
+from pipetune.warm_start import Transfer
+
+log = logging.getLogger(__name__)
 
 
 class LocalBackend(Backend):
@@ -100,14 +105,18 @@ class LocalBackend(Backend):
             self._check_same_spec(job, spec)
             return
         self.validate(spec)
-        warm = self._warm_start_trials(spec) if spec.warm_start else []
+        warm = self._warm_start_trials(spec) if spec.warm_start else Transfer()
         job.create(spec)
         study = optuna.create_study(study_name=job.name, storage=job.storage(),
                                     directions=space.directions(spec), load_if_exists=True)
         study.set_user_attr(ATTR_SPEC, spec.to_dict())
         study.set_user_attr(ATTR_STATE, JobState.PENDING.value)
-        if warm:
-            study.add_trials(warm)
+        if warm.trials:
+            study.add_trials(warm.trials)
+        if spec.warm_start:
+            study.set_user_attr(warm_start.ATTR_LEFT_OUT, warm.left_out)
+            if warm.message():
+                log.warning("%s: %s", job.name, warm.message())
 
     def resume(self, ref: "JobRef | str", *, detach: bool = True,
                on_trial: Callable[[optuna.Study], None] | None = None) -> JobRef:
@@ -164,10 +173,12 @@ class LocalBackend(Backend):
                 f"{job.path} to start over")
 
     # ---- warm start -----------------------------------------------------------------------
-    def _warm_start_trials(self, spec: TuningSpec) -> list[optuna.trial.FrozenTrial]:
+    def _warm_start_trials(self, spec: TuningSpec) -> Transfer:
+        """The parents' complete trials that seed ``spec``, by AMT's rules
+        (:mod:`pipetune.warm_start`); SpecError for a missing or incompatible parent."""
         assert spec.warm_start is not None
-        out = []
-        mine = {p.name: p for p in spec.parameters}
+        out = Transfer()
+        mine = warm_start.of_spec(spec)
         for i, parent_name in enumerate(spec.warm_start.parents):
             field = f"warm_start.parents[{i}]"
             try:
@@ -176,33 +187,14 @@ class LocalBackend(Backend):
             except Exception:
                 raise SpecError(f"no local job named {parent_name!r} to warm-start from "
                                 f"(looked in {self._job(parent_name).path})", field=field) from None
-            theirs = {p.name: p for p in parent_spec.parameters}
-            if spec.warm_start.type == "identical_data_and_algorithm":
-                a = set(mine) | set(spec.static)
-                b = set(theirs) | set(parent_spec.static)
-                if a != b:
-                    raise SpecError(
-                        f"parent {parent_name!r} has other hyperparameters: only in this spec "
-                        f"{sorted(a - b)}, only in the parent {sorted(b - a)}", field=field)
-            for name in set(mine) & set(theirs):
-                if mine[name].type != theirs[name].type:
-                    raise SpecError(f"parameter {name!r} is {mine[name].type} here but "
-                                    f"{theirs[name].type} in parent {parent_name!r}", field=field)
+            problems = warm_start.amt_problems(mine, warm_start.of_spec(parent_spec),
+                                               spec.primary.metric, parent_spec.primary.metric)
+            if problems:
+                raise SpecError(f"parent {parent_name!r}: {'; '.join(problems)}", field=field)
             study = parent_job.load_study()
-            dists = {p.name: space.distribution(p) for p in spec.parameters}
-            for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-                params = {k: v for k, v in t.params.items() if k in dists}
-                if not all(dists[k]._contains(dists[k].to_internal_repr(v)) for k, v in params.items()):
-                    continue  # outside this job's ranges
-                if len(t.values or []) != len(spec.objectives):
-                    continue
-                out.append(optuna.trial.create_trial(
-                    params=params, distributions={k: dists[k] for k in params}, values=t.values,
-                    # Seeds the sampler; like SageMaker's parent jobs, not this job's budget.
-                    user_attrs={T_EXCLUDED: True,
-                                T_INFO: {**t.user_attrs.get(T_INFO, {}),
-                                         "warm_start_from": f"{parent_name}#{t.number}"}},
-                ))
+            warm_start.transfer(spec, parent_name, parent_spec,
+                                study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)),
+                                out)
         return out
 
     # ---- reading --------------------------------------------------------------------------

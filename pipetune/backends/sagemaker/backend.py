@@ -20,9 +20,10 @@ import threading
 from typing import Any, Callable
 
 from pipetune.backends.base import Backend, TrainingOutcome, raise_for_terminal
-from pipetune.backends.sagemaker import training, translate
+from pipetune import warm_start
+from pipetune.backends.sagemaker import source, training, translate
 from pipetune.backends.sagemaker.checks import validated_options
-from pipetune.backends.sagemaker.cost import total_cost
+from pipetune.backends.sagemaker.cost import total_cost, warm_pool_settled
 from pipetune.backends.sagemaker.naming import tuning_job_name, verification_job_name
 from pipetune.backends.sagemaker.options import SageMakerOptions
 from pipetune.backends.sagemaker.polling import NOT_FOUND, error_code, polled
@@ -124,6 +125,14 @@ class SageMakerBackend(Backend):
         return aws_client(self._session, service, region=region, endpoint_url=endpoint_url,
                           config=config)
 
+    def _upload_sources(self, spec: TuningSpec, opts: SageMakerOptions, region: str) -> None:
+        """Pack and upload each local ``source_dir`` (as the SageMaker SDK does) before the
+        job that runs it is created."""
+        dirs = [opts.source_dir, *(d.source_dir for d in opts.definitions)]
+        if any(source.is_local(d) for d in dirs):
+            s3 = self.aws_client("s3", region, endpoint_url=self._endpoint_url)
+            source.upload(s3, spec, opts.output_path, dirs)
+
     def _client_for(self, ref: JobRef) -> Any:
         return self.client(self._resolve_region(ref=ref))
 
@@ -162,6 +171,7 @@ class SageMakerBackend(Backend):
         existing = self._describe_or_none(client, job_name)
         if existing is None:
             self._check_warm_start(client, spec, request)
+            self._upload_sources(spec, opts, region)
             try:
                 arn = client.create_hyper_parameter_tuning_job(**request)["HyperParameterTuningJobArn"]
             except Exception as exc:
@@ -199,11 +209,12 @@ class SageMakerBackend(Backend):
                               "another name to start a new job")
 
     def _check_warm_start(self, client: Any, spec: TuningSpec, request: dict[str, Any]) -> None:
-        """AMT's rule: parent and child have the same tunable plus static hyperparameter names,
-        each of the same kind. Checked here so the message can say which names differ."""
+        """AMT's warm-start rules (:mod:`pipetune.warm_start`: same names, tunable plus
+        static; kinds kept; static <-> tunable moves within the change budget; the same
+        objective), checked against each parent here so the message can say what differs."""
         if spec.warm_start is None:
             return
-        mine = _names_of_request(request)
+        mine, objective = translate.warm_start_view(request)
         for i, parent in enumerate(request["WarmStartConfig"]["ParentHyperParameterTuningJobs"]):
             field = f"warm_start.parents[{i}]"
             pname = parent["HyperParameterTuningJobName"]
@@ -211,17 +222,10 @@ class SageMakerBackend(Backend):
             if desc is None:
                 raise SpecError(f"no SageMaker tuning job named {pname!r} to warm-start from",
                                 field=field)
-            theirs = _names_of_request(desc)
-            if set(mine) != set(theirs):
-                raise SpecError(
-                    f"parent {pname!r} has other hyperparameters (tunable plus static must be the "
-                    f"same set): only in this spec {sorted(set(mine) - set(theirs))}, only in the "
-                    f"parent {sorted(set(theirs) - set(mine))}", field=field)
-            changed = sorted(n for n in mine if mine[n] != theirs[n])
-            if changed:
-                raise SpecError(f"parent {pname!r} tunes {changed} as "
-                                f"{[theirs[n] for n in changed]}, this spec as "
-                                f"{[mine[n] for n in changed]}; kinds must not change", field=field)
+            theirs, their_objective = translate.warm_start_view(desc)
+            problems = warm_start.amt_problems(mine, theirs, objective, their_objective)
+            if problems:
+                raise SpecError(f"parent {pname!r}: {'; '.join(problems)}", field=field)
 
     # ---- one training job (verification of proxy tuning) ---------------------------------------
     #: a training job reads its data from S3 only
@@ -251,7 +255,9 @@ class SageMakerBackend(Backend):
         exists, and wait for its end. The objective comes from ``FinalMetricDataList``."""
         opts = training.check(spec)
         body = training.request(spec, opts, params, job_name)
-        client = self.client(self._resolve_region(opts))
+        region = self._resolve_region(opts)
+        client = self.client(region)
+        self._upload_sources(spec, opts, region)
         return training.run(client, spec, body, poll_seconds=poll_seconds, timeout=timeout)
 
     # ---- status and waiting ------------------------------------------------------------------
@@ -405,8 +411,8 @@ class SageMakerBackend(Backend):
             desc = self._training_cache.get(name)
             if desc is None:
                 desc = client.describe_training_job(TrainingJobName=name)
-                if desc.get("TrainingJobStatus") in training.TERMINAL:
-                    self._training_cache[name] = desc
+                if desc.get("TrainingJobStatus") in training.TERMINAL and warm_pool_settled(desc):
+                    self._training_cache[name] = desc  # its cost can no longer change
             out.append(desc)
         return out
 
@@ -452,19 +458,6 @@ class SageMakerBackend(Backend):
 
 def _output_path(spec: TuningSpec) -> str | None:
     return (spec.sagemaker or {}).get("output_path")
-
-
-def _names_of_request(body: dict[str, Any]) -> dict[str, str]:
-    """Tunable + static hyperparameter names of a request or a describe answer."""
-    config = body.get("HyperParameterTuningJobConfig") or {}
-    if body.get("TrainingJobDefinition"):
-        return translate.hyperparameter_names(body["TrainingJobDefinition"],
-                                              config.get("ParameterRanges") or {})
-    defs = body.get("TrainingJobDefinitions") or []
-    out: dict[str, str] = {}
-    for d in defs:
-        out.update(translate.hyperparameter_names(d))
-    return out
 
 
 def active(spec: TuningSpec, params: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from typing import Any
 
 from pipetune.backends.sagemaker.checks import validated_options
 from pipetune.backends.sagemaker.naming import arn_prefix_name, tuning_job_name
+from pipetune.backends.sagemaker import source
 from pipetune.backends.sagemaker.options import S3_RE, SageMakerOptions
 from pipetune.backends.sagemaker.translate import channels
 from pipetune.spec import TuningSpec
@@ -94,6 +95,13 @@ def _kms_statement(opts: SageMakerOptions, partition: str, region: str, account:
              "Resource": sorted({_kms_arn(k, partition, region, account) for k in keys})}]
 
 
+def _inputs(spec: TuningSpec, opts: SageMakerOptions) -> list[str]:
+    """S3 URIs the training jobs read. A local source_dir is uploaded under output_path,
+    which both policies already cover (read and write)."""
+    code = {opts.source_dir} if opts.source_dir and not source.is_local(opts.source_dir) else set()
+    return sorted(set(channels(spec, opts).values()) | code)
+
+
 def caller_policy(spec: TuningSpec, name: str | None = None) -> dict[str, Any]:
     """The IAM policy document for whoever launches, watches and reads the job."""
     opts = validated_options(spec)
@@ -124,7 +132,7 @@ def caller_policy(spec: TuningSpec, name: str | None = None) -> dict[str, Any]:
         "Sid": "PassExecutionRole", "Effect": "Allow", "Action": ["iam:PassRole"],
         "Resource": [opts.role_arn],
         "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}})
-    inputs = sorted(set(channels(spec, opts).values()) | ({opts.source_dir} if opts.source_dir else set()))
+    inputs = _inputs(spec, opts)
     statements += _s3_statements(partition, "ReadInputs", inputs, ["s3:GetObject"])
     statements += _s3_statements(partition, "ReadWriteOutput", [opts.output_path],
                                  ["s3:GetObject", "s3:PutObject"])
@@ -137,7 +145,7 @@ def execution_role_policy(spec: TuningSpec) -> dict[str, Any]:
     opts = validated_options(spec)
     partition, account = _role_parts(opts.role_arn)
     region = opts.region or "*"
-    inputs = sorted(set(channels(spec, opts).values()) | ({opts.source_dir} if opts.source_dir else set()))
+    inputs = _inputs(spec, opts)
     statements: list[dict[str, Any]] = []
     statements += _s3_statements(partition, "ReadInputs", inputs, ["s3:GetObject"])
     writes = [opts.output_path] + ([opts.checkpoint_s3_uri] if opts.checkpoint_s3_uri else [])

@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+import logging
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -36,9 +38,14 @@ from pipetune.backends.vertex.options import MAX_DISPLAY_NAME, VertexOptions, pa
 from pipetune.backends.vertex.records import STOP_CLIENT_ID, is_marker, record
 from pipetune.errors import JobConflict, SpecError, UsageError
 from pipetune.job import JobRef, JobState, JobStatus, TrialCounts
-from pipetune.results import BestResult, TrialRecord, build_best
+from pipetune.results import BestResult, TrialRecord, build_best, cast_value
 from pipetune.spec import TuningSpec, load_spec
+from pipetune.warm_start import Transfer
 
+log = logging.getLogger(__name__)
+
+#: the environment variable naming the Vertex AI API endpoint (host:port)
+ENDPOINT_ENV = "PIPETUNE_VERTEX_ENDPOINT"
 MODE_HP_JOB = "hyperparameter_tuning_job"
 MODE_VIZIER = "vizier"
 
@@ -53,11 +60,32 @@ _JOB_STATES = {
 }
 
 
+def _fits(spec: TuningSpec, params, given: int) -> bool:
+    """A parent trial's parameters are exactly this spec's (the active ones) and each value
+    lies in this spec's range."""
+    if given != len(params):
+        return False  # the parent tuned parameters this spec does not
+    values = {}
+    for tp in params:
+        param = spec.parameter(tp.parameter_id)
+        try:
+            values[param.name] = cast_value(param, tp.value)
+        except ValueError:
+            return False
+        v = values[param.name]
+        if hasattr(param, "min") and not param.min <= v <= param.max:
+            return False
+    roots = [p.name for p in spec.parameters if p.condition is None]
+    return all(r in values for r in roots)
+
+
 class VertexBackend(Backend):
     """Vertex AI: ``HyperparameterTuningJob`` or a Vizier study served by your workers.
 
     ``credentials`` default to Application Default Credentials; ``api_endpoint`` defaults to
-    the regional endpoint ``{location}-aiplatform.googleapis.com``.
+    ``$PIPETUNE_VERTEX_ENDPOINT``, else the regional endpoint
+    ``{location}-aiplatform.googleapis.com`` (so every CLI command reaches a Private Service
+    Connect endpoint or a test server, as ``AWS_ENDPOINT_URL`` does for SageMaker).
     """
 
     name = "vertex"
@@ -67,7 +95,7 @@ class VertexBackend(Backend):
         self.project = project
         self.location = location
         self.credentials = credentials
-        self.api_endpoint = api_endpoint
+        self.api_endpoint = api_endpoint or os.environ.get(ENDPOINT_ENV) or None
         self._clients: dict[tuple[str, str], Any] = {}
         self._resolved_credentials: Any = None
 
@@ -195,9 +223,12 @@ class VertexBackend(Backend):
             return None
 
     def _warm_start_trials(self, spec, opts, client, parent):
+        """The parents' succeeded trials that fit this spec's space; the others are left
+        out and counted (logged), not dropped silently."""
         from google.cloud.aiplatform_v1.types import Trial
 
         out = []
+        left_out: dict[str, int] = {}
         names = {p.name: p for p in spec.parameters}
         for i, parent_name in enumerate(spec.warm_start.parents):
             study = self._lookup_study(client, parent, parent_name)
@@ -206,14 +237,18 @@ class VertexBackend(Backend):
                                 "warm-start from", field=f"warm_start.parents[{i}]")
             with api_errors(f"list trials of {study.name}"):
                 trials = list(client.list_trials(parent=study.name))
+            left_out[parent_name] = 0
             for t in trials:
                 if t.state != Trial.State.SUCCEEDED or t.infeasible_reason or is_marker(t):
                     continue
                 params = [p for p in t.parameters if p.parameter_id in names]
-                if len(params) != len([p for p in spec.parameters if p.condition is None]) and \
-                        not any(p.condition for p in spec.parameters):
-                    continue  # the parent tuned other parameters
+                if not _fits(spec, params, len(t.parameters)):
+                    left_out[parent_name] += 1  # other parameters, or outside the ranges
+                    continue
                 out.append(Trial(parameters=params, final_measurement=t.final_measurement))
+        message = Transfer(left_out=left_out).message()
+        if message:
+            log.warning("%s", message)
         return out
 
     # ---- reading ------------------------------------------------------------------------
