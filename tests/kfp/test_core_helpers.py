@@ -38,8 +38,10 @@ def test_spec_from_inputs_takes_exactly_one_form():
 
 
 def test_parse_job_rejects_what_is_not_a_handle():
-    with pytest.raises(UsageError, match="job: not a pipetune job handle"):
+    with pytest.raises(UsageError, match="job: a bare job name .* needs the backend"):
         steps.parse_job("accuracy=0.9")
+    with pytest.raises(UsageError, match="job: not a job handle, missing or invalid"):
+        steps.parse_job('{"id": "x"}')
 
 
 def test_with_data_and_run_settings():
