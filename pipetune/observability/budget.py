@@ -90,3 +90,26 @@ def local_cost_guard(spec: TuningSpec, trials: Iterable["FrozenTrial"],
     estimate = local_cost_from_seconds(spec, _local_seconds(spec, trials, now or time.time()))
     reason = over_budget(spec, estimate)
     return (JobState.STOPPED, reason) if reason else None
+
+
+def local_convergence_guard(spec: TuningSpec, trials: Iterable["FrozenTrial"]
+                            ) -> tuple[JobState, str] | None:
+    """The local engine's hook for ``convergence.stop``: ``(STOPPED, reason)`` once the
+    finished trials are flagged "not converging" (the rule of
+    :mod:`~pipetune.observability.convergence`, on the same records every reader sees)."""
+    rule = spec.convergence
+    if rule is None or not rule.stop or spec.multi_objective:
+        return None
+    from optuna.trial import TrialState
+
+    from pipetune.observability.convergence import stop_reason
+    from pipetune.results import TrialRecord
+
+    states = {TrialState.COMPLETE: "complete", TrialState.FAIL: "failed",
+              TrialState.PRUNED: "pruned"}
+    records = [TrialRecord(id=str(t.number), number=t.number, state=states[t.state], params={},
+                           metrics={spec.primary.metric: t.values[0]}
+                           if t.state == TrialState.COMPLETE and t.values else {})
+               for t in trials if t.state in states]
+    reason = stop_reason(spec, records)
+    return (JobState.STOPPED, reason) if reason else None

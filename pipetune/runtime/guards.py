@@ -4,9 +4,10 @@ runtime's wait, the Airflow sensor's poke and the deferrable trigger alike.
 Where the job runs enforces the spec's guards when it can: the local engine's coordinator
 stops a job at ``budget.max_trials``, ``budget.max_failed``, ``budget.timeout`` and
 ``budget.max_cost_usd`` itself (its backend says ``enforces_guards``), so a job launched
-by a step that never waits is guarded too. For a cloud job, whoever is polling it
-enforces what the service does not: the cost estimate against ``budget.max_cost_usd`` and
-``budget.timeout``; the job is then stopped, and the poll reports it ``stopped`` with the
+by a step that never waits is guarded too, and ``convergence.stop`` stops a job flagged
+"not converging". For a cloud job, whoever is polling it enforces what the service does
+not: ``budget.timeout``, the cost estimate against ``budget.max_cost_usd`` and
+``convergence.stop``; the job is then stopped, and the poll reports it ``stopped`` with the
 reason. The convergence rule (docs/observability.md) is checked on every poll when the
 caller asks for it (``on_not_converging``: ``warn`` or ``fail``).
 
@@ -45,8 +46,9 @@ def check_action(action: str) -> str:
 
 def service_guard(spec: "TuningSpec", backend: "Backend", ref: JobRef,
                   st: JobStatus) -> str | None:
-    """Why a running cloud job must be stopped now (its cost estimate passed
-    ``budget.max_cost_usd``, or it ran past ``budget.timeout``), else None."""
+    """Why a running cloud job must be stopped now (it ran past ``budget.timeout``, its cost
+    estimate passed ``budget.max_cost_usd``, or it is not converging under
+    ``convergence.stop``), else None. The reasons are worded as the local engine's."""
     budget = spec.budget
     if budget.timeout is not None and st.elapsed_seconds is not None \
             and st.elapsed_seconds > budget.timeout:
@@ -55,8 +57,13 @@ def service_guard(spec: "TuningSpec", backend: "Backend", ref: JobRef,
         from pipetune.observability.budget import over_budget
 
         estimate = backend.estimate_cost(ref, spec=spec)
-        if estimate is not None:
-            return over_budget(spec, estimate)
+        reason = over_budget(spec, estimate) if estimate is not None else None
+        if reason is not None:
+            return reason
+    if spec.convergence is not None and spec.convergence.stop:
+        from pipetune.observability.convergence import stop_reason
+
+        return stop_reason(spec, backend.trials(ref))
     return None
 
 
