@@ -51,6 +51,9 @@ class Backend(abc.ABC):
     #: itself, as the local engine's coordinator does; else every poller enforces them
     #: (:func:`pipetune.runtime.guards.check_guards`)
     enforces_guards: ClassVar[bool] = False
+    #: True when a job lives in files on the machine that runs it (under ``PIPETUNE_HOME``),
+    #: so a job made elsewhere must be copied here before it can be read or warm-started from
+    keeps_files: ClassVar[bool] = False
 
     # ---- launching --------------------------------------------------------------------------
     def validate(self, spec: TuningSpec) -> None:
@@ -190,6 +193,13 @@ class Backend(abc.ABC):
                       trials: list[TrialRecord] | None = None) -> "CostEstimate | None":
         """What the job has cost so far, from the backend's prices; ``spec`` and ``trials``
         skip a read when the caller has them. Default: None (unknown)."""
+        return None
+
+    @classmethod
+    def cost_from_trials(cls, spec: TuningSpec,
+                         trials: list[TrialRecord]) -> "CostEstimate | None":
+        """What trials cost from their records alone, with no call to a service (the local
+        engine: CPU-seconds at the comparison price). Default: None."""
         return None
 
     @classmethod

@@ -53,6 +53,7 @@ class LocalBackend(Backend):
 
     name = "local"
     enforces_guards = True
+    keeps_files = True
 
     def __init__(self, root: str | Path | None = None):
         self.root = Path(root).absolute() if root else None
@@ -112,10 +113,15 @@ class LocalBackend(Backend):
                       trials: list[TrialRecord] | None = None):
         """CPU-seconds of the trials priced at ``cost.cpu_hour_usd`` (for comparison with
         the cloud, and for ``budget.max_cost_usd``)."""
+        spec = spec or self.spec_of(ref)
+        return self.cost_from_trials(spec, trials if trials is not None else self.trials(ref))
+
+    @classmethod
+    def cost_from_trials(cls, spec: TuningSpec, trials: list[TrialRecord]):
+        """CPU-seconds of the trials at ``cost.cpu_hour_usd`` (the comparison price)."""
         from pipetune.observability.cost import local_cost
 
-        spec = spec or self.spec_of(ref)
-        return local_cost(spec, trials if trials is not None else self.trials(ref))
+        return local_cost(spec, trials)
 
     def prepare_shared(self, spec: TuningSpec, name: str) -> JobRef:
         """The job and its study, for workers on any machine reaching its storage."""
