@@ -183,7 +183,8 @@ class PipetuneHook(BaseHook):
         self.get_conn().stop(ref)
 
     def best(self, ref: JobRef) -> BestResult:
-        return self.get_conn().best(ref)
+        """The typed best result (:func:`pipetune.runtime.best`)."""
+        return runtime.best(ref, using=self.get_conn())
 
     def trials(self, ref: JobRef) -> list[TrialRecord]:
         return self.get_conn().trials(ref)
