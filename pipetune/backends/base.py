@@ -47,10 +47,10 @@ class Backend(abc.ABC):
     credentials: ClassVar[str | None] = None
     #: the label of the job's page in the backend's console (None: the backend has none)
     console_label: ClassVar[str | None] = None
-    #: True when whatever runs the job enforces the spec's guards (budget, cost, timeout)
-    #: itself, as the local engine's coordinator does; else every poller enforces them
+    #: the spec's guards that whatever runs the job enforces itself (of
+    #: :data:`pipetune.runtime.guards.GUARDS`); every poller enforces the others
     #: (:func:`pipetune.runtime.guards.check_guards`)
-    enforces_guards: ClassVar[bool] = False
+    enforced_guards: ClassVar[frozenset[str]] = frozenset({"max_trials"})
     #: True when a job lives in files on the machine that runs it (under ``PIPETUNE_HOME``),
     #: so a job made elsewhere must be copied here before it can be read or warm-started from
     keeps_files: ClassVar[bool] = False

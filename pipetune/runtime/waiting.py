@@ -42,9 +42,11 @@ async def asettle(backend: "Backend", ref: JobRef, *, resume: ResumeMode = "deta
                   on_not_converging: str = "ignore") -> JobStatus:
     """:func:`settle` for an event loop: the status through the backend's async client,
     the rest (resume, guards, which may read trials and costs) in a thread."""
+    from pipetune.runtime.guards import GUARDS
+
     st = await backend.astatus(ref)
     if st.state != JobState.INTERRUPTED and on_not_converging == "ignore" and (
-            st.ended or backend.enforces_guards):
+            st.ended or backend.enforced_guards >= GUARDS):
         return st  # nothing more to do: no thread needed
     return await asyncio.to_thread(settle, backend, ref, st, resume=resume,
                                    on_not_converging=on_not_converging)

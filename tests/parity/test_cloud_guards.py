@@ -120,19 +120,41 @@ def test_the_blocking_wait_stops_an_over_budget_job(sagemaker):
     assert caught.value.reason == COST_REASON
 
 
-def test_a_job_past_budget_timeout_is_stopped_by_the_poller(sagemaker):
+def test_a_guard_the_service_enforces_is_left_to_it(sagemaker):
     from pipetune import load_spec, runtime
-    from pipetune.errors import JobStopped
 
     be, stub, ref = sagemaker
     body = copy.deepcopy(MINIMAL)
-    body["budget"]["timeout"] = 600  # the job was created at T0, long ago
+    body["budget"]["timeout"] = 600  # MaxRuntimeInSeconds: SageMaker ends the job itself
     ref = be.ref(NAME, region="us-east-1", spec=load_spec(body))
+    assert "timeout" in be.enforced_guards
     stub.add_response("describe_hyper_parameter_tuning_job", describe_answer(NAME, "InProgress"),
+                      DESCRIBE)  # created at T0, long ago: past 600 s, still no stop call
+    stub.add_response("describe_hyper_parameter_tuning_job", describe_answer(NAME, "Completed"),
                       DESCRIBE)
+    assert runtime.wait(ref, using=be, poll_seconds=0.01).state.value == "completed"
+
+
+def test_more_failures_than_max_failed_fail_the_job_as_on_the_local_engine(sagemaker):
+    from pipetune import load_spec, runtime
+    from pipetune.errors import JobFailed
+
+    be, stub, ref = sagemaker
+    body = copy.deepcopy(MINIMAL)
+    body["budget"]["max_failed"] = 1  # AMT has no such rule: the poller applies it
+    ref = be.ref(NAME, region="us-east-1", spec=load_spec(body))
+    failing = describe_answer(NAME, "InProgress", counters={
+        "Completed": 0, "InProgress": 1, "RetryableError": 0, "NonRetryableError": 2, "Stopped": 0})
+    stub.add_response("describe_hyper_parameter_tuning_job", failing, DESCRIBE)
+    jobs = [summary(f"{NAME}-00{i}-aa", "Failed", {"eta": "0.05", "max_depth": str(i + 2)}, None,
+                    reason=f"AlgorithmError: boom {i}") for i in (1, 2)]
+    stub.add_response("list_training_jobs_for_hyper_parameter_tuning_job",
+                      {"TrainingJobSummaries": jobs})
     stub.add_response("stop_hyper_parameter_tuning_job", {}, DESCRIBE)
-    with pytest.raises(JobStopped, match=r"stopped by pipetune: job timeout of 600s reached$"):
+    with pytest.raises(JobFailed) as caught:
         runtime.wait(ref, using=be, poll_seconds=0.01)
+    assert caught.value.reason == ("2 trials failed, more than max_failed=1; last failure: "
+                                   "AlgorithmError: boom 2")
 
 
 def test_a_job_within_its_guards_is_left_alone(sagemaker):

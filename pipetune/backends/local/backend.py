@@ -52,7 +52,8 @@ class LocalBackend(Backend):
     """
 
     name = "local"
-    enforces_guards = True
+    enforced_guards = frozenset({"max_trials", "max_failed", "timeout", "max_cost_usd",
+                                 "convergence"})  # the coordinator, before each trial
     keeps_files = True
 
     def __init__(self, root: str | Path | None = None):

@@ -64,6 +64,7 @@ class SageMakerBackend(Backend):
     name = "sagemaker"
     credentials = "aws"
     console_label = "SageMaker Tuning Job"
+    enforced_guards = frozenset({"max_trials", "timeout"})  # ResourceLimits
 
     def __init__(self, session: Any = None, region: str | None = None,
                  endpoint_url: str | None = None, client: Any = None):

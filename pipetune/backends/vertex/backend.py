@@ -63,6 +63,9 @@ class VertexBackend(Backend):
     name = "vertex"
     credentials = "gcp"
     console_label = "Vertex AI Tuning Job"
+    # a tuning job: max_trial_count, max_failed_trial_count (it refuses budget.timeout); a
+    # study: its status applies the same rules and budget.timeout (progress.verdict)
+    enforced_guards = frozenset({"max_trials", "max_failed", "timeout"})
 
     def __init__(self, project: str | None = None, location: str | None = None,
                  credentials: Any = None, api_endpoint: str | None = None):
