@@ -76,7 +76,7 @@ class PipetuneTuningSensor(BackendMixin, BaseSensorOperator):
     def _ref_and_hook(self):
         with user_errors():
             ref = coerce_job_ref(self.job, self.backend)
-        return ref, self.make_hook(ref.backend)
+            return ref, self.make_hook(ref.backend)
 
     def poke(self, context: "Context") -> bool:
         """One poll (:meth:`PipetuneHook.settle`): an interrupted local job is resumed in the

@@ -83,9 +83,9 @@ class PipetuneJobTrigger(BaseTrigger):
         from pipetune.errors import PipetuneError
         from pipetune.observability.snapshot import NotConverging
 
-        hook = self._hook()
         errors = 0
         try:
+            hook = self._hook()
             ref = parse_job_ref(self.job)
             # building the backend may read a connection: keep it off the event loop
             await asyncio.to_thread(hook.get_conn)

@@ -171,8 +171,7 @@ def run(opts: StepOptions, env: GitHubEnv) -> StepOutcome:
     from pipetune.observability.convergence import check_convergence
     from pipetune.observability.summary import convergence_line
 
-    result = backend.best(ref)
-    trials = backend.trials(ref)
+    result, trials = runtime.best_outputs(ref, using=backend)
     comparison = compare(result, base.result, opts.threshold)
     report = render_report(result, ReportInputs(
         comparison=comparison, baseline=base.result, baseline_origin=base.origin,
