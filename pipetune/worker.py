@@ -26,11 +26,12 @@ from pipetune.spec import TuningSpec
 
 
 def _backend(name: str, root: str | Path | None, backend_options: dict | None) -> Backend:
+    from pipetune.backends import backend_class
     from pipetune.runtime import backend_for
 
     options: dict[str, Any] = dict(backend_options or {})
-    if root:
-        options["root"] = str(root)  # where the job's files live (the local engine)
+    if root and backend_class(name).keeps_files:
+        options["root"] = str(root)  # where the job's files live; others have no such thing
     return backend_for(name, options)
 
 
