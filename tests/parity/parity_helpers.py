@@ -65,10 +65,11 @@ def spec_body(outcome: str) -> dict[str, Any]:
         body["static"] = {"sleep": 0.2}  # $0.002 a trial at $36 per CPU-hour
         body["budget"]["max_cost_usd"] = 0.003
         body["cost"] = {"cpu_hour_usd": 36.0}
-    elif outcome == "not_converging":
+    elif outcome in ("not_converging", "flagged"):  # flagged: the job runs on, callers judge
         body["trial"]["callable"] = "parity_trials:lucky"
-        body.update(strategy="random", budget={"max_trials": 12, "max_parallel": 1},
-                    convergence={"window": 3, "min_trials": 5, "stop": True})
+        body.update(strategy="random", budget={"max_trials": 12 if outcome == "not_converging" else 7,
+                                               "max_parallel": 1},
+                    convergence={"window": 3, "min_trials": 5, "stop": outcome == "not_converging"})
     return body
 
 

@@ -164,3 +164,64 @@ def test_every_adapter_reports_the_same_outcome(adapter, outcome, home, tmp_path
         assert observed.best is None
         assert observed.reason == st.reason  # the job's own words, not a paraphrase
         assert re.match(REASON_SHAPE[outcome], observed.reason), observed.reason
+
+
+# ---- on_not_converging="fail": the adapters that take it judge a flagged job alike -------------
+def _flagged_python(home: Path, tmp_path: Path, capfd) -> str:
+    from pipetune import load_spec, runtime
+    from pipetune.observability.snapshot import NotConverging
+
+    ref = runtime.launch(load_spec(spec_body("flagged")), job_name=job_name("flagged"))
+    with pytest.raises(NotConverging) as caught:
+        runtime.wait(ref, poll_seconds=0.2, on_not_converging="fail")
+    return str(caught.value)
+
+
+def _flagged_kfp(home: Path, tmp_path: Path, capfd) -> str:
+    from kfp import local
+
+    from pipetune.components import launch_tuning, wait_for_tuning
+
+    local.init(runner=local.SubprocessRunner(use_venv=False),
+               pipeline_root=str(tmp_path / "kfp-root"))
+    options = {"root": str(home)}
+    job = launch_tuning(job_name=job_name("flagged"), spec_dict=spec_body("flagged"),
+                        backend_options=options).output
+    with pytest.raises(RuntimeError):
+        wait_for_tuning(job=job, backend_options=options, poll_seconds=0.2,
+                        on_not_converging="fail")
+    return "".join(capfd.readouterr())
+
+
+def _flagged_airflow(mode: str):
+    def adapter(home: Path, tmp_path: Path, capfd) -> str:
+        sys.path.insert(0, str(REPO / "tests" / "airflow"))
+        from af_helpers import load_dag, task_states
+
+        dr = load_dag(DAGS / "parity_dags.py", f"parity_flagged_{mode}").test()
+        assert task_states(dr) == {"launch": "success", "wait": "failed"}
+        return (home / "failures" / "wait.txt").read_text()
+
+    return adapter
+
+
+FLAGGING = {"python": _flagged_python, "kfp": _flagged_kfp, "airflow": _flagged_airflow("sensor"),
+            "airflow_deferred": _flagged_airflow("trigger")}
+
+
+@pytest.mark.parametrize("adapter", list(FLAGGING))
+def test_on_not_converging_fail_says_the_same_everywhere(adapter, home, tmp_path, capfd, request):
+    from pipetune.backends.local import LocalBackend
+    from pipetune.observability.convergence import check_convergence
+
+    if adapter in NEEDS_AIRFLOW:
+        request.getfixturevalue("airflow_db")
+    text = FLAGGING[adapter](home, tmp_path, capfd)
+    observed = from_message(text)
+    be = LocalBackend(home)
+    name = job_name("flagged")
+    verdict = check_convergence(be.spec_of(be.ref(name)), be.trials(name))
+    assert observed.state == "not_converging" and verdict.not_converging
+    # judged on the job's trials as they stood: the same rule's words, numbers masked
+    assert re.sub(r"[0-9.]+", "#", observed.reason) == re.sub(r"[0-9.]+", "#", verdict.reason)
+    assert observed.reason.startswith("not converging: the best of the last 3 trials")

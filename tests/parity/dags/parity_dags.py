@@ -44,3 +44,13 @@ for _outcome in OUTCOMES:
             _best = PipetuneBestParamsOperator(task_id="best", job=_job, backend="local")
             _wait >> _best
         globals()[_dag.dag_id] = _dag
+
+
+for _mode in ("sensor", "trigger"):  # on_not_converging="fail" on a job flagged "not converging"
+    with DAG(f"parity_flagged_{_mode}", schedule=None, start_date=datetime(2026, 1, 1),
+             catchup=False, default_args={"on_failure_callback": record_failure}) as _dag:
+        _launch = PipetuneTuningOperator(task_id="launch", spec=spec_body("flagged"),
+                                         job_name=job_name("flagged"), exact_job_name=True)
+        PipetuneTuningSensor(task_id="wait", job=_launch.output, deferrable=_mode == "trigger",
+                             poll_interval=0.2, on_not_converging="fail")
+    globals()[_dag.dag_id] = _dag
