@@ -3,8 +3,10 @@ when tuning takes more than its share of the training compute it serves.
 
 The local engine calls :func:`local_cost_guard` each time it decides whether to start
 another trial; the job then ends as ``stopped`` with the reason recorded (running trials
-finish, no new one starts). SageMaker jobs are stopped by ``SageMakerBackend.wait`` with the
-same estimate. :func:`over_budget` is the check for any :class:`~.cost.CostEstimate`.
+finish, no new one starts). Cloud jobs are stopped on every poll, whoever polls, with the
+same wording (:func:`pipetune.runtime.guards.check_guards`). :func:`over_budget` is the
+check for any :class:`~.cost.CostEstimate`; :func:`local_convergence_guard` is the local
+engine's hook for ``convergence.stop``.
 
 The share warning follows the rule of thumb that tuning should cost 10-20% of the
 training compute it improves: with ``cost.training_cost_usd`` set, a job whose estimate
