@@ -351,6 +351,9 @@ class ConvergenceSettings(_Model):
     baseline: Literal["median", "zero"] = Field(
         default="median", description="median: of all complete trials; zero: a plain ratio "
         "to the best (metrics that are positive)")
+    stop: bool = Field(
+        default=False, description="stop the job once it is flagged not converging: the "
+        "local engine's coordinator does, and whoever polls a cloud job")
 
     @model_validator(mode="after")
     def _window_ok(self):

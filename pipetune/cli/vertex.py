@@ -49,7 +49,7 @@ def vertex_worker(
                         "(a hyperparameter_tuning_job runs its trials on Vertex)",
                         field="vertex.mode")
     ref = backend.launch(spec, name)
-    save_ref(ref)  # like every launch: status, wait, best... then take the study's name
+    save_ref(backend, ref)  # like every launch: status, wait, best... then take the study's name
     wid = worker_id or default_worker_id()
     summary = run_worker(backend.vizier(ref), ref.id, spec, worker_id=wid,
                          trial_root=trial_dir.absolute() / name / wid,

@@ -257,14 +257,11 @@ def _pointed_at(spec: TuningSpec, settings: ProxySettings, data: str, *, sample:
 # ---- tuning and verification ---------------------------------------------------------------
 
 def _tune(backend: Backend, spec: TuningSpec, name: str) -> JobRef:
-    from pipetune.backends.local import LocalBackend
+    """Run the tuning job to its end (the step runtime: the local engine runs it here, a
+    cloud job is waited for with the guards); raises JobFailed / JobStopped."""
+    from pipetune import runtime
 
-    if isinstance(backend, LocalBackend):
-        ref = backend.launch(spec, name, detach=False)
-    else:
-        ref = backend.launch(spec, name)
-    backend.wait(ref)  # raises JobFailed / JobStopped
-    return ref
+    return runtime.run(spec, job_name=name, using=backend)
 
 
 def _top_configurations(spec: TuningSpec, records: list[TrialRecord], k: int) -> list[TrialRecord]:

@@ -50,7 +50,16 @@ log = logging.getLogger(__name__)
 
 
 class LocalBackend(Backend):
+    """The embedded engine: trials run on this machine (or on workers sharing its study).
+
+    Its coordinator enforces the spec's guards itself (budget, failures, timeout, cost),
+    so a job that nobody waits for is guarded too.
+    """
+
     name = "local"
+    enforced_guards = frozenset({"max_trials", "max_failed", "timeout", "max_cost_usd",
+                                 "convergence"})  # the coordinator, before each trial
+    keeps_files = True
 
     def __init__(self, root: str | Path | None = None):
         self.root = Path(root).absolute() if root else None
@@ -90,6 +99,52 @@ class LocalBackend(Backend):
                 return self.ref(name)
         self._run_here(job, on_trial)
         return self.ref(name)
+
+    def run_here(self, spec: TuningSpec, name: str, *,
+                 on_status: Callable[[JobStatus], None] | None = None) -> JobRef:
+        """Run the job's trials in this process to its end, or attach when a coordinator
+        runs it already (or it has ended). ``on_status`` hears of each finished trial."""
+        job = self._job(name)
+        on_trial = None
+        if on_status is not None:
+            def on_trial(_study: optuna.Study) -> None:
+                on_status(self.status(job.name))
+        return self.launch(spec, name, detach=False, on_trial=on_trial)
+
+    def find(self, name: str) -> JobRef | None:
+        """The handle of the local job ``name``, when its files exist."""
+        return self.ref(name) if self._job(name).exists() else None
+
+    def estimate_cost(self, ref: "JobRef | str", *, spec: TuningSpec | None = None,
+                      trials: list[TrialRecord] | None = None):
+        """CPU-seconds of the trials priced at ``cost.cpu_hour_usd`` (for comparison with
+        the cloud, and for ``budget.max_cost_usd``)."""
+        spec = spec or self.spec_of(ref)
+        return self.cost_from_trials(spec, trials if trials is not None else self.trials(ref))
+
+    @classmethod
+    def cost_from_trials(cls, spec: TuningSpec, trials: list[TrialRecord]):
+        """CPU-seconds of the trials at ``cost.cpu_hour_usd`` (the comparison price)."""
+        from pipetune.observability.cost import local_cost
+
+        return local_cost(spec, trials)
+
+    def prepare_shared(self, spec: TuningSpec, name: str) -> JobRef:
+        """The job and its study, for workers on any machine reaching its storage."""
+        return self.prepare(spec, name)
+
+    def serve_shared(self, name: str, *, spec: TuningSpec | None = None,
+                     trial_root: str | Path | None = None, storage_url: str | None = None):
+        """Run trials of the prepared job ``name`` until its shared budget is spent; the
+        study's database (``storage_url``, else the spec's ``storage``) is enough without
+        the job's directory."""
+        from pipetune.backends.base import WorkerReport
+        from pipetune.backends.local.worker import run_worker
+
+        url = storage_url or (spec.storage if spec is not None else None)
+        summary = run_worker(name, storage_url=url or None, root=self._job(name).root)
+        return WorkerReport(job=self.ref(name), worker=summary.worker,
+                            trials_run=summary.trials_recorded, state=summary.state)
 
     def prepare(self, spec: TuningSpec, name: str) -> JobRef:
         """Create job ``name`` and its study without running anything (idempotent): what

@@ -16,11 +16,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import re
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
-from pipetune.backends.base import Backend, TrainingOutcome, raise_for_terminal
 from pipetune import warm_start
+from pipetune.backends.base import Backend, TrainingOutcome
 from pipetune.backends.sagemaker import source, training, translate
 from pipetune.backends.sagemaker.checks import validated_options
 from pipetune.backends.sagemaker.cost import total_cost, warm_pool_settled
@@ -73,6 +74,9 @@ class SageMakerBackend(Backend):
     """
 
     name = "sagemaker"
+    credentials = "aws"
+    console_label = "SageMaker Tuning Job"
+    enforced_guards = frozenset({"max_trials", "timeout"})  # ResourceLimits
 
     def __init__(self, session: Any = None, region: str | None = None,
                  endpoint_url: str | None = None, client: Any = None):
@@ -84,7 +88,6 @@ class SageMakerBackend(Backend):
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()  # boto3 sessions are not thread-safe
         self._training_cache: dict[str, dict[str, Any]] = {}
-        self._stop_reasons: dict[str, str] = {}
 
     # ---- clients ---------------------------------------------------------------------------
     def _default_region(self) -> str | None:
@@ -305,7 +308,7 @@ class SageMakerBackend(Backend):
         state = STATES.get(raw, JobState.RUNNING)
         reason = desc.get("FailureReason")
         if state == JobState.STOPPED:
-            reason = self._stop_reasons.get(ref.id) or reason or "stopped (StopHyperParameterTuningJob)"
+            reason = reason or "stopped (StopHyperParameterTuningJob)"
         elif raw in ("Deleting", "DeleteFailed"):
             reason = f"the tuning job is {raw}"
         c = desc.get("TrainingJobStatusCounters") or {}
@@ -324,33 +327,23 @@ class SageMakerBackend(Backend):
                          max_trials=limits.get("MaxNumberOfTrainingJobs"),
                          best_value=best.get("Value") if best else None, elapsed_seconds=elapsed)
 
+    def poll(self, ref: "JobRef | str", *, poll_seconds: float,
+             timeout: float | None) -> Iterator[JobStatus]:
+        """Statuses with SageMaker's backoff and jitter; throttling is retried."""
+        ref = self._as_ref(ref)
+        return polled(lambda: self.status(ref), poll_seconds=poll_seconds, timeout=timeout,
+                      still=lambda st: f"job {ref.id!r} still {st.state.value}")
+
     def wait(self, ref: "JobRef | str", *, poll_seconds: float = 30.0, timeout: float | None = None,
              on_status: Callable[[JobStatus], None] | None = None) -> JobStatus:
-        """Poll until the job ends, with backoff and jitter; throttling is retried.
+        """Poll until the job ends (:meth:`poll`), with the guards: with
+        ``budget.max_cost_usd`` the job is stopped once the cost estimate passes it.
 
         Completed returns; Failed raises JobFailed with SageMaker's FailureReason; Stopped
-        raises JobStopped. With ``budget.max_cost_usd`` the job is stopped once the cost
-        estimate passes it.
+        raises JobStopped.
         """
-        ref = self._as_ref(ref)
-        budget = self._budget(ref)
-        for st in polled(lambda: self.status(ref), poll_seconds=poll_seconds, timeout=timeout,
-                         still=lambda st: f"job {ref.id!r} still {st.state.value}"):
-            if on_status:
-                on_status(st)
-            if st.state.terminal:
-                return raise_for_terminal(st)
-            if budget is not None and ref.id not in self._stop_reasons:
-                spent = self.cost(ref)
-                if spent is not None and spent > budget:
-                    self._stop_reasons[ref.id] = (f"stopped by pipetune: estimated cost ${spent:.2f} "
-                                                  f"passed budget.max_cost_usd ${budget:.2f}")
-                    self.stop(ref)
-        raise AssertionError("unreachable: polled() never ends by itself")
-
-    def _budget(self, ref: JobRef) -> float | None:
-        spec = ref.extra.get("spec")
-        return (spec or {}).get("budget", {}).get("max_cost_usd")
+        return super().wait(self._as_ref(ref), poll_seconds=poll_seconds, timeout=timeout,
+                            on_status=on_status)
 
     def stop(self, ref: "JobRef | str") -> None:
         ref = self._as_ref(ref)
@@ -454,6 +447,42 @@ class SageMakerBackend(Backend):
             trials_complete=counts["complete"], trials_failed=counts["failed"],
             trials_pruned=counts["pruned"], trials_infeasible=counts["infeasible"], cost_usd=cost,
         )
+
+
+    # ---- the rest of the Backend contract ----------------------------------------------------
+    def estimate_cost(self, ref: "JobRef | str", *, spec: TuningSpec | None = None,
+                      trials: list[TrialRecord] | None = None):
+        """Billable seconds of every training job x instances x the price per hour."""
+        from pipetune.observability.cost import sagemaker_cost
+
+        ref = self._as_ref(ref)
+        return sagemaker_cost(spec or self.spec_of(ref), self.training_jobs(ref))
+
+    @classmethod
+    def console_url(cls, ref: JobRef) -> str | None:
+        """The tuning job's page in the AWS console."""
+        def get(key: str) -> str:
+            return str(ref.extra.get(key) or (ref.model_extra or {}).get(key) or "")
+
+        m = _CONSOLE_ARN.match(ref.id) or _CONSOLE_ARN.match(get("arn"))
+        region = (m and m["region"]) or get("region")
+        if not region:
+            return None
+        return CONSOLE_URL.format(region=region, name=(m and m["name"]) or ref.id)
+
+    @classmethod
+    def with_run_settings(cls, spec: TuningSpec, *, identity: str = "",
+                          output_location: str = "") -> TuningSpec:
+        """``identity`` as ``sagemaker.role_arn``, ``output_location`` as
+        ``sagemaker.output_path``."""
+        extra = {k: v for k, v in (("role_arn", identity), ("output_path", output_location)) if v}
+        return spec.with_overrides(sagemaker={**(spec.sagemaker or {}), **extra}) if extra else spec
+
+
+CONSOLE_URL = ("https://{region}.console.aws.amazon.com/sagemaker/home?region={region}"
+               "#/hyper-tuning-jobs/{name}")
+_CONSOLE_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:(?P<region>[a-z0-9-]+):\d*:"
+                          r"hyper-parameter-tuning-job/(?P<name>.+)$")
 
 
 def _output_path(spec: TuningSpec) -> str | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -89,6 +90,11 @@ class VertexBackend(Backend):
     """
 
     name = "vertex"
+    credentials = "gcp"
+    console_label = "Vertex AI Tuning Job"
+    # a tuning job: max_trial_count, max_failed_trial_count (it refuses budget.timeout); a
+    # study: its status applies the same rules and budget.timeout (progress.verdict)
+    enforced_guards = frozenset({"max_trials", "max_failed", "timeout"})
 
     def __init__(self, project: str | None = None, location: str | None = None,
                  credentials: Any = None, api_endpoint: str | None = None):
@@ -364,6 +370,72 @@ class VertexBackend(Backend):
             ids = {t.id for t in optimal.optimal_trials}
             result.pareto_front = [r for r in records if r.id in ids]
         return result
+
+    # ---- the rest of the Backend contract -------------------------------------------------
+    def estimate_cost(self, ref: JobRef, *, spec: TuningSpec | None = None,
+                      trials: list[TrialRecord] | None = None):
+        """Machine hours of every trial plus the per-trial fee (``vertex.prices``)."""
+        from pipetune.observability.cost import vertex_cost
+
+        ref = JobRef.from_json(ref)
+        spec = spec or self.spec_of(ref)
+        return vertex_cost(spec, trials if trials is not None else self.trials(ref),
+                           self.options(spec))
+
+    @classmethod
+    def console_url(cls, ref: JobRef) -> str | None:
+        """The tuning job's page in the Google Cloud console (None for a Vizier study)."""
+        m = _CONSOLE_RESOURCE.match(ref.id) or _CONSOLE_RESOURCE.match(
+            str(ref.extra.get("resource_name") or (ref.model_extra or {}).get("resource_name") or ""))
+        if m:
+            return CONSOLE_URL.format(**m.groupdict())
+        project = ref.extra.get("project") or (ref.model_extra or {}).get("project")
+        location = ref.extra.get("location") or (ref.model_extra or {}).get("location")
+        if project and location and "/" not in ref.id:
+            return CONSOLE_URL.format(project=project, location=location, job_id=ref.id)
+        return None
+
+    @classmethod
+    def with_run_settings(cls, spec: TuningSpec, *, identity: str = "",
+                          output_location: str = "") -> TuningSpec:
+        """``identity`` as ``vertex.service_account``, ``output_location`` as
+        ``vertex.base_output_directory``."""
+        extra = {k: v for k, v in (("service_account", identity),
+                                   ("base_output_directory", output_location)) if v}
+        return spec.with_overrides(vertex={**(spec.vertex or {}), **extra}) if extra else spec
+
+    def _vizier_mode(self, spec: TuningSpec) -> None:
+        if self.options(spec).mode != MODE_VIZIER:
+            raise SpecError("shared-study workers serve a Vizier study: set vertex.mode: vizier",
+                            field="vertex.mode")
+
+    def prepare_shared(self, spec: TuningSpec, name: str) -> JobRef:
+        """The Vizier study (``vertex.mode: vizier``) the workers then serve."""
+        self._vizier_mode(spec)
+        return self.launch(spec, name, detach=True)
+
+    def serve_shared(self, name: str, *, spec: TuningSpec | None = None,
+                     trial_root: "str | Path | None" = None, storage_url: str | None = None):
+        """Serve the prepared Vizier study ``name``: ask, run the spec's trial here, report,
+        until the budget is spent."""
+        from pipetune.backends.base import WorkerReport
+        from pipetune.backends.vertex.vizier_worker import run_worker
+
+        if spec is None:
+            raise SpecError("a Vertex Vizier worker needs the spec", field="spec")
+        self._vizier_mode(spec)
+        ref = self.launch(spec, name, detach=True)  # attaches to the prepared study
+        where = Path(trial_root) if trial_root else Path(tempfile.mkdtemp(prefix=f"pipetune-{name}-"))
+        summary = run_worker(self.vizier(ref), ref.id, spec, trial_root=where,
+                             started=ref.extra.get("created"))
+        return WorkerReport(job=ref, worker=summary.worker_id, trials_run=len(summary.trials),
+                            state=summary.ended_because)
+
+
+CONSOLE_URL = ("https://console.cloud.google.com/vertex-ai/locations/{location}/training/"
+               "{job_id}/cpu?project={project}")
+_CONSOLE_RESOURCE = re.compile(r"^projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/"
+                               r"hyperparameterTuningJobs/(?P<job_id>[^/]+)$")
 
 
 def check_display_name(name: str) -> None:
