@@ -130,11 +130,25 @@ class FlockJournalBackend(BaseJournalBackend):
 
 def open_storage(url: str) -> BaseStorage:
     """An Optuna storage from a URL: ``journal:///path`` (or a bare path), ``sqlite:///``,
-    ``postgresql://``, ``mysql://``."""
-    if url.startswith("journal://"):
-        path = url[len("journal://"):]
-        return JournalStorage(FlockJournalBackend(path))
-    if "://" not in url:
-        return JournalStorage(FlockJournalBackend(url))
-    return RDBStorage(url, heartbeat_interval=10, grace_period=30,
-                      engine_kwargs={"pool_pre_ping": True})
+    ``postgresql://``, ``mysql://``.
+
+    A URL that cannot be opened (unknown scheme, driver not installed, unreachable host,
+    missing folder, read-only or full disk) raises :class:`~pipetune.errors.SpecError` on
+    ``storage``, naming the URL (password masked) and the cause.
+    """
+    from pipetune.storages.urls import check_storage_url, open_failure
+
+    check_storage_url(url)
+    try:
+        if url.startswith("journal://"):
+            return JournalStorage(FlockJournalBackend(url[len("journal://"):]))
+        if "://" not in url:
+            return JournalStorage(FlockJournalBackend(url))
+        engine_kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if url.split("://", 1)[0] in ("postgresql", "postgresql+psycopg", "postgresql+psycopg2") \
+                and "connect_timeout" not in url:
+            engine_kwargs["connect_args"] = {"connect_timeout": 10}  # not the OS's two minutes
+        return RDBStorage(url, heartbeat_interval=10, grace_period=30,
+                          engine_kwargs=engine_kwargs)
+    except Exception as exc:  # noqa: BLE001 (every cause becomes one clear error)
+        raise open_failure(url, exc) from None

@@ -62,6 +62,10 @@ class LocalBackend(Backend):
 
     # ---- validation -----------------------------------------------------------------------
     def validate(self, spec: TuningSpec) -> None:
+        if spec.storage:
+            from pipetune.storages.urls import probe_storage_url
+
+            probe_storage_url(spec.storage)  # driver installed, folder exists (no connection)
         if spec.trial.command is not None:
             _check_command(spec)
         else:
@@ -101,13 +105,20 @@ class LocalBackend(Backend):
             return
         self.validate(spec)
         warm = self._warm_start_trials(spec) if spec.warm_start else []
+        fresh = not job.path.exists()
         job.create(spec)
-        study = optuna.create_study(study_name=job.name, storage=job.storage(),
-                                    directions=space.directions(spec), load_if_exists=True)
-        study.set_user_attr(ATTR_SPEC, spec.to_dict())
-        study.set_user_attr(ATTR_STATE, JobState.PENDING.value)
-        if warm:
-            study.add_trials(warm)
+        try:
+            study = optuna.create_study(study_name=job.name, storage=job.storage(),
+                                        directions=space.directions(spec), load_if_exists=True)
+            study.set_user_attr(ATTR_SPEC, spec.to_dict())
+            study.set_user_attr(ATTR_STATE, JobState.PENDING.value)
+            if warm:
+                study.add_trials(warm)
+        except BaseException:  # storage unreachable, disk full...: leave nothing half-made
+            job.meta_file.unlink(missing_ok=True)
+            if fresh:
+                shutil.rmtree(job.path, ignore_errors=True)
+            raise
 
     def resume(self, ref: "JobRef | str", *, detach: bool = True,
                on_trial: Callable[[optuna.Study], None] | None = None) -> JobRef:
