@@ -306,8 +306,8 @@ class Trial(_Model):
         default=None, description="where the trial runs; in a spec file, relative to the file's "
         "folder (default: that folder); otherwise relative to the current directory")
     env: dict[str, str] = Field(default_factory=dict)
-    secret_env: list[str] = Field(
-        default_factory=list, description="names in env whose values are secrets, besides "
+    secret_env: list[str] | None = Field(
+        default=None, description="names in env whose values are secrets, besides "
         "those named like *TOKEN*, *SECRET*, *PASSWORD*, *KEY*: never stored with the job, "
         "logged or reported (see pipetune.secrets)")
     contract: Contract = "args"
@@ -342,8 +342,8 @@ class Trial(_Model):
 
     @field_validator("secret_env")
     @classmethod
-    def _secret_names_ok(cls, v: list[str]) -> list[str]:
-        for name in v:
+    def _secret_names_ok(cls, v: list[str] | None) -> list[str] | None:
+        for name in v or []:
             if not ENV_NAME_RE.match(name):
                 raise ValueError(f"{name!r} is not a variable name")
         return v
@@ -634,8 +634,11 @@ class TuningSpec(_Model):
         return self.model_dump(mode="json", exclude_none=True)
 
     def fingerprint(self) -> str:
-        """A hash of everything that changes what the job computes (not its name)."""
-        body = self.to_dict()
+        """A hash of everything that changes what the job computes (not its name, nor the
+        values of secret variables: see :mod:`pipetune.secrets`)."""
+        from pipetune.secrets import redact_spec_dict
+
+        body = redact_spec_dict(self.to_dict())
         body.pop("name", None)
         raw = json.dumps(body, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(raw.encode()).hexdigest()[:16]

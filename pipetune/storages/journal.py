@@ -42,7 +42,7 @@ class FlockJournalBackend(BaseJournalBackend):
         self._path = path
         self._fsync = fsync  # "always" | "on_trial_end" | "never"
         self._sync_interval = sync_interval
-        self._fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        self._fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         self._offsets: dict[int, int] = {0: 0}
         self._lock = threading.Lock()
         self._dirty = threading.Event()

@@ -40,6 +40,7 @@ from pipetune.backends.local.jobstore import (
 from pipetune.errors import JobConflict, SpecError
 from pipetune.job import JobRef, JobState, JobStatus, TrialCounts
 from pipetune.results import BestResult, TrialRecord, build_best
+from pipetune.secrets import redact_spec_dict
 from pipetune.spec import TuningSpec
 from pipetune.storages import open_storage
 
@@ -110,7 +111,7 @@ class LocalBackend(Backend):
         try:
             study = optuna.create_study(study_name=job.name, storage=job.storage(),
                                         directions=space.directions(spec), load_if_exists=True)
-            study.set_user_attr(ATTR_SPEC, spec.to_dict())
+            study.set_user_attr(ATTR_SPEC, redact_spec_dict(spec.to_dict()))
             study.set_user_attr(ATTR_STATE, JobState.PENDING.value)
             if warm:
                 study.add_trials(warm)
@@ -145,7 +146,7 @@ class LocalBackend(Backend):
                 signal.signal(signal.SIGTERM, previous)
 
     def _spawn(self, job: JobDir) -> None:
-        log = open(job.log_file, "ab")
+        log = os.fdopen(os.open(job.log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab")
         env = dict(os.environ)
         env["PIPETUNE_HOME"] = str(job.root)
         proc = subprocess.Popen(

@@ -36,6 +36,7 @@ from pipetune.backends.vertex.records import STOP_CLIENT_ID, is_marker, record
 from pipetune.errors import JobConflict, SpecError, UsageError
 from pipetune.job import JobRef, JobState, JobStatus, TrialCounts
 from pipetune.results import BestResult, TrialRecord, build_best
+from pipetune.secrets import redact_spec_dict
 from pipetune.spec import TuningSpec, load_spec
 
 MODE_HP_JOB = "hyperparameter_tuning_job"
@@ -122,7 +123,7 @@ class VertexBackend(Backend):
         return JobRef(backend="vertex", id=resource, name=name, extra={
             "mode": opts.mode, "project": opts.project, "location": opts.location,
             "resource": resource, "fingerprint": spec.fingerprint(), "created": created,
-            "spec": spec.to_dict()})
+            "spec": redact_spec_dict(spec.to_dict())})  # no secret in a handle
 
     def _launch_hp_job(self, spec: TuningSpec, opts: VertexOptions, name: str) -> JobRef:
         client = self.jobs(opts.location)
