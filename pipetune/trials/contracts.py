@@ -24,6 +24,22 @@ from typing import Any
 from pipetune.spec import TuningSpec
 
 
+_base_environment: dict[str, str] | None = None
+
+
+def set_base_environment(env: "dict[str, str] | None") -> None:
+    """Start every trial from ``env`` instead of this process's environment (``None``: back
+    to ``os.environ``). The GitHub step uses it so pull-request code never sees the runner's
+    token (:func:`pipetune.github.env.isolate_trials`)."""
+    global _base_environment
+    _base_environment = None if env is None else dict(env)
+
+
+def base_environment() -> dict[str, str]:
+    """The environment a trial starts from, before ``trial.env`` and the contract's variables."""
+    return dict(os.environ if _base_environment is None else _base_environment)
+
+
 @dataclass
 class PreparedTrial:
     argv: list[str]
@@ -54,7 +70,7 @@ def prepare(spec: TuningSpec, params: dict[str, Any], trial_dir: Path, number: i
     assert spec.trial.command is not None
     trial = spec.trial
     cwd = os.path.abspath(trial.workdir or ".")
-    env = dict(os.environ)
+    env = base_environment()
     env.update(trial.env)
     env["PIPETUNE_TRIAL_DIR"] = str(trial_dir)
     env["PIPETUNE_TRIAL_NUMBER"] = str(number)
