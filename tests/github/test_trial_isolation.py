@@ -64,9 +64,8 @@ def test_the_token_and_runner_credentials_never_reach_pull_request_code(runner, 
     trial = ({"command": [sys.executable, "probe.py"]} if kind == "command"
              else {"callable": "probe:run"})
     spec = _probe_spec(runner, f"probe-{kind}.yaml", str(out), **trial)
-    step = runner.run_step({"spec": spec, "max-trials": "2"}, run_id=901,
-                           event=runner.event(), runner_env={**RUNNER_SECRETS,
-                                                             "PIPETUNE_GH_TRIAL_ENV": "WANDB_MODE"})
+    step = runner.run_step({"spec": spec, "max-trials": "2", "trial-env": "WANDB_MODE"},
+                           run_id=901, event=runner.event(), runner_env=RUNNER_SECRETS)
     assert step.returncode == 0, step.stderr
     seen = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(seen) == 2
