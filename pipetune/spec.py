@@ -44,6 +44,8 @@ NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 #: SageMaker's channel-name pattern; "." and ".." are refused on top (they leave the folder).
 CHANNEL_RE = re.compile(r"^[A-Za-z0-9.\-_]{1,64}$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+JOB_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")  # also a folder name: no '/'
+
 
 # Bounds on values that size memory or time, or that a sampler must accept (numpy's seeds
 # are 0 .. 2**32-1). Far above any real spec; each error says the bound.
@@ -78,7 +80,8 @@ class _ParamBase(_Model):
     def _name_ok(cls, v: str) -> str:
         if not NAME_RE.match(v):
             raise ValueError(
-                "must start with a letter or '_' and hold only letters, digits, '_', '.', '-'"
+                f"{v!r}: must start with a letter or '_' and hold only letters, digits, '_', "
+                "'.', '-'"
             )
         return v
 
@@ -519,6 +522,14 @@ class TuningSpec(_Model):
         "chosen with --profile or PIPETUNE_PROFILE")
     profile: str | None = Field(default=None, description="the profile in use (the default "
                                 "for --profile while profiles are present)")
+
+    @field_validator("name")
+    @classmethod
+    def _job_name_ok(cls, v: str | None) -> str | None:
+        if v is not None and (not JOB_NAME_RE.match(v) or ".." in v):
+            raise ValueError(f"{v!r} is not a job name: use 1-128 letters, digits, '.', '_' or "
+                             "'-', starting with a letter or digit")
+        return v
 
     @field_validator("storage")
     @classmethod

@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -85,11 +86,47 @@ def load_document(text: str, origin: str = "spec") -> Any:
         return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else origin
         problem = getattr(exc, "problem", None) or str(exc)
+        if mark is not None and "nesting depth" in problem:  # libyaml's own limit (1000)
+            raise SpecError(f"nesting deeper than {MAX_DEPTH} levels (line {mark.line + 1}); "
+                            "a spec needs a handful",
+                            field=_section_at(text, mark.index)) from None
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else origin
         raise SpecError(f"malformed YAML at {where}: {problem}", field=origin) from None
     except RecursionError:  # unreachable within MAX_DEPTH; kept as the last line of defence
         raise SpecError(f"nesting deeper than {MAX_DEPTH} levels", field="spec") from None
+
+
+_TOP_KEY = re.compile(r'^["\']?([A-Za-z_][A-Za-z0-9_]*)["\']?\s*:', re.M)
+_FLOW_KEY = re.compile(r'["\']?([A-Za-z_][A-Za-z0-9_]*)["\']?\s*:')
+
+
+def _section_at(text: str, index: int) -> str:
+    """Best effort: the top-level key whose value holds position ``index`` (for messages)."""
+    head = text[:index]
+    keys = _TOP_KEY.findall(head)
+    if keys and not head.lstrip().startswith("{"):
+        return keys[-1]
+    depth, quote, last, i = 0, "", "spec", 0  # a one-line JSON/flow document
+    while i < len(head):
+        c = head[i]
+        if quote:
+            if c == "\\":
+                i += 1
+            elif c == quote:
+                quote = ""
+        elif c in "\"'":
+            if depth == 1:
+                m = _FLOW_KEY.match(head, i)
+                if m:
+                    last = m.group(1)
+            quote = c
+        elif c in "[{":
+            depth += 1
+        elif c in "]}":
+            depth -= 1
+        i += 1
+    return last
 
 
 def _check_events(text: str) -> None:

@@ -298,10 +298,6 @@ def register(app: typer.Typer) -> None:
         from pipetune.observability.tiers import select_profile
 
         tuning = select_profile(load_spec(spec), profile)
-        if tuning.name:
-            from pipetune.backends.local.jobstore import check_job_name
-
-            check_job_name(tuning.name)
         get_backend(tuning.backend).validate(tuning)  # what launch checks before any call
         warnings = run_lint(tuning)
         if as_json:

@@ -93,6 +93,8 @@ class FlockJournalBackend(BaseJournalBackend):
                 self._end = os.lseek(self._fd, 0, os.SEEK_CUR)
                 if self._fsync == "always":
                     os.fsync(self._fd)
+            except OSError as exc:  # e.g. a full disk: say which file
+                raise OSError(exc.errno, exc.strerror, self._path) from None
             finally:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
         if self._fsync == "on_trial_end" and ends_trial:

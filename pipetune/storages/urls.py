@@ -70,9 +70,9 @@ def check_storage_url(url: str) -> str:
 
 
 def probe_storage_url(url: str) -> None:
-    """What can be checked without connecting or writing: the database driver is installed,
-    the folder of a journal or SQLite file exists. ``lint`` and ``launch`` both run it; a
-    host that does not answer is found when the job opens its storage."""
+    """Whether the storage can be used, without writing anything: the database driver is
+    installed, the folder of a journal or SQLite file exists, a database server answers
+    (one connection, no table created). ``lint`` and ``launch`` both run it."""
     check_storage_url(url)
     parts = _scheme(url)
     if parts is None or parts[0] == "journal":
@@ -92,9 +92,30 @@ def probe_storage_url(url: str) -> None:
         raise SpecError(f"{mask_url(url)} is not a valid database URL: "
                         f"{str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}",
                         field="storage") from None
-    if parts[0] == "sqlite" and parsed.database and parsed.database != ":memory:" \
-            and not parsed.database.startswith("file:"):
-        _check_folder(Path(parsed.database).parent, url)
+    if parts[0] == "sqlite":
+        if parsed.database and parsed.database != ":memory:" \
+                and not parsed.database.startswith("file:"):
+            _check_folder(Path(parsed.database).parent, url)
+        return
+    _check_server(url)
+
+
+def _check_server(url: str) -> None:
+    """Connect once to a database server (no table is created): a host that does not answer,
+    a refused login or a missing database is found before anything is written."""
+    import sqlalchemy
+
+    args = {"connect_timeout": 5} if "connect_timeout" not in url and \
+        url.split("://", 1)[0] in ("postgresql", "postgresql+psycopg", "postgresql+psycopg2",
+                                   "mysql+pymysql", "mysql") else {}
+    engine = sqlalchemy.create_engine(url, connect_args=args, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        with engine.connect():
+            pass
+    except Exception as exc:  # noqa: BLE001 (OperationalError, InterfaceError, ...)
+        raise open_failure(url, exc) from None
+    finally:
+        engine.dispose()
 
 
 def _check_folder(folder: Path, url: str) -> None:
