@@ -173,3 +173,14 @@ def test_unwritable_job_folder_is_a_clear_error(tmp_path):
     output = proc.stdout + proc.stderr
     assert proc.returncode == 2 and "Traceback" not in output, output
     assert str(journal) in output and "Permission denied" in output
+
+
+@pytest.mark.parametrize("url", ["postgresql://tuner:pw@127.0.0.1:9/hpo", "redis://cache/0",
+                                 "sqlite:////nonexistent/dir/hpo.db", "mysql://127.0.0.1:9/hpo",
+                                 "/nonexistent/dir/journal.log"])
+def test_worker_with_a_bad_storage_is_a_clear_error(tmp_path, url):
+    result = CliRunner().invoke(app, ["worker", "job", "--storage", url],
+                                env={"PIPETUNE_HOME": str(tmp_path)})
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "storage" in result.output
+    assert "pw@" not in result.output  # the password is masked
