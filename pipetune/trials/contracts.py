@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipetune.secrets import REDACTED
 from pipetune.spec import TuningSpec
 
 
@@ -71,7 +72,9 @@ def prepare(spec: TuningSpec, params: dict[str, Any], trial_dir: Path, number: i
     trial = spec.trial
     cwd = os.path.abspath(trial.workdir or ".")
     env = base_environment()
-    env.update(trial.env)
+    # a spec read back from storage or a handle holds REDACTED for its secrets: the trial
+    # then inherits the variable from this process (pipetune.secrets)
+    env.update({k: v for k, v in trial.env.items() if v != REDACTED})
     env["PIPETUNE_TRIAL_DIR"] = str(trial_dir)
     env["PIPETUNE_TRIAL_NUMBER"] = str(number)
     argv = list(trial.command)

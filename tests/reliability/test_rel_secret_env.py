@@ -110,3 +110,21 @@ def test_secret_env_never_reaches_postgresql(tmp_path, pg_url):
     dump = json.dumps([list(r) for r in rows + trial_rows])
     assert TOKEN not in dump and LISTED not in dump
     assert "<redacted>" in dump
+
+
+def test_a_worker_without_the_secret_file_passes_its_own_environment(tmp_path, monkeypatch):
+    from pipetune.secrets import redact_spec_dict, restore_spec_dict
+    from pipetune.spec import load_spec
+    from pipetune.trials.contracts import prepare
+
+    stored = redact_spec_dict(load_spec(_spec(tmp_path)).to_dict())  # what the study holds
+    assert stored["trial"]["env"]["API_TOKEN"] == "<redacted>"
+    spec = load_spec(restore_spec_dict(stored, {}))  # a worker on another machine
+    assert "API_TOKEN" not in spec.trial.env and spec.trial.env["MODE"] == "plain"
+    monkeypatch.setenv("API_TOKEN", "from-the-worker")
+    monkeypatch.delenv("DB_URL_FOR_TRIAL", raising=False)
+    env = prepare(spec, {"x": 0.5}, tmp_path / "t", 0).env
+    assert env["API_TOKEN"] == "from-the-worker" and "DB_URL_FOR_TRIAL" not in env
+    # a redacted value that reaches a trial another way is dropped, never passed literally
+    raw = load_spec(stored)
+    assert "<redacted>" not in prepare(raw, {"x": 0.5}, tmp_path / "u", 1).env.values()
