@@ -184,3 +184,33 @@ def test_worker_with_a_bad_storage_is_a_clear_error(tmp_path, url):
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output and "storage" in result.output
     assert "pw@" not in result.output  # the password is masked
+
+
+ENTRY_CASES = ["bomb_sagemaker", "bomb_vertex", "bomb_profiles", "deep_flow_profiles", "dup_nested",
+               "seed_2_pow_70", "huge_categorical_3_5_million"]
+
+
+@pytest.mark.parametrize("case_id", ENTRY_CASES)
+def test_every_entry_point_uses_the_same_budgeted_loader(case_id, tmp_path):
+    """The Python API (a path, a text), the step runtime that Airflow and KFP components call
+    (``spec_from_inputs``), the Airflow operators' loader and the GitHub step all refuse
+    the document the same way: a SpecError naming the field, quickly."""
+    from pipetune.errors import SpecError
+    from pipetune.github.step import StepOptions, prepare_spec
+    from pipetune.spec import load_spec
+    from pipetune.steps import spec_from_inputs
+
+    [case] = [c for c in CASES if c.id == case_id]
+    path = _write(tmp_path, case)
+    loaders = [lambda: load_spec(path), lambda: load_spec(case.text),
+               lambda: spec_from_inputs(spec=case.text), lambda: spec_from_inputs(spec=str(path)),
+               lambda: prepare_spec(StepOptions(spec=str(path)))]
+    from pipetune.airflow.operators._common import build_spec
+
+    loaders.append(lambda: build_spec(str(path)))
+    for load in loaders:
+        start = time.monotonic()
+        with pytest.raises(SpecError) as err:
+            load()
+        assert time.monotonic() - start < LIMIT_SECONDS
+        assert case.field in str(err.value), (case_id, str(err.value))
