@@ -214,3 +214,24 @@ def test_every_entry_point_uses_the_same_budgeted_loader(case_id, tmp_path):
             load()
         assert time.monotonic() - start < LIMIT_SECONDS
         assert case.field in str(err.value), (case_id, str(err.value))
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("journal.log", "{folder}/journal.log"),
+    ("studies/j.log", "{folder}/studies/j.log"),
+    ("journal://studies/j.log", "journal://{folder}/studies/j.log"),
+    ("sqlite:///hpo.db", "sqlite:///{folder}/hpo.db"),
+    ("sqlite:////abs/hpo.db", "sqlite:////abs/hpo.db"),
+    ("/abs/journal.log", "/abs/journal.log"),
+    ("postgresql://db/hpo", "postgresql://db/hpo"),
+])
+def test_a_relative_storage_path_is_relative_to_the_spec_file(tmp_path, monkeypatch, given, expected):
+    import yaml
+
+    from pipetune.spec import load_spec
+
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    (folder / "spec.yaml").write_text(yaml.safe_dump({**base(), "storage": given}))
+    monkeypatch.chdir(tmp_path)  # not the spec's folder
+    assert load_spec(folder / "spec.yaml").storage == expected.format(folder=folder.resolve())
