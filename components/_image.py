@@ -1,24 +1,39 @@
-"""Where pipetune's components run: the base image and what pip installs into it.
+"""Where pipetune's components run: one container image, set in one place.
 
-pipetune is not on PyPI yet, so the install spec is configurable: set the environment
-variable ``PIPETUNE_PIP_SPEC`` before importing ``pipetune.components`` (e.g.
-``git+https://github.com/your-org/pipetune@v0.1.0`` or a wheel on GCS reachable by pip),
-then compile. The checked-in pipeline YAML uses the default below.
+Every component runs on the pipetune component image (built from this checkout's
+``Dockerfile`` with ``make image``: pipetune with its ``aws``, ``gcp`` and ``kfp`` extras), so
+a step needs no install at start and every backend works inside it. The image is
+versioned with the package: ``<repository>:<pipetune version>``.
+
+To run on your cluster, build the image, push it to a registry your cluster pulls from,
+and point the components at it **before importing** ``pipetune.components``, then compile::
+
+    make image IMAGE=us-docker.pkg.dev/my-project/ml/pipetune      # builds and tags :<version>
+    docker push us-docker.pkg.dev/my-project/ml/pipetune:0.1.0
+    export PIPETUNE_IMAGE=us-docker.pkg.dev/my-project/ml/pipetune:0.1.0
+    python pipelines/kfp/continuous_training.py                     # compiles against it
+
+Example:
+    >>> from pipetune.components._image import IMAGE, DEFAULT_IMAGE
+    >>> IMAGE.endswith(":" + __import__("pipetune").__version__) or IMAGE != DEFAULT_IMAGE
+    True
 """
 
+from __future__ import annotations
+
+import functools
 import os
+
+from kfp import dsl
 
 from pipetune import __version__
 
-BASE_IMAGE = "python:3.11-slim"
-#: pip requirement for the core and the KFP extra; override with $PIPETUNE_PIP_SPEC.
-PIPETUNE_PIP_SPEC = os.environ.get("PIPETUNE_PIP_SPEC", f"pipetune=={__version__}")
+#: The repository ``make image`` tags by default; the tag is the package version.
+DEFAULT_REPOSITORY = "ghcr.io/pipetune/pipetune"
+DEFAULT_IMAGE = f"{DEFAULT_REPOSITORY}:{__version__}"
+#: The image every pipetune component runs on: ``$PIPETUNE_IMAGE``, else the default.
+IMAGE = os.environ.get("PIPETUNE_IMAGE", "").strip() or DEFAULT_IMAGE
 
-
-def packages(extra: str = "") -> list:
-    """``packages_to_install`` for a component; ``extra`` adds e.g. ``[gcp]`` to the spec."""
-    spec = PIPETUNE_PIP_SPEC
-    if extra and spec.startswith("pipetune") and "[" not in spec and "@" not in spec:
-        name, sep, version = spec.partition("==")
-        spec = f"{name}[{extra}]{sep}{version}"
-    return [spec]
+#: ``@pipetune_component`` is ``@dsl.component`` on the pipetune image, which already holds
+#: pipetune and kfp: nothing is pip-installed when the step starts.
+pipetune_component = functools.partial(dsl.component, base_image=IMAGE, install_kfp_package=False)

@@ -800,6 +800,7 @@ def load_spec(source: "str | Path | dict[str, Any] | TuningSpec") -> TuningSpec:
         if not isinstance(data, dict):
             raise SpecError("the spec must be a mapping of fields (parameters, objectives, "
                             f"trial, ...), got {type(data).__name__}", field=origin)
+    _refuse_unencodable_text(data)
     odd_keys = [k for k in data if not isinstance(k, str)]
     if odd_keys:  # e.g. YAML "? " or "1: x" at the top level
         raise SpecError(f"field names must be text, got {odd_keys[0]!r}; valid fields: "
@@ -822,6 +823,34 @@ def load_spec(source: "str | Path | dict[str, Any] | TuningSpec") -> TuningSpec:
     return spec
 
 
+def _refuse_unencodable_text(data: Any) -> None:
+    """Refuse text no file, log or terminal can hold: lone surrogates (e.g. a JSON
+    ``"\\ud800"`` escape, or a Python string built from bytes with ``surrogateescape``).
+    Walks iteratively, so a deeply nested document cannot exhaust the stack here."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        where, node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(key, str):
+                    _check_text(key, where or "spec")
+                stack.append((f"{where}.{key}" if where else str(key), value))
+        elif isinstance(node, (list, tuple)):
+            stack.extend((f"{where}[{i}]", value) for i, value in enumerate(node))
+        elif isinstance(node, str):
+            _check_text(node, where or "spec")
+
+
+def _check_text(text: str, where: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        shown = where.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+        raise SpecError(f"text with an unpaired surrogate ({ascii(text[exc.start:exc.end])}) at "
+                        f"character {exc.start}: write the character itself, in UTF-8",
+                        field=shown) from None
+
+
 def _read_text(source: "str | Path") -> tuple[str, str, Path | None]:
     """The spec's text, where it came from (for messages) and the file's folder, if a file."""
     if isinstance(source, Path) or (
@@ -832,8 +861,13 @@ def _read_text(source: "str | Path") -> tuple[str, str, Path | None]:
             raise SpecError(f"file not found: {path}", field="spec")
         try:
             return path.read_text(encoding="utf-8"), str(path), path.absolute().parent
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SpecError(f"cannot read {path}: {exc}", field="spec") from None
+        except UnicodeDecodeError as exc:
+            raise SpecError(f"{path} is not valid UTF-8 (byte {exc.start}): save it as UTF-8",
+                            field="spec") from None
+        except OSError as exc:
+            raise SpecError(f"cannot read {path}: {exc.strerror or exc}", field="spec") from None
+    if isinstance(source, str):
+        _check_text(source, "spec")
     return str(source), "spec", None
 
 

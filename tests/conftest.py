@@ -19,6 +19,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from hypothesis import settings as hypothesis_settings
+
+# Property tests: CI's verdict never depends on a random draw. The default `ci` profile is
+# derandomized (each test's examples come from a seed fixed by its source), with the breadth
+# each test asks for; `make fuzz` runs the same tests under `fuzz`: random draws, repeated
+# for as long as it is given, failures saved in .hypothesis/ and printed with a reproduction
+# blob (turn each into an @example).
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("fuzz", derandomize=False, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
 VERTEX_TESTS = Path(__file__).parent / "vertex"
 sys.path.insert(0, str(VERTEX_TESTS))  # fake_vertex, for the Vertex tests of every folder
 

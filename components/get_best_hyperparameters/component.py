@@ -1,12 +1,11 @@
 from typing import NamedTuple
 
-from kfp import dsl
 from kfp.dsl import HTML, Markdown, Metrics, Output
 
-from pipetune.components._image import BASE_IMAGE, packages
+from pipetune.components._image import pipetune_component
 
 
-@dsl.component(base_image=BASE_IMAGE, packages_to_install=packages())
+@pipetune_component
 def get_best_hyperparameters(
     job: str,
     best_metrics: Output[Metrics],

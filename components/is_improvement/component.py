@@ -1,11 +1,10 @@
 from typing import Optional
 
-from kfp import dsl
 
-from pipetune.components._image import BASE_IMAGE, packages
+from pipetune.components._image import pipetune_component
 
 
-@dsl.component(base_image=BASE_IMAGE, packages_to_install=packages())
+@pipetune_component
 def is_improvement(
     candidate: float,
     baseline: Optional[float] = None,

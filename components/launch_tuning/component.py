@@ -1,12 +1,11 @@
 from typing import Optional
 
-from kfp import dsl
 from kfp.dsl import Dataset, Input
 
-from pipetune.components._image import BASE_IMAGE, packages
+from pipetune.components._image import pipetune_component
 
 
-@dsl.component(base_image=BASE_IMAGE, packages_to_install=packages())
+@pipetune_component
 def launch_tuning(
     job_name: str,
     spec: str = "",

@@ -1,9 +1,8 @@
-from kfp import dsl
 
-from pipetune.components._image import BASE_IMAGE, packages
+from pipetune.components._image import pipetune_component
 
 
-@dsl.component(base_image=BASE_IMAGE, packages_to_install=packages())
+@pipetune_component
 def prepare_shared_study(
     job_name: str,
     spec: str = "",

@@ -1,10 +1,9 @@
-from kfp import dsl
 from kfp.dsl import Dataset, Input, Output
 
-from pipetune.components._image import BASE_IMAGE, packages
+from pipetune.components._image import pipetune_component
 
 
-@dsl.component(base_image=BASE_IMAGE, packages_to_install=packages())
+@pipetune_component
 def sample_dataset(
     data: Input[Dataset],
     sample: Output[Dataset],

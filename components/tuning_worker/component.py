@@ -1,11 +1,10 @@
 from typing import NamedTuple
 
-from kfp import dsl
 
-from pipetune.components._image import BASE_IMAGE, packages
+from pipetune.components._image import pipetune_component
 
 
-@dsl.component(base_image=BASE_IMAGE, packages_to_install=packages())
+@pipetune_component
 def tuning_worker(
     job_name: str,
     pipetune_home: str = "",

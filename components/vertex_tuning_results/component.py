@@ -1,12 +1,11 @@
 from typing import NamedTuple
 
-from kfp import dsl
 from kfp.dsl import Dataset, Markdown, Metrics, Output
 
-from pipetune.components._image import BASE_IMAGE, packages
+from pipetune.components._image import pipetune_component
 
 
-@dsl.component(base_image=BASE_IMAGE, packages_to_install=packages("gcp"))
+@pipetune_component
 def vertex_tuning_results(
     gcp_resources: str,
     best_metrics: Output[Metrics],

@@ -1,11 +1,10 @@
 from typing import NamedTuple
 
-from kfp import dsl
 
-from pipetune.components._image import BASE_IMAGE, packages
+from pipetune.components._image import pipetune_component
 
 
-@dsl.component(base_image=BASE_IMAGE, packages_to_install=packages())
+@pipetune_component
 def wait_for_tuning(
     job: str,
     backend_options: dict = {},

@@ -25,7 +25,9 @@ from pipetune.components import (
     sample_dataset,
     wait_for_tuning,
 )
-from pipetune.components._image import BASE_IMAGE
+
+#: The image of your own steps in this example: they do not need pipetune.
+STEP_IMAGE = "python:3.11-slim"
 
 #: An example spec for train_trial.py (baked into an image next to it); pass your own.
 DEFAULT_SPEC = """\
@@ -40,7 +42,7 @@ budget: {max_trials: 20, max_parallel: 2}
 """
 
 
-@dsl.component(base_image=BASE_IMAGE, packages_to_install=["pandas", "scikit-learn"])
+@dsl.component(base_image=STEP_IMAGE, packages_to_install=["pandas", "scikit-learn"])
 def train_full_model(
     data: Input[Dataset],
     hyperparameters: str,
@@ -88,7 +90,7 @@ def train_full_model(
     return outputs(accuracy, {k: type(v).__name__ for k, v in params.items()})
 
 
-@dsl.component(base_image=BASE_IMAGE)
+@dsl.component(base_image=STEP_IMAGE)
 def deploy_model(model: Input[Model], hyperparameters: str, accuracy: float) -> str:
     """Stands for the deployment (e.g. upload to Vertex AI Model Registry).
 
@@ -109,7 +111,7 @@ def deploy_model(model: Input[Model], hyperparameters: str, accuracy: float) -> 
     return json.dumps(record)
 
 
-@dsl.component(base_image=BASE_IMAGE)
+@dsl.component(base_image=STEP_IMAGE)
 def keep_current_model(accuracy: float) -> str:
     """The gate said no: the production model stays.
 
@@ -179,7 +181,6 @@ def continuous_training(
 if __name__ == "__main__":
     from pathlib import Path
 
-    from kfp import compiler
+    from pipetune.components import compile_pipeline
 
-    compiler.Compiler().compile(continuous_training,
-                                str(Path(__file__).with_name("continuous_training.yaml")))
+    compile_pipeline(continuous_training, Path(__file__).with_name("continuous_training.yaml"))

@@ -16,7 +16,9 @@ from google_cloud_pipeline_components.v1.hyperparameter_tuning_job import (
 from kfp import dsl
 
 from pipetune.components import vertex_tuning_results
-from pipetune.components._image import BASE_IMAGE
+
+#: The image of your own steps in this example: they do not need pipetune.
+STEP_IMAGE = "python:3.11-slim"
 
 #: The search space and metric, in gcpc's own terms (serialized at compile time).
 STUDY_PARAMETERS = serialize_parameters({
@@ -27,7 +29,7 @@ STUDY_PARAMETERS = serialize_parameters({
 STUDY_METRICS = serialize_metrics({"accuracy": "maximize"})
 
 
-@dsl.component(base_image=BASE_IMAGE)
+@dsl.component(base_image=STEP_IMAGE)
 def train_with_best(hyperparameters: str) -> str:
     """Stands for your training step: receives the tuned parameters with their types.
 
@@ -87,6 +89,6 @@ def gcpc_interop(
 if __name__ == "__main__":
     from pathlib import Path
 
-    from kfp import compiler
+    from pipetune.components import compile_pipeline
 
-    compiler.Compiler().compile(gcpc_interop, str(Path(__file__).with_name("gcpc_interop.yaml")))
+    compile_pipeline(gcpc_interop, Path(__file__).with_name("gcpc_interop.yaml"))

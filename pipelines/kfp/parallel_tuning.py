@@ -45,10 +45,10 @@ def parallel_tuning(
                                     ).after(worker)
     return best.outputs["params_json"]
 
+
 if __name__ == "__main__":
     from pathlib import Path
 
-    from kfp import compiler
+    from pipetune.components import compile_pipeline
 
-    compiler.Compiler().compile(parallel_tuning,
-                                str(Path(__file__).with_name("parallel_tuning.yaml")))
+    compile_pipeline(parallel_tuning, Path(__file__).with_name("parallel_tuning.yaml"))

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -96,6 +96,8 @@ def test_random_text_gives_spec_errors(text):
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.sampled_from(ALL_PATHS), json_values)
+@example(("objectives", 0, "metric"), "\ud800\udc00")  # found by a random draw: surrogates
+@example(("metrics", 0, "name"), {"\udcff": ["\ud800"]})
 def test_cli_launch_of_bad_specs_exits_2_without_traceback_or_backend_call(tmp_path_factory, path, value):
     home = tmp_path_factory.mktemp("cli")
     data = json.loads(json.dumps(VALID))
@@ -161,3 +163,20 @@ def test_cli_rejects_traversing_job_names(tmp_path):
     for bad in ("../../etc", "a/b", "..", "/abs"):
         result = runner.invoke(app, ["status", bad], env={"PIPETUNE_HOME": str(tmp_path)})
         assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+
+
+@pytest.mark.parametrize("body", [
+    b'{"parameters": [{"name": "x\xff", "type": "continuous", "min": 0, "max": 1}]}',  # not UTF-8
+    b'{"parameters": [{"name": "\\ud800", "type": "continuous", "min": 0, "max": 1}]}',
+    b'objectives: [{metric: "\\udc80", goal: minimize}]\n',
+])
+@pytest.mark.parametrize("command", ["lint", "tune", "launch"])
+def test_unencodable_spec_text_exits_2_with_a_clear_error(tmp_path, body, command):
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_bytes(body)
+    args = [command, str(spec_file)] + ([] if command == "lint" else ["--name", "enc"])
+    result = CliRunner().invoke(app, args, env={"PIPETUNE_HOME": str(tmp_path / "home")})
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert "UTF-8" in result.output or "surrogate" in result.output, result.output
+    assert not (tmp_path / "home" / "jobs").exists()
