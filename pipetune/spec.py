@@ -599,9 +599,6 @@ class TuningSpec(_Model):
                 if isinstance(p, ContinuousParam) and p.step is None:
                     problems.append((f"parameters[{i}].step",
                                      "grid search over a continuous parameter needs a step"))
-                if p.condition is not None:
-                    problems.append((f"parameters[{i}].condition",
-                                     "grid search does not support conditional parameters"))
                 points *= _grid_points(p)
             if points > MAX_GRID:
                 problems.append(("strategy", f"the grid has {points:,} points; at most "

@@ -66,7 +66,13 @@ class LocalBackend(Backend):
         if spec.storage:
             from pipetune.storages.urls import probe_storage_url
 
-            probe_storage_url(spec.storage)  # driver installed, folder exists (no connection)
+            probe_storage_url(spec.storage)  # driver installed, folder exists, server answers
+        if spec.strategy == "grid":  # else the coordinator would die on it after launch
+            for i, p in enumerate(spec.parameters):
+                if p.condition is not None:
+                    raise SpecError("the local engine's grid search does not support "
+                                    "conditional parameters; use strategy random or tpe",
+                                    field=f"parameters[{i}].condition")
         if spec.trial.command is not None:
             _check_command(spec)
         else:
