@@ -92,6 +92,9 @@ def load_document(text: str, origin: str = "spec") -> Any:
                             "a spec needs a handful",
                             field=_section_at(text, mark.index)) from None
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else origin
+        if "invalid Unicode character escape" in problem:
+            problem += (" (an escape such as \\ud800 is half of a surrogate pair: write the "
+                        "character itself, in UTF-8)")
         raise SpecError(f"malformed YAML at {where}: {problem}", field=origin) from None
     except RecursionError:  # unreachable within MAX_DEPTH; kept as the last line of defence
         raise SpecError(f"nesting deeper than {MAX_DEPTH} levels", field="spec") from None
