@@ -78,7 +78,7 @@ def run_command(
 ) -> None:
     """Tune, compare with the baseline, report to the job summary and the pull request."""
     from pipetune.github.compare import Threshold
-    from pipetune.github.env import GitHubEnv, isolate_trials
+    from pipetune.github.env import GitHubEnv, isolated_trials
     from pipetune.github.step import StepOptions, run
 
     opts = StepOptions(
@@ -88,8 +88,8 @@ def run_command(
         write_results=write_results, warm_start=warm_start, warm_start_type=warm_start_type,
         wait_timeout=timeout, poll_seconds=poll, report_file=report_file)
     env = GitHubEnv.from_environ()  # holds the token; then it leaves the environment
-    isolate_trials([n.strip() for n in trial_env.split(",") if n.strip()])
-    outcome = run(opts, env)
+    with isolated_trials([n.strip() for n in trial_env.split(",") if n.strip()]):
+        outcome = run(opts, env)
     if as_json:
         print_json(outcome.outputs)
 

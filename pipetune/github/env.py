@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from pipetune.errors import UsageError
 
@@ -157,19 +158,23 @@ def trial_environment(environ: Mapping[str, str], extra: tuple[str, ...] | list[
             if _matches(k, allowed) and not _matches(k, NEVER_TO_TRIALS)}
 
 
-def isolate_trials(extra: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
-    """Before the step runs pull-request code: trials start from :func:`trial_environment`,
+@contextmanager
+def isolated_trials(extra: tuple[str, ...] | list[str] = ()) -> Iterator[dict[str, str]]:
+    """While the step runs pull-request code: trials start from :func:`trial_environment`,
     never from the runner's environment, and the token and the runner's credentials leave
     this process's environment too (a trial given as a Python callable runs in this
-    process). Call it after :meth:`GitHubEnv.from_environ` has read the token. Returns the
-    trials' base environment."""
+    process). Enter it after :meth:`GitHubEnv.from_environ` has read the token; on exit
+    the process's environment is as before. Yields the trials' base environment."""
     from pipetune.trials.contracts import set_base_environment
 
     base = trial_environment(os.environ, extra)
-    for name in [k for k in os.environ if _matches(k, NEVER_TO_TRIALS)]:
-        del os.environ[name]
+    removed = {k: os.environ.pop(k) for k in list(os.environ) if _matches(k, NEVER_TO_TRIALS)}
     set_base_environment(base)
-    return base
+    try:
+        yield base
+    finally:
+        set_base_environment(None)
+        os.environ.update(removed)
 
 
 def _read_event(path: str | None) -> dict[str, Any]:

@@ -31,7 +31,7 @@ _base_environment: dict[str, str] | None = None
 def set_base_environment(env: "dict[str, str] | None") -> None:
     """Start every trial from ``env`` instead of this process's environment (``None``: back
     to ``os.environ``). The GitHub step uses it so pull-request code never sees the runner's
-    token (:func:`pipetune.github.env.isolate_trials`)."""
+    token (:func:`pipetune.github.env.isolated_trials`)."""
     global _base_environment
     _base_environment = None if env is None else dict(env)
 

@@ -78,3 +78,25 @@ def test_the_token_and_runner_credentials_never_reach_pull_request_code(runner, 
             assert view["FROM_SPEC"] is True  # purpose (trial-env) and the spec's trial.env
     # the step still used the token: the pull request got its comment
     assert github.comments.get(7) and TOKEN not in step.stdout + step.stderr
+
+
+def test_isolation_lasts_for_the_step_only(monkeypatch, tmp_path):
+    from pipetune.github.env import isolated_trials
+    from pipetune.spec import load_spec
+    from pipetune.trials.contracts import prepare
+
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    monkeypatch.setenv("ACTIONS_RUNTIME_TOKEN", "actions-runtime-canary")
+    monkeypatch.setenv("SOME_SETTING", "1")
+    spec = load_spec({"parameters": [{"name": "x", "type": "continuous", "min": 0, "max": 1}],
+                      "objectives": [{"metric": "loss"}],
+                      "metrics": [{"name": "loss", "regex": "loss=(.+)"}],
+                      "trial": {"command": [sys.executable, "t.py"], "env": {"FROM_SPEC": "1"}}})
+    with isolated_trials(["SOME_SETTING"]):
+        import os
+
+        assert "GITHUB_TOKEN" not in os.environ and "ACTIONS_RUNTIME_TOKEN" not in os.environ
+        env = prepare(spec, {"x": 0.5}, tmp_path / "a", 0).env
+        assert "GITHUB_TOKEN" not in env and env["SOME_SETTING"] == "1" and env["FROM_SPEC"] == "1"
+    after = prepare(spec, {"x": 0.5}, tmp_path / "b", 1).env  # back to the whole environment
+    assert after["GITHUB_TOKEN"] == TOKEN and after["ACTIONS_RUNTIME_TOKEN"] == "actions-runtime-canary"
