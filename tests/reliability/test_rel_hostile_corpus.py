@@ -58,8 +58,19 @@ def test_the_corpus_is_large_and_covers_every_class():
         assert f"bomb_{section}" in ids and f"deep_flow_{section}" in ids
 
 
+@pytest.fixture(scope="module")
+def cloud_sdks_imported():
+    """Import the cloud SDKs once before timing (google-cloud-aiplatform alone takes 2-4 s
+    to import on a busy machine): the 5 s bound is for refusing a spec, and the real
+    processes below pay every import."""
+    from pipetune.backends import get_backend
+
+    for name in ("sagemaker", "vertex"):
+        get_backend(name)
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_hostile_spec_is_refused_cleanly_in_process(case, tmp_path):
+def test_hostile_spec_is_refused_cleanly_in_process(case, tmp_path, cloud_sdks_imported):
     path = _write(tmp_path, case)
     home = tmp_path / "home"
     runner = CliRunner()
