@@ -177,6 +177,9 @@ def _check_events(text: str) -> None:
                 anchors[event.anchor] = 1
             item(event.value)
         elif isinstance(event, yaml.AliasEvent):
+            if any(frame[1] == event.anchor for frame in stack):
+                raise SpecError(f"the alias *{event.anchor} refers to a value that contains it "
+                                "(a value with no end)", field=section)
             add(anchors.get(event.anchor, 1))
             item(None)
 

@@ -126,6 +126,11 @@ CASES += [
     Case("categorical_20k_values", _categorical(20_000), "parameters[1].values", ".json"),
     spec("parameters[0].values", "discrete_20k_values", "parameters[0]",
          {"name": "b", "type": "discrete", "values": list(range(20_000))}),
+    Case("recursive_alias_static", with_section("static", "static: &a [*a]\n"), "static"),
+    Case("recursive_alias_sagemaker", with_section("sagemaker", "sagemaker: &a {x: *a}\n"),
+         "sagemaker"),
+    Case("recursive_alias_profiles", with_section("profiles", "profiles: &p {dev: {a: [*p]}}\n"),
+         "profiles"),
     Case("document_over_1mb", _yaml(base()) + "# " + "x" * 1_100_000 + "\n", "bytes"),
 ]
 
