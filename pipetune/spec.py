@@ -57,6 +57,7 @@ MAX_GRID = 1_000_000  # points of a whole grid (Optuna's grid sampler lists them
 MAX_INT = 2**53  # integer ranges: exact as floats, which storages and samplers use
 MAX_SECONDS = 10**8  # timeouts (about three years)
 MAX_COUNT = 10**9  # other counts (steps, resources)
+MAX_PROFILES = 50
 
 
 class _Model(BaseModel):
@@ -294,7 +295,7 @@ class EarlyStopping(_Model):
 
 
 class WarmStart(_Model):
-    parents: list[str] = Field(min_length=1)
+    parents: list[str] = Field(min_length=1, max_length=100)
     type: Literal["identical_data_and_algorithm", "transfer_learning"] = (
         "identical_data_and_algorithm"
     )
@@ -522,6 +523,15 @@ class TuningSpec(_Model):
         "chosen with --profile or PIPETUNE_PROFILE")
     profile: str | None = Field(default=None, description="the profile in use (the default "
                                 "for --profile while profiles are present)")
+
+    @field_validator("profiles", mode="before")
+    @classmethod
+    def _few_profiles(cls, v: Any) -> Any:
+        # each profile is validated as a whole spec: their number multiplies the work
+        if isinstance(v, dict) and len(v) > MAX_PROFILES:
+            raise ValueError(f"has {len(v)} profiles; at most {MAX_PROFILES} (such as dev, "
+                             "staging, prod)")
+        return v
 
     @field_validator("name")
     @classmethod

@@ -276,6 +276,8 @@ CASES += [
     spec("profiles.dev", "profile_max_trials_1e30", profiles={"dev": {"budget": {"max_trials": 1e30}}}),
     spec("profiles.dev", "profile_seed_huge", profiles={"dev": {"seed": BIG}}),
     spec("profiles", "profiles_empty", profiles={}),
+    spec("profiles", "profiles_thousands", profiles={f"p{i}": {} for i in range(5000)}),
+    spec("warm_start.parents", "warm_start_many_parents", warm_start={"parents": ["p"] * 1000}),
     spec("profile", "profile_unknown", profiles={"dev": {}}, profile="nope"),
     spec("profiles", "profile_bad_name", profiles={"[x]": {}}),
     spec("sagemaker", "sagemaker_without_role", backend="sagemaker", sagemaker={"region": "us-east-1"}),
