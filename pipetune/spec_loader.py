@@ -47,12 +47,14 @@ class _UniqueKeyLoader(_Loader):  # type: ignore[misc, valid-type]
     """The safe loader, refusing a mapping that repeats a key."""
 
 
-def _construct_unique_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) -> Any:
+def _map(loader: Any, node: yaml.MappingNode) -> dict[Any, Any]:
+    """A mapping, after checking that its own keys are distinct. Keys brought in by a merge
+    (``<<: *base``) may be overridden: that is what a merge is for."""
     seen: set[Any] = set()
     for key_node, _ in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":
             continue  # '<<: *base' overrides on purpose
-        key = loader.construct_object(key_node, deep=deep)
+        key = loader.construct_object(key_node)
         try:
             fresh = key not in seen
         except TypeError:  # an unhashable key: the constructor reports it
@@ -61,12 +63,7 @@ def _construct_unique_mapping(loader: Any, node: yaml.MappingNode, deep: bool = 
             raise SpecError(f"duplicate key {key!r} (line {key_node.start_mark.line + 1}); "
                             "keep one", field=str(key))
         seen.add(key)
-    return yaml.constructor.SafeConstructor.construct_mapping(loader, node, deep=deep)
-
-
-def _map(loader: Any, node: yaml.MappingNode) -> dict[Any, Any]:
-    loader.flatten_mapping(node)
-    return _construct_unique_mapping(loader, node)
+    return yaml.constructor.SafeConstructor.construct_mapping(loader, node)  # merges, too
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _map)

@@ -246,3 +246,10 @@ def test_a_relative_storage_path_is_relative_to_the_spec_file(tmp_path, monkeypa
     (folder / "spec.yaml").write_text(yaml.safe_dump({**base(), "storage": given}))
     monkeypatch.chdir(tmp_path)  # not the spec's folder
     assert load_spec(folder / "spec.yaml").storage == expected.format(folder=folder.resolve())
+
+
+def test_a_merge_key_override_is_not_a_duplicate():
+    from pipetune.spec_loader import load_document
+
+    text = "base: &b {max_trials: 4, max_parallel: 2}\nbudget: {<<: *b, max_trials: 8}\n"
+    assert load_document(text)["budget"] == {"max_trials": 8, "max_parallel": 2}
