@@ -21,6 +21,7 @@ from typing import Any
 
 from pipetune.errors import UsageError
 from pipetune.job import JobRef
+from pipetune.secrets import redact_spec_dict
 from pipetune.spec import TuningSpec, load_spec
 
 _RESOURCE_RE = re.compile(
@@ -128,7 +129,8 @@ def attach_hp_job(backend: Any, gcp_resources: str) -> JobRef:
     created = job.create_time.timestamp() if "create_time" in job else None
     return JobRef(backend="vertex", id=resource, name=job.display_name or resource, extra={
         "mode": MODE_HP_JOB, "project": project, "location": location, "resource": resource,
-        "fingerprint": spec.fingerprint(), "created": created, "spec": spec.to_dict()})
+        "fingerprint": spec.fingerprint(), "created": created,
+        "spec": redact_spec_dict(spec.to_dict())})
 
 
 __all__ = ["attach_hp_job", "parse_gcp_resources", "spec_from_hp_job"]

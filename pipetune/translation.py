@@ -139,6 +139,15 @@ FIELDS: dict[str, dict[str, Translation]] = {
     "trial.env": {"local": SENT, "sagemaker": _t("sent", "Environment of the training "
                                                  "definition"),
                   "vertex": _t("sent", "the container's env")},
+    "trial.secret_env": {"local": _t("pipetune", "kept out of the stored spec; the trial "
+                                     "gets the values from the job's 0600 secrets file"),
+                         "sagemaker": _t("refused", "the training job's Environment is shown "
+                                         "to anyone who can describe it: read secrets from "
+                                         "AWS Secrets Manager in the script"),
+                         "vertex": _t("refused", "a custom job's container env is shown to "
+                                      "anyone who can describe it: read secrets from Secret "
+                                      "Manager in the script (vertex.mode: vizier runs trials "
+                                      "on your workers, where they are allowed)")},
     "trial.contract": {"local": SENT, "sagemaker": _t("refused", "env and vertex: SageMaker "
                                                       "gives script mode's arguments and SM_*"),
                        "vertex": _t("refused", "env and sagemaker: Vertex passes --name=value")},

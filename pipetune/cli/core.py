@@ -21,7 +21,7 @@ from rich.table import Table
 from pipetune import runtime
 from pipetune.backends import get_backend
 from pipetune.backends.base import Backend
-from pipetune.cli._common import console, handle_errors, out, print_json
+from pipetune.cli._common import console, handle_errors, out, print_json, warning_text
 from pipetune.errors import UsageError
 from pipetune.job import JobRef, JobStatus, parse_job_ref
 from pipetune.spec import TuningSpec, json_schema, load_spec
@@ -274,18 +274,25 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handle_errors
     def lint(spec: Path, as_json: bool = typer.Option(False, "--json"),
-             strict: bool = typer.Option(False, help="exit 1 when there are warnings")) -> None:
-        """Warn about search-space traps (linear ranges over decades, powers of two, ...)."""
+             strict: bool = typer.Option(False, help="exit 1 when there are warnings"),
+             profile: Optional[str] = typer.Option(
+                 None, "--profile", help="check this profile of the spec's profiles section "
+                 "(default: $PIPETUNE_PROFILE, else the spec's profile)")) -> None:
+        """Validate a spec as `launch` does (exit 2 on an error), then warn about
+        search-space traps (linear ranges over decades, powers of two, ...)."""
         from pipetune.lint import lint as run_lint
+        from pipetune.observability.tiers import select_profile
 
-        warnings = run_lint(load_spec(spec))
+        tuning = select_profile(load_spec(spec), profile)
+        get_backend(tuning.backend).validate(tuning)  # what launch checks before any call
+        warnings = run_lint(tuning)
         if as_json:
             print_json([{"field": w.field, "message": w.message} for w in warnings])
         elif not warnings:
             out.print("no warnings")
         else:
             for w in warnings:
-                out.print(f"[yellow]warning[/] {w.field}: {w.message}", highlight=False)
+                out.print(warning_text(f"{w.field}: {w.message}", "warning"), soft_wrap=True)
         if strict and warnings:
             raise typer.Exit(1)
 

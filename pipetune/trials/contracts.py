@@ -23,7 +23,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipetune.secrets import REDACTED
 from pipetune.spec import TuningSpec
+
+
+_base_environment: dict[str, str] | None = None
+
+
+def set_base_environment(env: "dict[str, str] | None") -> None:
+    """Start every trial from ``env`` instead of this process's environment (``None``: back
+    to ``os.environ``). The GitHub step uses it so pull-request code never sees the runner's
+    token (:func:`pipetune.github.env.isolated_trials`)."""
+    global _base_environment
+    _base_environment = None if env is None else dict(env)
+
+
+def base_environment() -> dict[str, str]:
+    """The environment a trial starts from, before ``trial.env`` and the contract's variables."""
+    return dict(os.environ if _base_environment is None else _base_environment)
 
 
 @dataclass
@@ -91,8 +108,10 @@ def prepare(spec: TuningSpec, params: dict[str, Any], trial_dir: Path, number: i
     assert spec.trial.command is not None
     trial = spec.trial
     cwd = os.path.abspath(trial.workdir or ".")
-    env = dict(os.environ)
-    env.update(trial.env)
+    env = base_environment()
+    # a spec read back from storage or a handle holds REDACTED for its secrets: the trial
+    # then inherits the variable from this process (pipetune.secrets)
+    env.update({k: v for k, v in trial.env.items() if v != REDACTED})
     env["PIPETUNE_TRIAL_DIR"] = str(trial_dir)
     env["PIPETUNE_TRIAL_NUMBER"] = str(number)
     if contract_uses_channel_env(trial.contract):

@@ -80,6 +80,8 @@ SAMPLES: dict[str, tuple[Any, dict[str, Any]]] = {
     "trial.callable": ("pkg.mod:fn", {}),
     "trial.workdir": ("/some/checkout", {}),
     "trial.env": ({"LOG_LEVEL": "debug"}, {}),
+    "trial.secret_env": (["DB_USER"], {"trial": {"command": ["python", "train.py"],
+                                                 "env": {"DB_USER": "ml"}}}),
     "trial.contract": ("env", {}),
     "trial.metric_source": ({"local": "hypertune", "sagemaker": "hypertune",
                              "vertex": "regex"}, {}),
@@ -229,3 +231,14 @@ def test_lint_command_names_what_will_not_translate(tmp_path):
     assert "no warnings" not in proc.stdout
     assert "trial.channels.train" in proc.stdout and "s3:// URI" in proc.stdout
     assert "trial.grace_period" in proc.stdout
+
+
+@pytest.mark.parametrize("backend", ["sagemaker", "vertex"])
+def test_a_secret_in_trial_env_is_refused_where_the_job_description_would_show_it(backend):
+    body = _set(BASE[backend], "trial.env", {"HF_TOKEN": "hf_live_value", "MODE": "fast"})
+    with pytest.raises(SpecError) as err:
+        _request(backend, load_spec(body))
+    assert [f for f, _ in err.value.problems] == ["trial.env.HF_TOKEN"]
+    assert "hf_live_value" not in str(err.value)
+    local = _set(BASE["local"], "trial.env", {"HF_TOKEN": "hf_live_value"})
+    assert load_spec(local).trial.env["HF_TOKEN"] == "hf_live_value"  # local keeps it, unstored

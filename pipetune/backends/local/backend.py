@@ -42,6 +42,7 @@ from pipetune.errors import JobConflict, SpecError
 from pipetune.job import JobRef, JobState, JobStatus, TrialCounts
 from pipetune.results import BestResult, TrialRecord, build_best
 from pipetune import warm_start
+from pipetune.secrets import redact_spec_dict
 from pipetune.spec import TuningSpec
 from pipetune.storages import open_storage
 from pipetune.warm_start import Transfer
@@ -76,6 +77,16 @@ class LocalBackend(Backend):
 
     # ---- validation -----------------------------------------------------------------------
     def validate(self, spec: TuningSpec) -> None:
+        if spec.storage:
+            from pipetune.storages.urls import probe_storage_url
+
+            probe_storage_url(spec.storage)  # driver installed, folder exists, server answers
+        if spec.strategy == "grid":  # else the coordinator would die on it after launch
+            for i, p in enumerate(spec.parameters):
+                if p.condition is not None:
+                    raise SpecError("the local engine's grid search does not support "
+                                    "conditional parameters; use strategy random or tpe",
+                                    field=f"parameters[{i}].condition")
         if spec.trial.command is not None:
             _check_command(spec)
         else:
@@ -161,17 +172,24 @@ class LocalBackend(Backend):
             return
         self.validate(spec)
         warm = self._warm_start_trials(spec) if spec.warm_start else Transfer()
+        fresh = not job.path.exists()
         job.create(spec)
-        study = optuna.create_study(study_name=job.name, storage=job.storage(),
-                                    directions=space.directions(spec), load_if_exists=True)
-        study.set_user_attr(ATTR_SPEC, spec.to_dict())
-        study.set_user_attr(ATTR_STATE, JobState.PENDING.value)
-        if warm.trials:
-            study.add_trials(warm.trials)
-        if spec.warm_start:
-            study.set_user_attr(warm_start.ATTR_LEFT_OUT, warm.left_out)
-            if warm.message():
-                log.warning("%s: %s", job.name, warm.message())
+        try:
+            study = optuna.create_study(study_name=job.name, storage=job.storage(),
+                                        directions=space.directions(spec), load_if_exists=True)
+            study.set_user_attr(ATTR_SPEC, redact_spec_dict(spec.to_dict()))
+            study.set_user_attr(ATTR_STATE, JobState.PENDING.value)
+            if warm.trials:
+                study.add_trials(warm.trials)
+            if spec.warm_start:
+                study.set_user_attr(warm_start.ATTR_LEFT_OUT, warm.left_out)
+        except BaseException:  # storage unreachable, disk full...: leave nothing half-made
+            job.meta_file.unlink(missing_ok=True)
+            if fresh:
+                shutil.rmtree(job.path, ignore_errors=True)
+            raise
+        if warm.message():
+            log.warning("%s: %s", job.name, warm.message())
 
     def resume(self, ref: "JobRef | str", *, detach: bool = True,
                on_trial: Callable[[optuna.Study], None] | None = None) -> JobRef:
@@ -198,7 +216,7 @@ class LocalBackend(Backend):
                 signal.signal(signal.SIGTERM, previous)
 
     def _spawn(self, job: JobDir) -> None:
-        log = open(job.log_file, "ab")
+        log = os.fdopen(os.open(job.log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab")
         env = dict(os.environ)
         env["PIPETUNE_HOME"] = str(job.root)
         proc = subprocess.Popen(

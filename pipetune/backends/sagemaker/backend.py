@@ -38,6 +38,7 @@ from pipetune.errors import JobConflict, JobFailed, JobNotFound, SpecError, Usag
 from pipetune.extras import require
 from pipetune.job import JobRef, JobState, JobStatus, TrialCounts
 from pipetune.results import BestResult, TrialRecord, cast_params
+from pipetune.secrets import redact_spec_dict
 from pipetune.spec import TuningSpec, load_spec
 from pipetune.trials.contracts import render_value
 
@@ -156,7 +157,7 @@ class SageMakerBackend(Backend):
         if arn:
             extra["arn"] = arn
         if spec is not None:
-            extra["spec"] = spec.to_dict()
+            extra["spec"] = redact_spec_dict(spec.to_dict())  # no secret in a handle
         return JobRef(backend="sagemaker", id=job_name, name=user_name or job_name, extra=extra)
 
     def request(self, spec: TuningSpec, name: str) -> dict[str, Any]:

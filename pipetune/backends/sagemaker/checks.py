@@ -32,6 +32,7 @@ from pipetune.backends.sagemaker.translate import (
     needs_categorical,
 )
 from pipetune.errors import SpecError
+from pipetune.secrets import described_secrets
 from pipetune.spec import TuningSpec
 
 MAX_TUNED = 30
@@ -58,6 +59,7 @@ def validated_options(spec: TuningSpec) -> SageMakerOptions:
     _budget(spec, problems)
     _training(spec, opts, problems)
     _warm_start(spec, problems)
+    problems += described_secrets(spec, "SageMaker's Environment", "AWS Secrets Manager")
     if problems:
         raise SpecError(problems)
     return opts

@@ -40,6 +40,7 @@ from pipetune.backends.vertex.records import STOP_CLIENT_ID, is_marker, record
 from pipetune.errors import JobConflict, SpecError, UsageError
 from pipetune.job import JobRef, JobState, JobStatus, TrialCounts
 from pipetune.results import BestResult, TrialRecord, build_best, cast_value
+from pipetune.secrets import redact_spec_dict
 from pipetune.spec import TuningSpec, load_spec
 from pipetune.warm_start import Transfer
 
@@ -164,7 +165,7 @@ class VertexBackend(Backend):
         return JobRef(backend="vertex", id=resource, name=name, extra={
             "mode": opts.mode, "project": opts.project, "location": opts.location,
             "resource": resource, "fingerprint": spec.fingerprint(), "created": created,
-            "spec": spec.to_dict()})
+            "spec": redact_spec_dict(spec.to_dict())})  # no secret in a handle
 
     def _launch_hp_job(self, spec: TuningSpec, opts: VertexOptions, name: str) -> JobRef:
         client = self.jobs(opts.location)

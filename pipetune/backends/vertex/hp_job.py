@@ -46,7 +46,9 @@ LABEL_FINGERPRINT = "pipetune-fingerprint"
 def check(spec: TuningSpec, opts: VertexOptions) -> None:
     """What only mode 1 refuses: Vertex runs the trial, so it must be a container command
     reporting through hypertune."""
-    problems: list[tuple[str, str]] = []
+    from pipetune.secrets import described_secrets
+
+    problems = described_secrets(spec, "a Vertex AI custom job's container env", "Secret Manager")
     if opts.container is None and opts.python_package is None:
         problems.append(("vertex.container", "mode hyperparameter_tuning_job needs "
                          "vertex.container (image_uri) or vertex.python_package"))
