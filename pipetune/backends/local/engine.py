@@ -35,6 +35,7 @@ from pipetune.backends.local.jobstore import (
     ATTR_FINISHED,
     ATTR_REASON,
     ATTR_STARTED,
+    ATTR_STARTS,
     ATTR_STATE,
     ATTR_STOP,
     ATTR_WORKER_PREFIX,
@@ -100,8 +101,10 @@ class Engine:
     """Runs one job to its end. ``on_trial`` is called after each finished trial."""
 
     def __init__(self, job: JobDir, spec: TuningSpec,
-                 on_trial: Callable[[optuna.Study], None] | None = None):
+                 on_trial: Callable[[optuna.Study], None] | None = None, *,
+                 role: str = "coordinator"):
         self.job = job
+        self.role = role  # "coordinator" (one per job at a time) or "worker" (any number)
         self.spec = spec
         self.on_trial = on_trial
         self.stop_event = threading.Event()
@@ -120,11 +123,12 @@ class Engine:
     def run(self) -> JobState:
         spec = self.spec
         study = optuna.load_study(study_name=self.job.name, storage=self.job.storage(),
-                                  sampler=space.make_sampler(spec), pruner=space.make_pruner(spec))
+                                  pruner=space.make_pruner(spec))
         self._prunes = not isinstance(study.pruner, optuna.pruners.NopPruner)
         recorded = JobState(study.user_attrs.get(ATTR_STATE, "pending"))
         if recorded.terminal:
             return recorded  # a worker joining a job that has ended runs nothing
+        study.sampler = space.make_sampler(spec, self._sampler_instance(study))
         self._settings = heartbeat.Settings.for_study(study)
         self._beats = heartbeat.Heartbeat(study, self._settings, self.owner)
         self._beats.start()
@@ -135,6 +139,16 @@ class Engine:
             study.set_user_attr(ATTR_WORKER_PREFIX + self.worker,
                                 {"seen": time.time(), "pid": self.owner["pid"], "ended": True,
                                  "recorded": self.recorded})
+
+    def _sampler_instance(self, study: optuna.Study) -> str | None:
+        """Names this engine's sampler among the job's, so each draws its own sequence: the
+        job's first coordinator keeps the spec's seed; a resumed one counts its starts (one
+        coordinator runs at a time); a worker is named by its process."""
+        if self.role == "worker":
+            return f"worker/{self.worker}/{self.owner.get('start')}"
+        starts = int(study.user_attrs.get(ATTR_STARTS, 0))
+        study.set_user_attr(ATTR_STARTS, starts + 1)
+        return None if starts == 0 else f"coordinator/{starts}"
 
     def _run(self, study: optuna.Study) -> JobState:
         spec = self.spec
