@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipetune.results import BestResult, TrialRecord
+from pipetune.results import BestResult, TrialRecord, own_trials
 from pipetune.spec import TuningSpec
 
 
@@ -78,7 +78,11 @@ def param_importances(spec: TuningSpec, trials: list[TrialRecord]) -> dict[str, 
 
 def render_markdown(spec: TuningSpec, best: BestResult | None, trials: list[TrialRecord],
                     *, title: str | None = None, images: dict[str, str] | None = None) -> str:
-    """A markdown summary: the winner, trial counts, the top trials and why others failed."""
+    """A markdown summary: the winner, trial counts, the top trials and why others failed.
+
+    Parent trials of a warm start are named in one line, not counted as this job's."""
+    parents = [t for t in trials if t.warm_start_from is not None]
+    trials = own_trials(trials)
     name = best.job if best else (title or "job")
     lines = [f"# Tuning report: {title or name}", ""]
     if best is None:
@@ -105,6 +109,10 @@ def render_markdown(spec: TuningSpec, best: BestResult | None, trials: list[Tria
         counts[t.state] = counts.get(t.state, 0) + 1
     lines += ["## Trials", "", f"{len(trials)} trials: " +
               ", ".join(f"{n} {s}" for s, n in sorted(counts.items())), ""]
+    if parents:
+        jobs = sorted({str(t.warm_start_from).split("#")[0] for t in parents})
+        lines += [f"Warm start: {len(parents)} parent trials from {', '.join(jobs)} seeded the "
+                  "search (not counted above).", ""]
     metric = spec.primary.metric
     done = [t for t in trials if t.state == "complete" and metric in t.metrics]
     done.sort(key=lambda t: t.metrics[metric], reverse=spec.primary.goal == "maximize")
@@ -230,11 +238,12 @@ def write_report(spec: TuningSpec, best: BestResult | None, trials: list[TrialRe
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     images: dict[str, Path] = {}
-    if _plot_history(spec, trials, out / "history.png"):
+    own = own_trials(trials)  # the plots show this job's trials, not a warm start's parents
+    if _plot_history(spec, own, out / "history.png"):
         images["Optimization history"] = out / "history.png"
-    if _plot_importance(param_importances(spec, trials), out / "importance.png"):
+    if _plot_importance(param_importances(spec, own), out / "importance.png"):
         images["Parameter importance"] = out / "importance.png"
-    if _plot_parallel(spec, trials, out / "parallel_coordinates.png"):
+    if _plot_parallel(spec, own, out / "parallel_coordinates.png"):
         images["Parallel coordinates"] = out / "parallel_coordinates.png"
     md = render_markdown(spec, best, trials, title=title,
                          images={k: v.name for k, v in images.items()})

@@ -226,7 +226,8 @@ class LocalBackend(Backend):
                           f"`pipetune resume {job.name}`")
         elif state in (JobState.RUNNING, JobState.PENDING) and job.stop_file.exists():
             state = JobState.STOPPING
-        records = self._records(job, spec, study)
+        # the job's own trials: a warm start's parent trials seed the sampler, not this budget
+        records = [r for r in self._records(job, spec, study) if r.warm_start_from is None]
         counts = TrialCounts()
         for r in records:
             if r.state in ("complete", "failed", "pruned", "infeasible", "running"):
