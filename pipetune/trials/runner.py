@@ -7,11 +7,13 @@ calls :func:`run_trial`; it never raises for a trial's own failure, it records i
 from __future__ import annotations
 
 import importlib
+import json
 import math
+import os
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,6 +24,12 @@ from pipetune.trials.process import run_process
 
 # names a trial's process (pid and start time), so an orphan of a dead engine can be found
 PIDFILE = "trial.pid"
+# a finished command trial's outcome, written before the engine records it: an engine that
+# dies in between leaves it for the next one (see pipetune.trials.recovery)
+RESULT_FILE = "trial.result.json"
+# a TrialOutcome state: the host failed the trial (its directory or logs could not be
+# written, its process could not be spawned); not the trial's fault, not charged
+HOST_ERROR = "host_error"
 
 # report(step, value) -> True when the trial should stop early (pruned)
 Reporter = Callable[[int, float], bool]
@@ -33,7 +41,7 @@ class TrialPruned(Exception):
 
 @dataclass
 class TrialOutcome:
-    state: str  # complete | failed | infeasible | pruned | stopped
+    state: str  # complete | failed | infeasible | pruned | stopped | host_error
     metrics: dict[str, float] = field(default_factory=dict)
     reason: str | None = None
     duration: float = 0.0
@@ -109,8 +117,32 @@ def run_trial(
             on_start()
         return _run_callable(spec, params, number, trial_dir, report)
     assert trial_dir is not None
-    return _run_command(spec, params, number, trial_dir, report, stop_requested, on_start,
-                        prepared)
+    outcome = _run_command(spec, params, number, trial_dir, report, stop_requested, on_start,
+                           prepared)
+    if outcome.state != HOST_ERROR:
+        write_outcome(trial_dir, outcome)
+    return outcome
+
+
+def write_outcome(trial_dir: Path, outcome: TrialOutcome) -> None:
+    """Keep ``outcome`` in the trial's directory (atomically; best effort: a full disk must
+    not turn a finished trial into an error, the engine records it anyway)."""
+    tmp = trial_dir / (RESULT_FILE + ".tmp")
+    try:
+        tmp.write_text(json.dumps(asdict(outcome)))
+        os.replace(tmp, trial_dir / RESULT_FILE)
+    except OSError:
+        pass
+
+
+def read_outcome(trial_dir: Path) -> TrialOutcome | None:
+    """The outcome :func:`write_outcome` kept, or None."""
+    try:
+        body = json.loads((trial_dir / RESULT_FILE).read_text())
+        body["intermediate"] = [(int(s), float(v)) for s, v in body.get("intermediate") or []]
+        return TrialOutcome(**body)
+    except (OSError, ValueError, TypeError):
+        return None
 
 
 def set_up(spec: TuningSpec, params: dict[str, Any], number: int, trial_dir: Path) -> PreparedTrial:
@@ -167,7 +199,11 @@ def _as_metrics(spec: TuningSpec, result: Any) -> dict[str, float]:
 def _run_command(spec, params, number, trial_dir, report, stop_requested, on_start=None,
                  prepared=None) -> TrialOutcome:
     if prepared is None:
-        prepared = set_up(spec, params, number, trial_dir)
+        try:
+            prepared = set_up(spec, params, number, trial_dir)
+        except OSError as exc:
+            return TrialOutcome(HOST_ERROR, reason=f"host failure: cannot lay out the trial "
+                                f"directory {trial_dir}: {exc.strerror or exc}")
     stdout, stderr = trial_dir / "stdout.log", trial_dir / "stderr.log"
     source = spec.resolved_metric_source()
     primary = spec.primary.metric
@@ -202,11 +238,15 @@ def _run_command(spec, params, number, trial_dir, report, stop_requested, on_sta
         return None
 
     needs_poll = report is not None or stop_requested is not None
-    result = run_process(
-        prepared.argv, cwd=prepared.cwd, env=prepared.env, stdout=stdout, stderr=stderr,
-        timeout=spec.budget.trial_timeout, grace_period=spec.trial.grace_period,
-        poll=poll if needs_poll else None, on_start=on_start, pidfile=trial_dir / PIDFILE,
-    )
+    try:
+        result = run_process(
+            prepared.argv, cwd=prepared.cwd, env=prepared.env, stdout=stdout, stderr=stderr,
+            timeout=spec.budget.trial_timeout, grace_period=spec.trial.grace_period,
+            poll=poll if needs_poll else None, on_start=on_start, pidfile=trial_dir / PIDFILE,
+        )
+    except OSError as exc:  # opening its logs or spawning it failed: the host, not the trial
+        return TrialOutcome(HOST_ERROR, reason=f"host failure: cannot start the trial in "
+                            f"{trial_dir}: {exc.strerror or exc}")
     artifacts = str(prepared.artifacts) if prepared.artifacts else str(trial_dir)
     if report is not None and result.reason is None:
         feed_intermediate()  # values written after the last poll, before the process exited

@@ -33,6 +33,7 @@ from pipetune.backends.local.jobstore import (
     ATTR_STARTED,
     ATTR_STATE,
     ATTR_STOP,
+    T_AHEAD,
     T_EXCLUDED,
     T_INFO,
     JobDir,
@@ -221,9 +222,10 @@ class LocalBackend(Backend):
             if job.stop_file.exists():
                 state, reason = JobState.STOPPED, "stopped on request"
             else:
+                if not (state == JobState.INTERRUPTED and reason):  # else the engine said why
+                    reason = (f"the coordinator process is gone; continue with "
+                              f"`pipetune resume {job.name}`")
                 state = JobState.INTERRUPTED
-                reason = (f"the coordinator process is gone; continue with "
-                          f"`pipetune resume {job.name}`")
         elif state in (JobState.RUNNING, JobState.PENDING) and job.stop_file.exists():
             state = JobState.STOPPING
         # the job's own trials: a warm start's parent trials seed the sampler, not this budget
@@ -279,6 +281,8 @@ class LocalBackend(Backend):
         warm = [t for t in study.get_trials(deepcopy=False)
                 if t.user_attrs.get(T_INFO, {}).get("warm_start_from")]
         for t in warm + counted_trials(study):
+            if t.state == TrialState.RUNNING and t.user_attrs.get(T_AHEAD) is True:
+                continue  # asked ahead, not started: not a trial (yet), not running
             info = t.user_attrs.get(T_INFO, {})
             if t.state == TrialState.COMPLETE:
                 state = "complete"
