@@ -31,6 +31,9 @@ def _completed(study) -> dict[int, float]:
 def _check_against_records(name: str, max_trials: int, seen: dict[int, float], ledger) -> None:
     study = JobDir(name).load_study()
     counted = check_exact_budget(study, max_trials)
+    # seed 7 in every coordinator start and worker, yet no two draws alike (issue 18); a
+    # retry redoes an interrupted trial's parameters, but only the retry is counted
+    assert len({(t.params["x"], t.params["k"]) for t in counted}) == max_trials
     final = _completed(study)
     for number, value in seen.items():  # a result once stored is never lost nor changed
         assert final.get(number) == value, number
