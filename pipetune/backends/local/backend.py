@@ -24,7 +24,7 @@ from optuna.trial import TrialState
 
 from pipetune.backends.base import Backend
 from pipetune.backends.local import space
-from pipetune.backends.local.engine import Engine, counted_trials
+from pipetune.backends.local.engine import Engine, counted_trials, not_started
 from pipetune.backends.local.heartbeat import live_workers
 from pipetune.backends.local.jobstore import (
     ATTR_FINISHED,
@@ -33,7 +33,6 @@ from pipetune.backends.local.jobstore import (
     ATTR_STARTED,
     ATTR_STATE,
     ATTR_STOP,
-    T_AHEAD,
     T_EXCLUDED,
     T_INFO,
     JobDir,
@@ -43,6 +42,7 @@ from pipetune.job import JobRef, JobState, JobStatus, TrialCounts
 from pipetune.results import BestResult, TrialRecord, build_best
 from pipetune.spec import TuningSpec
 from pipetune.storages import open_storage
+from pipetune.trials.runner import RESULT_FILE
 
 
 class LocalBackend(Backend):
@@ -230,8 +230,17 @@ class LocalBackend(Backend):
             state = JobState.STOPPING
         # the job's own trials: a warm start's parent trials seed the sampler, not this budget
         records = [r for r in self._records(job, spec, study) if r.warm_start_from is None]
+        # A trial whose process has ended, its outcome kept but not yet recorded, no longer
+        # runs (with prefetch the next one may already have started). Read after _records
+        # read the pidfiles: a trial seen started there implies its predecessor's outcome.
+        ended = set()
+        if spec.trial.command is not None:
+            ended = {r.number for r in records if r.state == "running"
+                     and (job.trial_dir(r.number) / RESULT_FILE).exists()}
         counts = TrialCounts()
         for r in records:
+            if r.number in ended:
+                continue
             if r.state in ("complete", "failed", "pruned", "infeasible", "running"):
                 setattr(counts, r.state, getattr(counts, r.state) + 1)
             elif r.state == "stopped":
@@ -281,7 +290,8 @@ class LocalBackend(Backend):
         warm = [t for t in study.get_trials(deepcopy=False)
                 if t.user_attrs.get(T_INFO, {}).get("warm_start_from")]
         for t in warm + counted_trials(study):
-            if t.state == TrialState.RUNNING and t.user_attrs.get(T_AHEAD) is True:
+            if (t.state == TrialState.RUNNING and spec.trial.command is not None
+                    and not_started(job, t.number)):
                 continue  # asked ahead, not started: not a trial (yet), not running
             info = t.user_attrs.get(T_INFO, {})
             if t.state == TrialState.COMPLETE:

@@ -52,7 +52,6 @@ from pipetune.backends.local.jobstore import (
     ATTR_STATE,
     ATTR_STOP,
     ATTR_WORKER_PREFIX,
-    T_AHEAD,
     T_EXCLUDED,
     T_INFO,
     T_OWNER,
@@ -63,7 +62,7 @@ from pipetune.job import JobState
 from pipetune.spec import TuningSpec
 from pipetune.trials import recovery
 from pipetune.trials.contracts import PreparedTrial
-from pipetune.trials.process import kill_orphan
+from pipetune.trials.process import kill_orphan, read_pidfile
 from pipetune.trials.runner import HOST_ERROR, PIDFILE, TrialOutcome, run_trial, set_up
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -78,7 +77,6 @@ class _Running:
     params: dict[str, Any]
     started: float
     prepared: PreparedTrial | None = None  # a command trial's directory, laid out at the ask
-    ahead: bool = False  # asked ahead: waits for a slot (T_AHEAD until it starts)
     adopt_pid: int | None = None  # a dead engine's trial process, still running: wait for it
 
 
@@ -303,9 +301,6 @@ class Engine:
                     item = self._ask(study)
                     if item is None:
                         break
-                    if in_flight >= max_parallel and item.adopt_pid is None:
-                        item.ahead = True  # not running yet: status must not count it
-                        study._storage.set_trial_user_attr(item.trial._trial_id, T_AHEAD, True)
                     todo.put(item)
                     in_flight += 1
                 if in_flight == 0:
@@ -398,14 +393,6 @@ class Engine:
                 on_start()
             return recovery.adopt(spec, {**item.params, **spec.static}, number, trial_dir,
                                   item.adopt_pid, self._stop_requested)
-        if item.ahead:
-            storage = item.trial.study._storage
-            gate_end = on_start
-
-            def on_start() -> None:
-                if gate_end is not None:
-                    gate_end()
-                storage.set_trial_user_attr(item.trial._trial_id, T_AHEAD, time.time())
         reporter = None
         if self._prunes:
 
@@ -496,7 +483,7 @@ class Engine:
         if budget.max_cost_usd is not None:
             from pipetune.observability.budget import local_cost_guard
 
-            if (over_budget := local_cost_guard(self.spec, _as_run(trials))) is not None:
+            if (over_budget := local_cost_guard(self.spec, _as_run(self.job, trials))) is not None:
                 return over_budget
         failed = [t for t in trials if t.state == TrialState.FAIL]
         if len(failed) > budget.effective_max_failed:
@@ -590,17 +577,26 @@ class Engine:
                              "running it stopped"}})
 
 
-def _as_run(trials: list[FrozenTrial]) -> list[FrozenTrial]:
+def not_started(job: JobDir, number: int) -> bool:
+    """A command trial asked (its directory laid out, e.g. ahead of its turn) whose process
+    has not been spawned: its pidfile is still empty. Not running; not yet a trial."""
+    pidfile = job.trial_dir(number) / PIDFILE
+    return pidfile.exists() and read_pidfile(pidfile) is None
+
+
+def _as_run(job: JobDir, trials: list[FrozenTrial]) -> list[FrozenTrial]:
     """``trials`` as they really ran, for the cost guard: a trial asked ahead that has not
-    started costs nothing yet, and one that has started runs from its start, not its ask."""
+    started costs nothing yet, and one that has started runs from its spawn, not its ask."""
     out = []
     for t in trials:
-        ahead = t.user_attrs.get(T_AHEAD) if t.state == TrialState.RUNNING else None
-        if ahead is True:
-            continue
-        if isinstance(ahead, float):
-            t = copy.copy(t)
-            t.datetime_start = datetime.fromtimestamp(ahead)
+        if t.state == TrialState.RUNNING:
+            pidfile = job.trial_dir(t.number) / PIDFILE
+            if pidfile.exists():
+                spawned = read_pidfile(pidfile)
+                if spawned is None:
+                    continue
+                t = copy.copy(t)
+                t.datetime_start = datetime.fromtimestamp(spawned[1])
         out.append(t)
     return out
 

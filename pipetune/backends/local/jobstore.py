@@ -43,8 +43,6 @@ T_EXCLUDED = "pipetune.excluded"  # not counted against the budget (interrupted 
 T_RETRY_OF = "pipetune.retry_of"  # on a retry: the number of the interrupted trial it redoes
 T_OWNER = "pipetune.owner"  # the process running the trial (see heartbeat.this_process)
 T_HEARTBEAT = "pipetune.beat"  # journal storage: time of the owner's last heartbeat
-# on a trial asked ahead (prefetch): True until it starts, then the time it started
-T_AHEAD = "pipetune.ahead"
 
 _URL_SECRET_PARAM_RE = re.compile(r"(?i)(?P<head>[?&](?:password|passwd|pwd|secret|token|sslpassword)=)[^&\s]*")
 
