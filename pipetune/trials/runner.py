@@ -27,12 +27,15 @@ PIDFILE = "trial.pid"
 # a finished command trial's outcome, written before the engine records it: an engine that
 # dies in between leaves it for the next one (see pipetune.trials.recovery)
 RESULT_FILE = "trial.result.json"
-# a TrialOutcome state: the host failed the trial (its directory or logs could not be
-# written, its process could not be spawned); not the trial's fault, not charged
-HOST_ERROR = "host_error"
 
 # report(step, value) -> True when the trial should stop early (pruned)
 Reporter = Callable[[int, float], bool]
+
+
+class HostFailure(Exception):
+    """The host failed a command trial before it started: its directory or logs could not be
+    written (a full disk, a path in the way) or its process could not be spawned. Not the
+    trial's own failure, so :func:`run_trial` raises it; the engine does not charge it."""
 
 
 class TrialPruned(Exception):
@@ -41,7 +44,7 @@ class TrialPruned(Exception):
 
 @dataclass
 class TrialOutcome:
-    state: str  # complete | failed | infeasible | pruned | stopped | host_error
+    state: str  # complete | failed | infeasible | pruned | stopped
     metrics: dict[str, float] = field(default_factory=dict)
     reason: str | None = None
     duration: float = 0.0
@@ -110,7 +113,8 @@ def run_trial(
     """Run the spec's trial with ``params`` (tuned and static values, typed).
 
     ``on_start`` is called once the trial has started: a command's process is running, or a
-    callable is about to be called. ``prepared``: what :func:`set_up` made ahead of time
+    callable is about to be called. Raises :class:`HostFailure` when the host keeps a command
+    trial from starting. ``prepared``: what :func:`set_up` made ahead of time
     for this trial, if anything."""
     if spec.trial.callable is not None:
         if on_start is not None:
@@ -119,8 +123,7 @@ def run_trial(
     assert trial_dir is not None
     outcome = _run_command(spec, params, number, trial_dir, report, stop_requested, on_start,
                            prepared)
-    if outcome.state != HOST_ERROR:
-        write_outcome(trial_dir, outcome)
+    write_outcome(trial_dir, outcome)
     return outcome
 
 
@@ -202,8 +205,8 @@ def _run_command(spec, params, number, trial_dir, report, stop_requested, on_sta
         try:
             prepared = set_up(spec, params, number, trial_dir)
         except OSError as exc:
-            return TrialOutcome(HOST_ERROR, reason=f"host failure: cannot lay out the trial "
-                                f"directory {trial_dir}: {exc.strerror or exc}")
+            raise HostFailure(f"host failure: cannot lay out the trial directory {trial_dir}: "
+                              f"{exc.strerror or exc}") from exc
     stdout, stderr = trial_dir / "stdout.log", trial_dir / "stderr.log"
     source = spec.resolved_metric_source()
     primary = spec.primary.metric
@@ -245,8 +248,8 @@ def _run_command(spec, params, number, trial_dir, report, stop_requested, on_sta
             poll=poll if needs_poll else None, on_start=on_start, pidfile=trial_dir / PIDFILE,
         )
     except OSError as exc:  # opening its logs or spawning it failed: the host, not the trial
-        return TrialOutcome(HOST_ERROR, reason=f"host failure: cannot start the trial in "
-                            f"{trial_dir}: {exc.strerror or exc}")
+        raise HostFailure(f"host failure: cannot start the trial in {trial_dir}: "
+                          f"{exc.strerror or exc}") from exc
     artifacts = str(prepared.artifacts) if prepared.artifacts else str(trial_dir)
     if report is not None and result.reason is None:
         feed_intermediate()  # values written after the last poll, before the process exited

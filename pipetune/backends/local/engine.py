@@ -63,12 +63,14 @@ from pipetune.spec import TuningSpec
 from pipetune.trials import recovery
 from pipetune.trials.contracts import PreparedTrial
 from pipetune.trials.process import kill_orphan, read_pidfile
-from pipetune.trials.runner import HOST_ERROR, PIDFILE, TrialOutcome, run_trial, set_up
+from pipetune.trials.runner import PIDFILE, HostFailure, TrialOutcome, run_trial, set_up
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
 _EMPTY = object()
+# the outcome of a trial the host failed (HostFailure): not charged, asked again on resume
+HOST_ERROR = "host_error"
 
 
 @dataclass
@@ -400,9 +402,13 @@ class Engine:
                 item.trial.report(value, step)
                 return item.trial.should_prune()
 
-        return run_trial(spec, {**item.params, **spec.static}, number=number, trial_dir=trial_dir,
-                         report=reporter, stop_requested=self._stop_requested, on_start=on_start,
-                         prepared=item.prepared)
+        try:
+            return run_trial(spec, {**item.params, **spec.static}, number=number,
+                             trial_dir=trial_dir, report=reporter,
+                             stop_requested=self._stop_requested, on_start=on_start,
+                             prepared=item.prepared)
+        except HostFailure as exc:
+            return TrialOutcome(HOST_ERROR, reason=str(exc))
 
     def _tell(self, study: optuna.Study, item: _Running, out: TrialOutcome) -> None:
         if out.state == HOST_ERROR:
