@@ -6,6 +6,7 @@ a training script gets the chance to write a checkpoint, a hung one cannot block
 
 from __future__ import annotations
 
+import fcntl
 import os
 import select
 import signal
@@ -53,24 +54,33 @@ def run_process(
     called once the process has been started. ``pidfile`` is written to name it (pid and
     start time), so that :func:`kill_orphan` can end it if this process dies first. It is
     left behind when the process ends (removing it would delay the next trial's start, and
-    the start time tells a stale file apart).
+    the start time tells a stale file apart). The process also inherits a descriptor holding
+    a lock on ``pidfile`` (see :func:`lock_held`): should this process die between the spawn
+    and writing the pid, the lock still tells that the trial started and runs.
     """
     start = time.monotonic()
-    with open(stdout, "wb") as out, open(stderr, "wb") as err:
-        try:
-            proc = subprocess.Popen(
-                argv, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                start_new_session=True, close_fds=True,
-            )
-        except FileNotFoundError:
-            raise SpecError(f"command not found: {argv[0]!r} (looked in PATH and {cwd})",
-                            field="trial.command") from None
-        except PermissionError:
-            raise SpecError(f"command is not executable: {argv[0]!r}", field="trial.command") from None
+    lock = _lock(pidfile) if pidfile is not None else None
+    try:
+        with open(stdout, "wb") as out, open(stderr, "wb") as err:
+            try:
+                proc = subprocess.Popen(
+                    argv, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                    start_new_session=True, close_fds=True,
+                    pass_fds=(lock,) if lock is not None else (),
+                )
+            except FileNotFoundError:
+                raise SpecError(f"command not found: {argv[0]!r} (looked in PATH and {cwd})",
+                                field="trial.command") from None
+            except PermissionError:
+                raise SpecError(f"command is not executable: {argv[0]!r}",
+                                field="trial.command") from None
+        if pidfile is not None:
+            _write_pidfile(pidfile, proc.pid)
+    finally:
+        if lock is not None:
+            os.close(lock)  # the child's copy keeps the lock while it (or its own children) run
     if on_start is not None:
         on_start()
-    if pidfile is not None:
-        _write_pidfile(pidfile, proc.pid)
     reason: str | None = None
     deadline = start + timeout if timeout else None
     pidfd = _pidfd(proc)
@@ -140,6 +150,38 @@ def _started_at(pid: int) -> tuple[float, int] | None:
     if fields[0] == "Z":
         return None
     return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK"), int(fields[2])
+
+
+def _lock(pidfile: Path) -> int | None:
+    """A descriptor of ``pidfile`` holding an exclusive ``flock``; None if it cannot be had."""
+    try:
+        fd = os.open(pidfile, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def lock_held(pidfile: Path) -> bool:
+    """True while a trial process started by :func:`run_process` with this ``pidfile`` (or a
+    child of it that kept the inherited descriptor) still runs."""
+    try:
+        fd = os.open(pidfile, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # also releases the lock if we took it
+    return False
 
 
 def read_pidfile(pidfile: Path) -> tuple[int, float] | None:

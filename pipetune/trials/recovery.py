@@ -10,7 +10,10 @@ next engine looks in the trial's directory:
 - a ``trial.pid`` naming a process that has ended: the trial finished while no engine
   watched it. It is judged from its logs (stdout/stderr or the hypertune file), as its
   engine would have; only its exit code is unknown (not our child).
-- an empty ``trial.pid``: the trial was asked ahead and never started. It was no attempt.
+- an empty ``trial.pid`` whose lock a process holds: the engine died between spawning the
+  trial and writing its pid. The trial runs; it is adopted (waited for by its lock).
+- an empty, unlocked ``trial.pid`` and empty logs: the trial was asked ahead and never
+  started. It was no attempt.
 
 Example:
     >>> found = left_behind(spec, params, 3, job.trial_dir(3))      # doctest: +SKIP
@@ -30,7 +33,7 @@ from typing import Any, Callable, Literal
 from pipetune.spec import TuningSpec
 from pipetune.trials.contracts import prepare
 from pipetune.trials.metrics import RegexScanner, read_hypertune
-from pipetune.trials.process import orphan_pid, read_pidfile, wait_orphan
+from pipetune.trials.process import lock_held, orphan_pid, read_pidfile, wait_orphan
 from pipetune.trials.runner import (
     PIDFILE,
     TrialOutcome,
@@ -45,7 +48,7 @@ UNWATCHED = "finished while no engine watched it, so its exit code is not known"
 @dataclass
 class LeftBehind:
     """What :func:`left_behind` found: ``finished`` (with its ``outcome``), ``running`` (its
-    ``pid``), ``not_started``, or ``unknown`` (no directory here: run on another machine)."""
+    ``pid``, None when only its lock says so), ``not_started``, or ``unknown`` (no directory here: run on another machine)."""
 
     kind: Literal["finished", "running", "not_started", "unknown"]
     outcome: TrialOutcome | None = None
@@ -61,7 +64,12 @@ def left_behind(spec: TuningSpec, params: dict[str, Any], number: int, trial_dir
         return LeftBehind("finished", outcome)
     named = read_pidfile(trial_dir / PIDFILE)
     if named is None:
-        return LeftBehind("not_started")
+        if lock_held(trial_dir / PIDFILE):
+            return LeftBehind("running")
+        if not _wrote(trial_dir):
+            return LeftBehind("not_started")
+        # spawned, then its engine died before writing the pid; it has ended since
+        return LeftBehind("finished", judge_logs(spec, params, number, trial_dir, 0.0))
     pid = orphan_pid(trial_dir / PIDFILE)
     if pid is not None:
         return LeftBehind("running", pid=pid)
@@ -75,18 +83,24 @@ def left_behind(spec: TuningSpec, params: dict[str, Any], number: int, trial_dir
                                              max(0.0, ended - named[1])))
 
 
-def adopt(spec: TuningSpec, params: dict[str, Any], number: int, trial_dir: Path, pid: int,
-          stop_requested: Callable[[], bool] | None = None) -> TrialOutcome:
+def adopt(spec: TuningSpec, params: dict[str, Any], number: int, trial_dir: Path,
+          pid: int | None, stop_requested: Callable[[], bool] | None = None) -> TrialOutcome:
     """Wait for the still-running trial process ``pid`` to end, then judge it from its logs.
-    A stop or the trial timeout ends it as the engine that started it would have."""
+    A stop or the trial timeout ends it as the engine that started it would have. With no
+    ``pid`` (never written), wait while the trial holds its pidfile's lock."""
     named = read_pidfile(trial_dir / PIDFILE)
     spawned = named[1] if named else time.time()
     timeout = spec.budget.trial_timeout
-    reason = wait_orphan(
-        pid, deadline=spawned + timeout if timeout else None,
-        grace_period=spec.trial.grace_period,
-        poll=(lambda: "stopped: the job was stopped" if stop_requested() else None)
-        if stop_requested is not None else None)
+    poll = ((lambda: "stopped: the job was stopped" if stop_requested() else None)
+            if stop_requested is not None else None)
+    if pid is None:
+        reason = None
+        while reason is None and lock_held(trial_dir / PIDFILE):
+            time.sleep(0.2)
+            reason = poll() if poll is not None else None
+    else:
+        reason = wait_orphan(pid, deadline=spawned + timeout if timeout else None,
+                             grace_period=spec.trial.grace_period, poll=poll)
     duration = max(0.0, time.time() - spawned)
     if reason is not None and reason.startswith("stopped"):
         outcome = TrialOutcome("stopped", reason=reason, duration=duration,
@@ -98,6 +112,18 @@ def adopt(spec: TuningSpec, params: dict[str, Any], number: int, trial_dir: Path
         outcome = judge_logs(spec, params, number, trial_dir, duration)
     write_outcome(trial_dir, outcome)
     return outcome
+
+
+def _wrote(trial_dir: Path) -> bool:
+    """Whether the trial's process left any output (logs or a hypertune metric file)."""
+    for log in (trial_dir / "stdout.log", trial_dir / "stderr.log",
+                trial_dir / "hypertune" / "output.metrics"):
+        try:
+            if log.stat().st_size > 0:
+                return True
+        except OSError:
+            pass
+    return False
 
 
 def judge_logs(spec: TuningSpec, params: dict[str, Any], number: int, trial_dir: Path,

@@ -79,7 +79,8 @@ class _Running:
     params: dict[str, Any]
     started: float
     prepared: PreparedTrial | None = None  # a command trial's directory, laid out at the ask
-    adopt_pid: int | None = None  # a dead engine's trial process, still running: wait for it
+    adopted: bool = False  # a dead engine's trial, still running: wait for it, run nothing
+    adopt_pid: int | None = None  # its process (None: only its pidfile's lock is known)
 
 
 class _StartGate:
@@ -258,7 +259,7 @@ class Engine:
             while item is not None:
                 outcome: TrialOutcome | None = None  # None: asked ahead, but the job has ended
                 # an adopted trial runs already: always wait for it (a stop still ends it)
-                if item.adopt_pid is not None or (self._decision is None
+                if item.adopted or (self._decision is None
                                                   and not self._timed_out()):
                     try:
                         outcome = self._run_one(item, on_start=started)
@@ -389,7 +390,7 @@ class Engine:
         spec = self.spec
         number = item.trial.number
         trial_dir = self.job.trial_dir(number) if spec.trial.command is not None else None
-        if item.adopt_pid is not None:
+        if item.adopted:
             assert trial_dir is not None
             if on_start is not None:
                 on_start()
@@ -536,7 +537,7 @@ class Engine:
         assert self._beats is not None
         self._beats.add(item.trial)  # ours now: no other engine finds it stale
         if found.kind == "running":
-            item.adopt_pid = found.pid
+            item.adopted, item.adopt_pid = True, found.pid
             self._adopted.append(item)
         else:
             assert found.outcome is not None
