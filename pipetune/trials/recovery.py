@@ -33,7 +33,13 @@ from typing import Any, Callable, Literal
 from pipetune.spec import TuningSpec
 from pipetune.trials.contracts import prepare
 from pipetune.trials.metrics import RegexScanner, read_hypertune
-from pipetune.trials.process import lock_held, orphan_pid, read_pidfile, wait_orphan
+from pipetune.trials.process import (
+    lock_held,
+    orphan_pid,
+    read_pidfile,
+    start_time,
+    wait_orphan,
+)
 from pipetune.trials.runner import (
     PIDFILE,
     TrialOutcome,
@@ -73,6 +79,10 @@ def left_behind(spec: TuningSpec, params: dict[str, Any], number: int, trial_dir
     pid = orphan_pid(trial_dir / PIDFILE)
     if pid is not None:
         return LeftBehind("running", pid=pid)
+    if start_time(named[0]) is not None and lock_held(trial_dir / PIDFILE):
+        # its start time did not match the spawn's (a very busy machine), yet the lock says
+        # it runs: wait by the lock, never signal a pid that may be another process's
+        return LeftBehind("running")
     ended = named[1]
     for log in (trial_dir / "stdout.log", trial_dir / "stderr.log"):
         try:
