@@ -545,7 +545,9 @@ class Engine:
         return True
 
     def _recover(self, study: optuna.Study) -> None:
-        """Trials left running by a coordinator or worker that died: not counted, retried once.
+        """Trials left running by a coordinator or worker that died. A command trial whose
+        directory is on this machine is picked up (:meth:`_pick_up`); any other is not
+        counted and is retried once.
 
         Several workers may find the same stale trial; marking it failed is the claim (the
         storage lets only one finish a trial), and only the winner enqueues the retry. The
