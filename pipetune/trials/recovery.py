@@ -54,14 +54,16 @@ UNWATCHED = "finished while no engine watched it, so its exit code is not known"
 @dataclass
 class LeftBehind:
     """What :func:`left_behind` found: ``finished`` (with its ``outcome``), ``running`` (its
-    ``pid``, None when only its lock says so), ``not_started``, or ``unknown`` (no directory here: run on another machine)."""
+    ``pid``, None when only its lock says so), ``not_started``, or ``unknown`` (no directory
+    here: it ran on another machine)."""
 
     kind: Literal["finished", "running", "not_started", "unknown"]
     outcome: TrialOutcome | None = None
     pid: int | None = None
 
 
-def left_behind(spec: TuningSpec, params: dict[str, Any], number: int, trial_dir: Path) -> LeftBehind:
+def left_behind(spec: TuningSpec, params: dict[str, Any], number: int,
+                trial_dir: Path) -> LeftBehind:
     """Look at a trial left behind by a dead engine. ``params``: tuned and static values."""
     if not trial_dir.is_dir():
         return LeftBehind("unknown")

@@ -42,4 +42,5 @@ def test_each_sampler_instance_draws_its_own_sequence(monkeypatch):
         return [study.ask().suggest_float("x", 0, 1) for _ in range(5)]
 
     assert draws(None) == draws(None)  # reproducible
-    assert draws("coordinator/1") != draws(None) and draws("coordinator/1") == draws("coordinator/1")
+    assert draws("coordinator/1") != draws(None)
+    assert draws("coordinator/1") == draws("coordinator/1")

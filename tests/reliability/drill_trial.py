@@ -10,6 +10,7 @@ x, k = float(args["x"]), int(args["k"])
 time.sleep(float(os.environ.get("DRILL_SLEEP", "0.3")))
 loss = (x - 1.0) ** 2 + k / 10
 fd = os.open(os.environ["DRILL_LEDGER"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-os.write(fd, (json.dumps({"x": args["x"], "k": k, "loss": loss, "pid": os.getpid()}) + "\n").encode())
+line = json.dumps({"x": args["x"], "k": k, "loss": loss, "pid": os.getpid()}) + "\n"
+os.write(fd, line.encode())
 os.close(fd)
 print(f"loss={loss!r}", flush=True)

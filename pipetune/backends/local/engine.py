@@ -250,7 +250,9 @@ class Engine:
         last one's outcome may end the job: then the slot waits for this thread's decision."""
         max_parallel = self.spec.budget.max_parallel
         todo: queue.Queue[_Running | None] = queue.Queue()
-        done: queue.Queue[tuple[_Running, TrialOutcome | None, threading.Event | None]] = queue.Queue()
+        # (trial, outcome or None if it never ran, the event a slot waits on for the decision)
+        done: queue.Queue[tuple[_Running, TrialOutcome | None, threading.Event | None]]
+        done = queue.Queue()
         gate = _StartGate()
 
         def slot() -> None:
