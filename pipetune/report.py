@@ -37,11 +37,12 @@ def _fmt(value: Any) -> str:
 
 
 def best_so_far(spec: TuningSpec, trials: list[TrialRecord]) -> list[tuple[int, float, float]]:
-    """``(trial number, value, best so far)`` for complete trials in trial order."""
+    """``(trial number, value, best so far)`` for the job's own complete trials in trial
+    order (a warm start's parent trials are not the job's)."""
     metric = spec.primary.metric
     maximize = spec.primary.goal == "maximize"
     rows, best = [], None
-    for t in sorted(trials, key=lambda t: t.number):
+    for t in sorted(own_trials(trials), key=lambda t: t.number):
         if t.state != "complete" or metric not in t.metrics:
             continue
         v = t.metrics[metric]
@@ -51,12 +52,14 @@ def best_so_far(spec: TuningSpec, trials: list[TrialRecord]) -> list[tuple[int, 
 
 
 def param_importances(spec: TuningSpec, trials: list[TrialRecord]) -> dict[str, float]:
-    """fANOVA importances of the primary objective, or {} with too few trials."""
+    """fANOVA importances of the primary objective over the job's own trials, or {} with too
+    few."""
     import optuna
 
     from pipetune.backends.local import space
 
-    done = [t for t in trials if t.state == "complete" and spec.primary.metric in t.metrics]
+    done = [t for t in own_trials(trials)
+            if t.state == "complete" and spec.primary.metric in t.metrics]
     if len(done) < 4 or spec.multi_objective:
         return {}
     study = optuna.create_study(direction=spec.primary.goal)
@@ -187,7 +190,7 @@ def _plot_parallel(spec: TuningSpec, trials: list[TrialRecord], path: Path) -> b
     from matplotlib import cm, colors
 
     metric = spec.primary.metric
-    done = [t for t in trials if t.state == "complete" and metric in t.metrics]
+    done = [t for t in own_trials(trials) if t.state == "complete" and metric in t.metrics]
     if len(done) < 2:
         return False
     axes_names = [p.name for p in spec.parameters] + [metric]
@@ -238,12 +241,11 @@ def write_report(spec: TuningSpec, best: BestResult | None, trials: list[TrialRe
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     images: dict[str, Path] = {}
-    own = own_trials(trials)  # the plots show this job's trials, not a warm start's parents
-    if _plot_history(spec, own, out / "history.png"):
+    if _plot_history(spec, trials, out / "history.png"):
         images["Optimization history"] = out / "history.png"
-    if _plot_importance(param_importances(spec, own), out / "importance.png"):
+    if _plot_importance(param_importances(spec, trials), out / "importance.png"):
         images["Parameter importance"] = out / "importance.png"
-    if _plot_parallel(spec, own, out / "parallel_coordinates.png"):
+    if _plot_parallel(spec, trials, out / "parallel_coordinates.png"):
         images["Parallel coordinates"] = out / "parallel_coordinates.png"
     md = render_markdown(spec, best, trials, title=title,
                          images={k: v.name for k, v in images.items()})
