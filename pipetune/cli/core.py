@@ -88,21 +88,29 @@ def _spec_and_name(spec_path: str, name: Optional[str], backend: Optional[str],
 # ---- progress ---------------------------------------------------------------------------------
 @contextmanager
 def progress_bar(enabled: bool, total: Optional[int]) -> Iterator:
+    """An ``update(status)`` callable drawing a progress bar on stderr. The bar appears with
+    the first status, so an error before the job runs (bad credentials, say) prints alone."""
     if not enabled:
         yield lambda st: None
         return
     bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("best {task.fields[best]}"), TimeRemainingColumn(), console=console,
                    transient=False)
-    with bar:
-        task = bar.add_task("tuning", total=total, best="—")
+    task: list = []
 
-        def update(st: JobStatus) -> None:
-            best = "—" if st.best_value is None else f"{st.best_value:.6g}"
-            bar.update(task, completed=st.trials.finished, total=st.max_trials or total, best=best,
-                       description=st.state.value)
+    def update(st: JobStatus) -> None:
+        if not task:
+            bar.start()
+            task.append(bar.add_task("tuning", total=total, best="—"))
+        best = "—" if st.best_value is None else f"{st.best_value:.6g}"
+        bar.update(task[0], completed=st.trials.finished, total=st.max_trials or total, best=best,
+                   description=st.state.value)
 
+    try:
         yield update
+    finally:
+        if task:
+            bar.stop()
 
 
 def _status_line(st: JobStatus) -> str:
