@@ -109,7 +109,7 @@ class FlockJournalBackend(BaseJournalBackend):
         self._dirty.set()
 
     def _sync_loop(self) -> None:
-        while self._dirty.wait(timeout=5.0):
+        while self._dirty.wait(timeout=1.0):  # idle: the thread ends and lets the fd go
             self._dirty.clear()
             try:
                 os.fsync(self._fd)
@@ -120,6 +120,19 @@ class FlockJournalBackend(BaseJournalBackend):
     def flush(self) -> None:
         """Make everything written so far durable, now."""
         os.fsync(self._fd)
+
+    def close(self) -> None:
+        """Close the journal's descriptor (also done when the backend is garbage-collected,
+        so a long-lived process that opens a job's storage on every poll keeps no fds)."""
+        fd, self._fd = self._fd, -1
+        if fd >= 0:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def __del__(self) -> None:
+        self.close()
 
     def _heal_torn_tail(self) -> None:
         """If a writer died mid-line, end that line so the next log starts cleanly."""

@@ -224,7 +224,7 @@ def wait_orphan(pid: int, *, poll: Callable[[], str | None] | None = None,
 
     def gone(timeout: float) -> bool:
         if pidfd is not None:
-            return bool(select.select([pidfd], [], [], max(0.0, timeout))[0])
+            return _readable(pidfd, timeout)
         time.sleep(max(0.0, timeout))
         return start_time(pid) is None
 
@@ -280,6 +280,14 @@ def _pidfd(proc: subprocess.Popen) -> int | None:
         return None
 
 
+def _readable(fd: int, timeout: float) -> bool:
+    """Whether ``fd`` becomes readable within ``timeout`` seconds. ``poll``, not ``select``:
+    select refuses descriptors numbered 1024 and up, which a busy process reaches."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(max(0.0, timeout) * 1000))
+
+
 def _wait(proc: subprocess.Popen, pidfd: int | None, timeout: float | None) -> bool:
     """Wait up to ``timeout`` seconds (None: for ever); True once the process has exited.
 
@@ -289,8 +297,7 @@ def _wait(proc: subprocess.Popen, pidfd: int | None, timeout: float | None) -> b
         proc.wait()
         return True
     if pidfd is not None:
-        ready, _, _ = select.select([pidfd], [], [], timeout)
-        return bool(ready) and proc.wait() is not None
+        return _readable(pidfd, timeout) and proc.wait() is not None
     try:
         proc.wait(timeout=timeout)
         return True
