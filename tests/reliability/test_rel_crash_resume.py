@@ -121,8 +121,18 @@ def _reap(pid: int) -> None:
         time.sleep(0.02)
 
 
+def _wait_for_runs(ledger: Path, count: int, timeout: float) -> None:
+    """Until ``count`` trial processes have finished (lines in the drill's ledger)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ledger.exists() and ledger.read_text().count("\n") >= count:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"fewer than {count} trials ran within {timeout:g} s")
+
+
 def test_command_trials_survive_20_coordinator_kills_with_nothing_lost_or_charged(home, monkeypatch):
-    """Issue 18 item 2: 20 SIGKILLs of the coordinator at seeded random moments over a job of
+    """Issue 18 item 2: 20 SIGKILLs of the coordinator at seeded random moments of a job of
     60 short command trials (prefetch on, 2 in parallel), each followed by `pipetune resume`.
     A trial that finished while the coordinator was dead keeps its result; one still running
     is adopted; one asked ahead and never started is no attempt. So: no failure, no retry,
@@ -140,8 +150,13 @@ def test_command_trials_survive_20_coordinator_kills_with_nothing_lost_or_charge
     be.launch(load_spec(body), "drill")  # detached coordinator
     job = JobDir("drill")
     seen: dict[int, float] = {}
+    # Kill moments are seeded and tied to the job's progress, not to the clock, so a slow
+    # machine cannot let the job finish first: kill i comes once `marks[i]` trial processes
+    # have finished, plus a seeded fraction of a trial (mid-trial, mid-start, mid-record).
+    marks = sorted(rng.randint(1, 48) for _ in range(KILLS))
     for kill in range(KILLS):
-        time.sleep(rng.uniform(0.2, 1.2))
+        _wait_for_runs(ledger, marks[kill], timeout=60)
+        time.sleep(rng.uniform(0.0, 0.35))
         pid = job.coordinator()["pid"]
         try:
             os.killpg(pid, signal.SIGKILL)
