@@ -156,6 +156,8 @@ class Engine:
             finally:
                 sys.setswitchinterval(interval)
         state, reason = self._decision or (JobState.COMPLETED, "budget spent")
+        if state == JobState.FAILED:  # trials still running at the decision may have failed too
+            reason = self._too_many_failed(counted_trials(study)) or reason
         if state == JobState.COMPLETED and not any(
             t.state == TrialState.COMPLETE for t in study.get_trials(deepcopy=False)
         ):
@@ -364,6 +366,15 @@ class Engine:
         trial.set_user_attr(T_INFO, {"state": "discarded", "reason": reason})
         study.tell(trial, state=TrialState.FAIL)
 
+    def _too_many_failed(self, trials: list) -> str | None:
+        """The reason to fail the job when more than ``budget.max_failed`` trials failed."""
+        limit = self.spec.budget.effective_max_failed
+        failed = [t for t in trials if t.state == TrialState.FAIL]
+        if len(failed) <= limit:
+            return None
+        last = failed[-1].user_attrs.get(T_INFO, {}).get("reason", "unknown")
+        return f"{len(failed)} trials failed, more than max_failed={limit}; last failure: {last}"
+
     def _check_end(self, study: optuna.Study) -> tuple[JobState, str] | None:
         budget = self.spec.budget
         if budget.timeout is not None and time.monotonic() - self._started > budget.timeout:
@@ -374,11 +385,8 @@ class Engine:
 
         if (over_budget := local_cost_guard(self.spec, trials)) is not None:
             return over_budget
-        failed = [t for t in trials if t.state == TrialState.FAIL]
-        if len(failed) > budget.effective_max_failed:
-            last = failed[-1].user_attrs.get(T_INFO, {}).get("reason", "unknown")
-            return JobState.FAILED, (f"{len(failed)} trials failed, more than max_failed="
-                                     f"{budget.effective_max_failed}; last failure: {last}")
+        if (too_many := self._too_many_failed(trials)) is not None:
+            return JobState.FAILED, too_many
         if self.spec.multi_objective or (budget.target_value is None
                                          and budget.no_improvement_trials is None):
             return None
