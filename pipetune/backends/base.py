@@ -6,7 +6,7 @@ import abc
 import asyncio
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, runtime_checkable
+from typing import Any, Callable, Iterator, Protocol, runtime_checkable
 
 from pipetune.errors import JobFailed, JobStopped, WaitTimeout
 from pipetune.job import JobRef, JobState, JobStatus
@@ -66,14 +66,27 @@ class Backend(abc.ABC):
         on_status: Callable[[JobStatus], None] | None = None,
     ) -> JobStatus:
         """Block until the job ends. Completed returns; Failed and Stopped raise."""
-        start = time.monotonic()
-        delay = min(poll_seconds, 1.0)
-        while True:
-            st = self.status(ref)
+        for st in self.poll(ref, poll_seconds=poll_seconds, timeout=timeout):
             if on_status:
                 on_status(st)
             if st.state.terminal or st.state == JobState.INTERRUPTED:
                 return raise_for_terminal(st)
+        raise AssertionError("unreachable: Backend.poll never ends by itself")
+
+    def poll(self, ref: JobRef, *, poll_seconds: float, timeout: float | None) -> Iterator[JobStatus]:
+        """Statuses of the job, one per poll, at the backend's cadence: the first at once,
+        the next after at most one second, then 1.5x longer each time up to
+        ``poll_seconds``. Backends override it (throttled APIs back off; the local backend
+        watches the job's files). The caller stops iterating.
+
+        Raises:
+            WaitTimeout: after ``timeout`` seconds; the job goes on.
+        """
+        start = time.monotonic()
+        delay = min(poll_seconds, 1.0)
+        while True:
+            st = self.status(ref)
+            yield st
             if timeout is not None and time.monotonic() - start > timeout:
                 raise WaitTimeout(f"job {ref.name!r} still {st.state.value} after {timeout:.0f}s")
             time.sleep(delay)
