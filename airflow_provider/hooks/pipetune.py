@@ -149,8 +149,8 @@ class PipetuneHook(BaseHook):
 
     def wait(self, ref: JobRef, *, poll_seconds: float, timeout: float | None = None) -> JobStatus:
         """Block until the job ends: Completed returns; Failed, Stopped and Interrupted raise
-        with the backend's reason (the core's ``Backend.wait`` would keep polling an
-        interrupted local job)."""
+        ``JobFailed``/``JobStopped`` with the backend's reason (``check_outcome``). Polls every
+        ``poll_seconds`` and logs the progress at each poll into the task log."""
         from pipetune.airflow.utils.outcome import check_outcome
         from pipetune.errors import WaitTimeout
 
