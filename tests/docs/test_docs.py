@@ -301,3 +301,62 @@ CHECKS: dict[str, Callable[[Block, Workspace], None]] = {
     "best-json-typed": check_best_json_typed,
     "prometheus-rules": check_prometheus_rules,
 }
+
+
+def test_the_readme_exit_code_table_holds(tmp_path):
+    """README's exit codes, each produced by the CLI the way the table says."""
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("| exit code | meaning |"):].split("\n\n")[0]
+    codes = {int(m.group(1)): m.group(2) for m in re.finditer(r"^\| (\d) \| (.+) \|$", table, re.M)}
+    assert sorted(codes) == [0, 1, 2, 3, 4, 5]
+    ws = Workspace(tmp_path, {})
+
+    def spec(name: str, **extra) -> str:
+        (ws.path / name).write_text(yaml.safe_dump(_merged(BASE_SPEC, extra)))
+        return name
+
+    def pipetune(*args: str) -> subprocess.CompletedProcess:
+        return ws.run([PIPETUNE, *args])
+
+    hold = ws.path / "hold"
+    hold.write_text("")
+    held = {"trial": {"command": ["python", "-c", "import os, time\nwhile os.path.exists("
+                                  f"{str(hold)!r}): time.sleep(0.05)\nprint('loss=1')"]},
+            "budget": {"max_trials": 1}}
+    seen: dict[int, list[str]] = {}
+
+    def expect(code: int, run: subprocess.CompletedProcess, what: str) -> None:
+        assert run.returncode == code, (what, run.returncode, run.stdout, run.stderr)
+        assert "Traceback" not in run.stderr or code == 1, (what, run.stderr)
+        seen.setdefault(code, []).append(what)
+
+    expect(0, pipetune("tune", spec("ok.yaml", budget={"max_trials": 3}), "--name", "ok",
+                       "--no-progress"), "done")
+    expect(2, pipetune("tune", spec("bad.yaml", budget={"max_trials": 0}), "--name", "x"),
+           "invalid spec")
+    expect(2, pipetune("status", "no-such-job"), "unknown job")
+    expect(2, pipetune("tune", spec("other.yaml", budget={"max_trials": 4}), "--name", "ok"),
+           "name taken by a different spec")
+    expect(2, pipetune("best", "ok", "--format", "yaml"), "invalid argument")
+    failing = pipetune("tune", spec("fail.yaml", trial={"command": ["python", "-c", "exit(1)"]},
+                                    budget={"max_trials": 3}), "--name", "f", "--no-progress")
+    expect(3, failing, "the job failed")
+    assert "last failure: exit code 1" in failing.stderr  # the reason is printed
+    expect(0, pipetune("launch", spec("held.yaml", **held), "--name", "held"), "launched")
+    expect(5, pipetune("wait", "held", "--timeout", "1"), "wait --timeout ran out")
+    expect(0, pipetune("stop", "held"), "stop requested")
+    hold.unlink()
+    expect(4, pipetune("wait", "held"), "the job was stopped")
+    (ws.path / ".pipetune" / "jobs" / "ok" / "job.json").write_text("{not json")
+    expect(1, pipetune("status", "ok"), "unexpected error (a corrupted job file)")
+    assert sorted(seen) == sorted(codes)
+
+
+def test_not_converging_is_a_pipetune_error_with_a_failed_jobs_exit_code():
+    """observability.md: "`NotConverging` is a `PipetuneError` whose `exit_code` is 3"."""
+    from pipetune import PipetuneError
+    from pipetune.errors import JobFailed
+    from pipetune.observability.snapshot import NotConverging
+
+    assert issubclass(NotConverging, PipetuneError)
+    assert NotConverging.exit_code == JobFailed.exit_code == 3
