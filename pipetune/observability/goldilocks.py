@@ -153,9 +153,12 @@ def _widened(p, edge: Edge) -> float | None:
     if scaling == "log":
         factor = max(2.0, (hi / lo) ** 0.25)
         new = hi * factor if edge == "upper" else lo / factor
-    elif scaling == "reverse_log":  # ranges close to 1: widen by halving / doubling 1 - x
-        new = 1 - (1 - hi) / 2 if edge == "upper" else max(0.0, 1 - (1 - lo) * 2)
-        return None if new == (hi if edge == "upper" else lo) else _nice(new, edge)
+    elif scaling == "reverse_log":  # ranges close to 1: halve or double the gap 1 - x
+        if edge == "upper":
+            new = 1 - _nice((1 - hi) / 2, "lower")
+        else:
+            new = max(0.0, 1 - _nice((1 - lo) * 2, "upper"))
+        return None if new == (hi if edge == "upper" else lo) else float(f"{new:.12g}")
     elif edge == "upper":
         new = hi + (hi - lo) / 2
     else:  # a range starting at 0 (or 1, for integers) usually cannot go below it
@@ -179,7 +182,8 @@ def _nice(x: float, edge: Edge) -> float:
     if x == 0:
         return 0.0
     scale = 10 ** (math.floor(math.log10(abs(x))) - 1)
-    return float(f"{(math.ceil if edge == 'upper' else math.floor)(x / scale) * scale:.12g}")
+    steps = round(x / scale, 9)  # 1.5 / 0.1 is 15.000000000000002: not a reason to give 1.6
+    return float(f"{(math.ceil if edge == 'upper' else math.floor)(steps) * scale:.12g}")
 
 
 def _warning(i: int, p, edge: Edge, detail: str) -> RangeWarning:

@@ -144,3 +144,50 @@ def test_the_not_converging_message_says_it_once(home):
     message = str(err.value)
     assert message.count("not converging") == 1, message
     assert message.startswith("tuning job 'lucky' is not converging: the best of the last 3")
+
+
+def _records(name: str, values: list, score) -> list:
+    from pipetune.results import TrialRecord
+
+    return [TrialRecord(id=str(i), number=i, state="complete", params={name: v},
+                        metrics={"score": score(v)}) for i, v in enumerate(values)]
+
+
+@pytest.mark.parametrize("param, values, edge, widen_to, advice", [
+    ({"type": "continuous", "min": 0.0, "max": 0.5}, [0.0, 0.1, 0.2, 0.3, 0.45], "lower", None,
+     "min cannot be widened that way"),                        # a range starting at 0
+    ({"type": "continuous", "min": 0.2, "max": 1.0}, [0.2, 0.5, 0.6, 0.8, 0.9], "lower", 0.0,
+     "widen min to 0"),
+    ({"type": "integer", "min": 1, "max": 6}, [1, 3, 4, 5, 6], "lower", None,
+     "min cannot be widened that way"),                        # counts start at 1
+    ({"type": "integer", "min": 4, "max": 12}, [4, 6, 8, 10, 12], "lower", 1.0, "widen min to 1"),
+    ({"type": "continuous", "min": 1e-4, "max": 1e-1, "scaling": "log"},
+     [1e-4, 1e-3, 1e-2, 3e-2, 9e-2], "lower", 1.7e-5, "widen min to 1.7e-05"),
+    ({"type": "continuous", "min": 0.9, "max": 0.999, "scaling": "reverse_log"},
+     [0.9, 0.95, 0.99, 0.995, 0.999], "upper", 0.9995, "widen max to 0.9995"),
+    ({"type": "discrete", "values": [50, 100, 200]}, [50, 100, 200, 100, 200], "upper", 275.0,
+     "add values beyond it, e.g. 275"),
+])
+def test_the_bound_to_widen_to_follows_the_scale(param, values, edge, widen_to, advice):
+    spec = load_spec({"parameters": [{"name": "p", **param}],
+                      "objectives": [{"metric": "score", "goal": "maximize"}],
+                      "trial": {"callable": "m:f"}})
+    toward = (lambda v: -v) if edge == "lower" else (lambda v: v)
+    [w] = check_ranges(spec, _records("p", values, toward))
+    assert w.edge == edge and w.parameter == "p"
+    assert w.widen_to == (pytest.approx(widen_to) if widen_to is not None else None)
+    assert w.message.endswith(advice) or advice in w.message, w.message
+
+
+def test_categorical_parameters_and_interior_optima_give_no_edge_warning():
+    spec = load_spec({"parameters": [{"name": "p", "type": "continuous", "min": 0, "max": 1},
+                                     {"name": "c", "type": "categorical", "values": ["a", "b"]}],
+                      "objectives": [{"metric": "score", "goal": "maximize"}],
+                      "trial": {"callable": "m:f"}})
+    from pipetune.results import TrialRecord
+
+    trials = [TrialRecord(id=str(i), number=i, state="complete", params={"p": v, "c": "b"},
+                          metrics={"score": -abs(v - 0.5)})
+              for i, v in enumerate([0.0, 0.2, 0.45, 0.5, 0.55, 0.8, 1.0])]
+    assert check_ranges(spec, trials) == []
+    assert check_ranges(spec, trials[:4]) == []  # fewer than 5 complete trials: not judged
