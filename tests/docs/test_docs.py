@@ -35,7 +35,7 @@ import pytest
 import yaml
 from doc_blocks import ROOT, Block, blocks_of, documents, program_of, shell_commands
 
-from pipetune import load_spec
+from pipetune import SpecError, load_spec
 
 BIN = Path(sys.executable).parent
 PIPETUNE = str(BIN / "pipetune")
@@ -244,7 +244,10 @@ def test_document_runs_as_written(doc, tmp_path, request):
         extra = request.getfixturevalue("aws_env")
     ws = Workspace(tmp_path, extra)
     for i, block in enumerate(blocks):
-        run_block(block, ws)
+        try:
+            run_block(block, ws)
+        except SpecError as exc:
+            pytest.fail(f"{block.id}: {exc}", pytrace=False)
         if "check" in block.markers:
             CHECKS[block.markers["check"]](block, ws)
         if "file" in block.markers and not re.search(r"^with DAG\(", block.text, re.M):
