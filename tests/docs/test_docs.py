@@ -269,6 +269,13 @@ def check_best_json_typed(block: Block, ws: Workspace) -> None:
         want = kinds.get(p.type) or type(p.values[0])
         assert type(best["params"][p.name]) is want, (p.name, best["params"][p.name])
     assert set(best["metrics"]) == {"accuracy"} and isinstance(best["value"], float)
+    # "best --format json|env|args|table"
+    env = ws.run([PIPETUNE, "best", "qs", "--format", "env"])
+    assert f"MAX_DEPTH={best['params']['max_depth']}" in env.stdout.upper(), env.stdout
+    args = ws.run([PIPETUNE, "best", "qs", "--format", "args"])
+    assert f"--max_depth={best['params']['max_depth']}" in args.stdout, args.stdout
+    table = ws.run([PIPETUNE, "best", "qs", "--format", "table"])
+    assert table.returncode == 0 and "class_weight" in table.stdout, table.stdout
 
 
 def check_prometheus_rules(block: Block, ws: Workspace) -> None:
