@@ -370,3 +370,30 @@ def test_not_converging_is_a_pipetune_error_with_a_failed_jobs_exit_code():
 
     assert issubclass(NotConverging, PipetuneError)
     assert NotConverging.exit_code == JobFailed.exit_code == 3
+
+
+def test_the_airflow_peer_table_tells_the_truth_about_the_amazon_operator():
+    """airflow.md's comparison with the amazon provider's SageMakerTuningOperator, read from
+    the provider installed here: no on_kill, no console link, a deferrable wait capped at the
+    trigger's default attempts, Stopped not among the failed states in sync mode."""
+    import inspect
+
+    from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
+    from airflow.providers.amazon.aws.operators.sagemaker import SageMakerTuningOperator
+    from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerTrigger
+    from airflow.sdk import BaseOperator
+
+    from pipetune.airflow.operators.tuning import PipetuneTuningOperator
+
+    page = (ROOT / "docs" / "airflow.md").read_text()
+    assert "| on_kill | none: the tuning job runs on | cancels the job | stops the job |" in page
+    assert "| Console link | none | yes | yes (SageMaker, Vertex) |" in page
+    assert SageMakerTuningOperator.on_kill is BaseOperator.on_kill
+    assert not SageMakerTuningOperator.operator_extra_links
+    assert "capped at 480 polls" in page
+    assert inspect.signature(SageMakerTrigger.__init__).parameters[
+        "waiter_max_attempts"].default == 480
+    assert "Stopped" not in SageMakerHook.failed_states  # "counted as success in sync mode"
+    assert PipetuneTuningOperator.on_kill is not BaseOperator.on_kill
+    assert {type(link).__name__ for link in PipetuneTuningOperator.operator_extra_links} == {
+        "SageMakerTuningJobLink", "VertexTuningJobLink"}
