@@ -18,7 +18,7 @@ $(PY):
 	$(PIP) install --quiet --upgrade pip
 
 $(STAMP_DEMO): pyproject.toml setup.py constraints.txt | $(PY)
-	$(PIP) install --quiet -c constraints.txt -e ".[airflow,examples]"
+	$(PIP) install --quiet -c constraints.txt -e ".[airflow,examples,report]"
 	touch $@
 
 $(STAMP_TEST): pyproject.toml setup.py constraints.txt | $(PY)

@@ -136,6 +136,52 @@ def _early(e: dict[str, Any]) -> list[str]:
     return out + ["", f"Target: ≥ {e['target_saving']}× fewer epochs at equal final score.", ""]
 
 
+def _entry_points(e: dict[str, Any]) -> list[str]:
+    out = ["### 6. Every entry point, flatness, reads (issue 19)", "",
+           f"Load average before / after: {e.get('load_before')} / {e.get('load_after')}", ""]
+    sizes = [k for k in e.get("paths", {}) if k.isdigit()]
+    if sizes:
+        out += ["| no-op subprocess trials | trials | wall ms/trial | CPU ms/trial | wall vs bare "
+                "| CPU vs bare | wall vs Optuna journal |", "|---|---|---|---|---|---|---|"]
+        for n in sizes:
+            for name, f in e["paths"][n].items():
+                out.append(f"| {name} | {n} | {_f(f['wall_ms_per_trial'])} | {_f(f['cpu_ms_per_trial'])} "
+                           f"| {_f(f['wall_vs_bare'])} | {_f(f['cpu_vs_bare'])} "
+                           f"| {_f(f['wall_vs_optuna_journal'])} |")
+        a = e["paths"]["airflow_operator"]
+        out += ["", f"Airflow operator under `dag.test()`, marginal per trial between {a['trials'][0]} "
+                f"and {a['trials'][1]} trials: {_f(a['marginal_wall_ms_per_trial'])} ms "
+                f"({_f(a['wall_vs_bare'])}x a bare spawn).", ""]
+    if "under_load" in e:
+        u = e["under_load"]
+        out += [f"With the second core busy ({u['trials']} trials), wall vs plain Optuna on its journal: "
+                + ", ".join(f"{k} {_f(v['wall_vs_optuna_journal'])}x" for k, v in u.items()
+                            if isinstance(v, dict)) + " (target: CLI ≤ 1.0x).", ""]
+    if "flat" in e:
+        fl = e["flat"]
+        out += [f"{fl['trials']}-trial in-process job (random): last decile {_f(fl['last_decile_ms'])} ms "
+                f"vs first {_f(fl['first_decile_ms'])} ms per trial = **{_f(fl['last_vs_first'])}x** "
+                f"(target ≤ {fl['target']})."]
+        for key, v in fl.items():
+            if isinstance(v, dict) and "ratio" in v:
+                out.append(f"- {key}: engine {_f(v['engine_ms_per_trial'])} vs Optuna in memory "
+                           f"{_f(v['optuna_inmemory_ms_per_trial'])} ms/trial = **{_f(v['ratio'])}x** "
+                           f"(target ≤ {v['target']})")
+        out.append("")
+    if "reads" in e:
+        out += ["Reads on that job: " + ", ".join(f"`{k}` {_f(v['seconds'])} s" for k, v in e["reads"].items())
+                + " (target < 0.5 s each)."]
+    if "polling" in e:
+        p = e["polling"]
+        out += [f"Polling `status` every second added {_f(100 * p['added'])}% to a {p['trials']}-trial "
+                f"job's run time (target < 5%)."]
+    if "memory" in e:
+        m = e["memory"]
+        out += [f"Peak RSS of `pipetune tune` over {m['trials']} trials: **{_f(m['peak_rss_mb'])} MB** "
+                f"(target ≤ {m['target_mb']} MB)."]
+    return out + [""]
+
+
 def markdown(result: dict[str, Any]) -> str:
     """The whole result as a markdown section."""
     lines = ["## Benchmark harness results", ""] + _meta(result["meta"])
@@ -149,4 +195,6 @@ def markdown(result: dict[str, Any]) -> str:
         lines += _early(result["early_stopping"])
     if "memory" in result:
         lines += _memory(result["memory"])
+    if "entry_points" in result:
+        lines += _entry_points(result["entry_points"])
     return "\n".join(lines) + "\n"

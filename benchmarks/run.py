@@ -10,7 +10,9 @@
     python -m benchmarks.run --rescore --out benchmarks/results/latest.json
                                          # recompute a stored result's scores (no runs)
 
-Parts: 1. engine overhead and 5. coordinator memory (:mod:`benchmarks.overhead`),
+Parts: 1. engine overhead and 5. coordinator memory (:mod:`benchmarks.overhead`), every
+entry point's per-trial cost, flatness, reads and memory at 10,000 trials
+(:mod:`benchmarks.entry_points`),
 2. search quality (:mod:`benchmarks.search_quality`), 3. parallelism
 (:mod:`benchmarks.parallelism`), 4. early stopping (:mod:`benchmarks.early_stopping`).
 Writes the result as JSON and as markdown (``--out``, default ``benchmarks/results/``) and
@@ -34,7 +36,8 @@ from importlib import metadata  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-SECTIONS = ("overhead", "memory", "search_quality", "early_stopping", "parallelism")
+SECTIONS = ("overhead", "memory", "entry_points", "search_quality", "early_stopping",
+            "parallelism")
 
 
 def _version(dist: str) -> str:
@@ -91,6 +94,10 @@ def run(quick: bool, only: list[str], workers: int,
                                "in_process": overhead.inprocess_overhead(n, repeats)}
         elif section == "memory":
             result[section] = overhead.coordinator_memory(100 if quick else 1000)
+        elif section == "entry_points":
+            from benchmarks import entry_points
+
+            result[section] = entry_points.main(["--quick"] if quick else [])
         elif section == "search_quality":
             name = plan or ("quick" if quick else "default")
             cache = checkpoint.with_suffix(".runs.jsonl") if checkpoint is not None else None

@@ -11,6 +11,7 @@ Example:
     'local'
 """
 
+from pipetune import runtime
 from pipetune.backends import get_backend
 from pipetune.errors import JobFailed, JobStopped, PipetuneError, SpecError
 from pipetune.job import JobRef, JobState, JobStatus
@@ -23,5 +24,5 @@ __version__ = "0.1.0"
 __all__ = [
     "BestResult", "JobFailed", "JobRef", "JobState", "JobStatus", "JobStopped", "PipetuneError",
     "SpecError", "TrialContext", "TrialPruned", "TrialRecord", "TuningSpec", "cast_params",
-    "get_backend", "load_spec",
+    "get_backend", "load_spec", "runtime",
 ]

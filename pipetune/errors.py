@@ -73,10 +73,22 @@ class WaitTimeout(PipetuneError):
     exit_code = 5
 
 
-class MissingExtra(PipetuneError):
-    """An optional dependency is needed for what was asked."""
+class CredentialsError(UsageError):
+    """A cloud backend found no credentials, or its SDK could not load them. The message
+    names how to provide them (``aws configure``, ``gcloud auth application-default login``,
+    the environment variables)."""
+
+
+class MissingExtra(PipetuneError, ImportError):
+    """An optional dependency is needed for what was asked; the message is the pip command.
+
+    Raised by :func:`pipetune.extras.require`. It is also an :class:`ImportError`, so code
+    that falls back when an import fails keeps working.
+    """
 
     exit_code = 2
 
-    def __init__(self, what: str, extra: str):
-        super().__init__(f"{what} needs an optional dependency: pip install 'pipetune[{extra}]'")
+    def __init__(self, what: str, extra: str, module: str | None = None):
+        self.what, self.extra, self.module = what, extra, module
+        missing = module or "an optional dependency"
+        super().__init__(f"missing {missing} for {what}: pip install 'pipetune[{extra}]'")

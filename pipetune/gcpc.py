@@ -21,6 +21,7 @@ from typing import Any
 
 from pipetune.errors import UsageError
 from pipetune.job import JobRef
+from pipetune.secrets import redact_spec_dict
 from pipetune.spec import TuningSpec, load_spec
 
 _RESOURCE_RE = re.compile(
@@ -47,7 +48,10 @@ def parse_gcp_resources(text: str) -> tuple[str, str, str]:
 def spec_from_hp_job(job: Any) -> TuningSpec:
     """A pipetune spec that reads a Vertex ``HyperparameterTuningJob`` (parameters with their
     types, objectives, budget); its trial is Vertex's, so it is only used to read results."""
-    from google.cloud.aiplatform_v1.types import StudySpec
+    from pipetune.extras import require
+
+    StudySpec = require("google.cloud.aiplatform_v1.types", feature="reading a Vertex tuning job",
+                        extra="gcp", package="google-cloud-aiplatform").StudySpec
 
     PS = StudySpec.ParameterSpec
     scales = {PS.ScaleType.UNIT_LOG_SCALE: "log",
@@ -104,6 +108,9 @@ def spec_from_hp_job(job: Any) -> TuningSpec:
     return load_spec({
         "name": job.display_name or None, "backend": "vertex", "parameters": params,
         "objectives": objectives, "budget": budget,
+        # Vertex treats an unspecified selection as the last measurement
+        "measurement": "best" if job.study_spec.measurement_selection_type ==
+        StudySpec.MeasurementSelectionType.BEST_MEASUREMENT else "final",
         "trial": {"command": ["vertex-managed-trial"], "contract": "vertex"},
         "vertex": {"project": project, "location": location},
     })
@@ -122,7 +129,8 @@ def attach_hp_job(backend: Any, gcp_resources: str) -> JobRef:
     created = job.create_time.timestamp() if "create_time" in job else None
     return JobRef(backend="vertex", id=resource, name=job.display_name or resource, extra={
         "mode": MODE_HP_JOB, "project": project, "location": location, "resource": resource,
-        "fingerprint": spec.fingerprint(), "created": created, "spec": spec.to_dict()})
+        "fingerprint": spec.fingerprint(), "created": created,
+        "spec": redact_spec_dict(spec.to_dict())})
 
 
 __all__ = ["attach_hp_job", "parse_gcp_resources", "spec_from_hp_job"]

@@ -22,7 +22,15 @@ class JobState(str, Enum):
 
     @property
     def terminal(self) -> bool:
+        """Completed, failed or stopped: the job is over for good."""
         return self in (JobState.COMPLETED, JobState.FAILED, JobState.STOPPED)
+
+    @property
+    def ended(self) -> bool:
+        """Terminal, or interrupted: nothing runs the job any more, so waiting on would
+        never end. Every poller stops polling here (and resumes an interrupted job where
+        it may)."""
+        return self.terminal or self is JobState.INTERRUPTED
 
 
 class JobRef(BaseModel):
@@ -49,11 +57,63 @@ class JobRef(BaseModel):
 
     @classmethod
     def from_json(cls, value: "str | dict[str, Any] | JobRef") -> "JobRef":
-        if isinstance(value, JobRef):
-            return value
-        if isinstance(value, str):
-            value = json.loads(value)
-        return cls.model_validate(value)
+        """The handle from its JSON, its dict or itself (see :func:`parse_job_ref`)."""
+        return parse_job_ref(value)
+
+
+def parse_job_ref(value: Any, *, backend: str | None = None, field: str = "job") -> JobRef:
+    """The one parser of job handles, for every adapter.
+
+    Accepted: a :class:`JobRef`, its dict (an XCom value, a KFP output), its JSON, the
+    Python repr a Jinja template renders from a dict, or a bare job name when ``backend``
+    is given. Anything else raises :class:`~pipetune.errors.UsageError` naming ``field``.
+
+    Example:
+        >>> parse_job_ref('{"backend": "local", "id": "n1", "name": "n1"}').name
+        'n1'
+        >>> parse_job_ref("{'backend': 'local', 'id': 'n1', 'name': 'n1'}").id
+        'n1'
+        >>> parse_job_ref("n2", backend="local").backend
+        'local'
+    """
+    from pydantic import ValidationError
+
+    from pipetune.errors import UsageError
+
+    if isinstance(value, JobRef):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        value = value.decode("utf-8", errors="replace")
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            raise UsageError(f"{field}: is empty; pass the job handle a launch step output, "
+                             "or a job name")
+        if not text.startswith("{"):
+            if not backend:
+                raise UsageError(f"{field}: a bare job name ({text[:80]!r}) needs the backend "
+                                 "as well; or pass the job handle a launch step output")
+            return JobRef(backend=backend, id=text, name=text)
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            import ast
+
+            try:
+                value = ast.literal_eval(text)
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                raise UsageError(f"{field}: cannot read {text[:80]!r} as a job handle; pass "
+                                 "the job handle a launch step output") from None
+    if not isinstance(value, dict):
+        raise UsageError(f"{field}: expected a job handle (dict or JSON) or a job name, "
+                         f"got {type(value).__name__}")
+    try:
+        return JobRef.model_validate(value)
+    except ValidationError as exc:
+        missing = [".".join(map(str, e["loc"])) for e in exc.errors()]
+        raise UsageError(f"{field}: not a job handle, missing or invalid {missing}; expected "
+                         "{backend, id, name, ...}: pass the job handle a launch step "
+                         "output") from None
 
 
 class TrialCounts(BaseModel):
@@ -84,3 +144,8 @@ class JobStatus(BaseModel):
     @property
     def done(self) -> bool:
         return self.state.terminal
+
+    @property
+    def ended(self) -> bool:
+        """See :attr:`JobState.ended`."""
+        return self.state.ended

@@ -46,8 +46,11 @@ def _looks_like_powers(p: "IntegerParam", pows: list[int]) -> bool:
 
 
 def lint(spec: TuningSpec) -> list[LintWarning]:
-    """Warnings, each saying what to change. An empty list means nothing suspicious."""
-    out: list[LintWarning] = []
+    """Warnings, each saying what to change. An empty list means nothing suspicious, and
+    every field reaches the spec's backend (:mod:`pipetune.translation`)."""
+    from pipetune.translation import untranslated
+
+    out: list[LintWarning] = [LintWarning(f, m) for f, m in untranslated(spec)]
     for i, p in enumerate(spec.parameters):
         where = f"parameters[{i}]"
         if isinstance(p, (ContinuousParam, IntegerParam)):

@@ -230,10 +230,13 @@ def _plot_parallel(spec: TuningSpec, trials: list[TrialRecord], path: Path) -> b
 
 def write_report(spec: TuningSpec, best: BestResult | None, trials: list[TrialRecord],
                  out_dir: str | Path, *, title: str | None = None) -> ReportFiles:
-    """Write report.md, report.html and the PNG plots into ``out_dir``."""
-    import matplotlib
+    """Write report.md, report.html and the PNG plots into ``out_dir``.
 
-    matplotlib.use("Agg")
+    The plots need the ``report`` extra (matplotlib); without it this raises
+    :class:`~pipetune.errors.MissingExtra` before writing anything."""
+    from pipetune.extras import require
+
+    require("matplotlib", feature="the report's plots", extra="report").use("Agg")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     images: dict[str, Path] = {}

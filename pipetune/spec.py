@@ -29,7 +29,6 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipetune.errors import SpecError
@@ -40,12 +39,34 @@ Contract = Literal["args", "env", "sagemaker", "vertex"]
 MetricSource = Literal["regex", "hypertune", "api"]
 Strategy = Literal["auto", "tpe", "gp", "random", "grid", "hyperband", "cmaes", "nsga2"]
 BackendName = Literal["local", "sagemaker", "vertex"]
+Measurement = Literal["final", "best"]
+
+#: the deprecated ``vertex.measurement_selection`` values, as ``measurement`` values
+_VERTEX_SELECTION = {"best": "best", "last": "final"}
 
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+#: SageMaker's channel-name pattern; "." and ".." are refused on top (they leave the folder).
+CHANNEL_RE = re.compile(r"^[A-Za-z0-9.\-_]{1,64}$")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+JOB_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")  # also a folder name: no '/'
+
+
+# Bounds on values that size memory or time, or that a sampler must accept (numpy's seeds
+# are 0 .. 2**32-1). Far above any real spec; each error says the bound.
+MAX_SEED = 2**32 - 1
+MAX_TRIALS = 1_000_000
+MAX_PARALLEL = 10_000
+MAX_VALUES = 10_000  # values of one categorical/discrete parameter, points of one grid axis
+MAX_GRID = 1_000_000  # points of a whole grid (Optuna's grid sampler lists them all)
+MAX_INT = 2**53  # integer ranges: exact as floats, which storages and samplers use
+MAX_SECONDS = 10**8  # timeouts (about three years)
+MAX_COUNT = 10**9  # other counts (steps, resources)
+MAX_PROFILES = 50
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # allow_inf_nan=False: nan and inf are refused by every float field ("finite number")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 class Condition(_Model):
@@ -64,7 +85,8 @@ class _ParamBase(_Model):
     def _name_ok(cls, v: str) -> str:
         if not NAME_RE.match(v):
             raise ValueError(
-                "must start with a letter or '_' and hold only letters, digits, '_', '.', '-'"
+                f"{v!r}: must start with a letter or '_' and hold only letters, digits, '_', "
+                "'.', '-'"
             )
         return v
 
@@ -77,6 +99,11 @@ class _RangeParam(_ParamBase):
         lo, hi = self.min, self.max  # type: ignore[attr-defined]
         if not (math.isfinite(lo) and math.isfinite(hi)):
             raise ValueError("min and max must be finite numbers")
+        if isinstance(lo, int) and isinstance(hi, int) and max(abs(lo), abs(hi)) > MAX_INT:
+            raise ValueError(f"integer min and max must lie within +-2**53 (got {lo}..{hi})")
+        if not math.isfinite(float(hi) - float(lo)):
+            raise ValueError(f"the range {lo}..{hi} is too wide: max - min overflows; "
+                             "keep it within about +-1e307")
         if lo >= hi:
             raise ValueError(f"min ({lo}) must be less than max ({hi})")
         if self.scaling == "log" and lo <= 0:
@@ -102,12 +129,19 @@ class ContinuousParam(_RangeParam):
     max: float
     step: float | None = Field(default=None, gt=0, description="grid step, for strategy grid")
 
+    @model_validator(mode="after")
+    def _step_count(self):
+        if self.step is not None and (self.max - self.min) / self.step >= MAX_VALUES:
+            raise ValueError(f"step {self.step} makes more than {MAX_VALUES:,} grid points; "
+                             "use a larger step")
+        return self
+
 
 class IntegerParam(_RangeParam):
     type: Literal["integer"] = "integer"
     min: int
     max: int
-    step: int = Field(default=1, ge=1)
+    step: int = Field(default=1, ge=1, le=MAX_INT)
 
     @model_validator(mode="after")
     def _step_scaling(self):
@@ -119,6 +153,11 @@ class IntegerParam(_RangeParam):
 class CategoricalParam(_ParamBase):
     type: Literal["categorical"] = "categorical"
     values: list[Union[str, int, float, bool]]
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _not_too_many(cls, v: Any) -> Any:
+        return _bounded_values(v)
 
     @field_validator("values")
     @classmethod
@@ -140,6 +179,19 @@ class DiscreteParam(_ParamBase):
     type: Literal["discrete"] = "discrete"
     values: list[Union[int, float]]
 
+    @field_validator("values", mode="before")
+    @classmethod
+    def _numbers_only(cls, v: Any) -> Any:
+        v = _bounded_values(v)
+        if isinstance(v, list):  # before coercion, or true would silently become 1
+            for i, x in enumerate(v):
+                if isinstance(x, bool):
+                    raise ValueError(f"values[{i}] is {str(x).lower()}: values must be numbers, "
+                                     "not booleans (use a categorical parameter)")
+                if isinstance(x, int) and abs(x) > MAX_INT:
+                    raise ValueError(f"values[{i}] = {x} lies outside +-2**53")
+        return v
+
     @field_validator("values")
     @classmethod
     def _values_ok(cls, v: list) -> list:
@@ -155,6 +207,13 @@ class DiscreteParam(_ParamBase):
     @property
     def is_integer(self) -> bool:
         return all(isinstance(x, int) for x in self.values)
+
+
+def _bounded_values(v: Any) -> Any:
+    if isinstance(v, (list, tuple)) and len(v) > MAX_VALUES:
+        raise ValueError(f"has {len(v):,} values; at most {MAX_VALUES:,} are allowed (a larger "
+                         "set is better searched as an integer or continuous range)")
+    return v
 
 
 Parameter = Annotated[
@@ -194,13 +253,16 @@ class MetricDefinition(_Model):
 
 
 class Budget(_Model):
-    max_trials: int = Field(default=20, ge=1)
-    max_parallel: int = Field(default=1, ge=1)
-    max_failed: int | None = Field(default=None, ge=0, description="default: max_trials // 2")
-    trial_timeout: float | None = Field(default=None, gt=0, description="seconds per trial")
-    timeout: float | None = Field(default=None, gt=0, description="seconds for the whole job")
+    max_trials: int = Field(default=20, ge=1, le=MAX_TRIALS)
+    max_parallel: int = Field(default=1, ge=1, le=MAX_PARALLEL)
+    max_failed: int | None = Field(default=None, ge=0, le=MAX_TRIALS,
+                                   description="default: max_trials // 2")
+    trial_timeout: float | None = Field(default=None, gt=0, le=MAX_SECONDS,
+                                        description="seconds per trial")
+    timeout: float | None = Field(default=None, gt=0, le=MAX_SECONDS,
+                                  description="seconds for the whole job")
     target_value: float | None = None
-    no_improvement_trials: int | None = Field(default=None, ge=1)
+    no_improvement_trials: int | None = Field(default=None, ge=1, le=MAX_TRIALS)
     max_cost_usd: float | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
@@ -226,16 +288,18 @@ class EarlyStopping(_Model):
     """
 
     type: Literal["none", "median", "hyperband", "successive_halving"] = "none"
-    warmup_steps: int = Field(default=0, ge=0, description="median: steps before pruning")
-    startup_trials: int = Field(default=5, ge=0, description="median: trials before pruning")
-    min_resource: int = Field(default=1, ge=1, description="hyperband, successive_halving: "
-                              "smallest step budget")
-    max_resource: int | Literal["auto"] = "auto"
-    reduction_factor: int = Field(default=3, ge=2)
+    warmup_steps: int = Field(default=0, ge=0, le=MAX_COUNT,
+                              description="median: steps before pruning")
+    startup_trials: int = Field(default=5, ge=0, le=MAX_TRIALS,
+                                description="median: trials before pruning")
+    min_resource: int = Field(default=1, ge=1, le=MAX_COUNT,
+                              description="hyperband, successive_halving: smallest step budget")
+    max_resource: Union[Annotated[int, Field(ge=1, le=MAX_COUNT)], Literal["auto"]] = "auto"
+    reduction_factor: int = Field(default=3, ge=2, le=1000)
 
 
 class WarmStart(_Model):
-    parents: list[str] = Field(min_length=1)
+    parents: list[str] = Field(min_length=1, max_length=100)
     type: Literal["identical_data_and_algorithm", "transfer_learning"] = (
         "identical_data_and_algorithm"
     )
@@ -250,6 +314,10 @@ class Trial(_Model):
         default=None, description="where the trial runs; in a spec file, relative to the file's "
         "folder (default: that folder); otherwise relative to the current directory")
     env: dict[str, str] = Field(default_factory=dict)
+    secret_env: list[str] | None = Field(
+        default=None, description="names in env whose values are secrets, besides "
+        "those named like *TOKEN*, *SECRET*, *PASSWORD*, *KEY*: never stored with the job, "
+        "logged or reported (see pipetune.secrets)")
     contract: Contract = "args"
     metric_source: MetricSource | None = Field(
         default=None, description="default: regex with metric definitions, hypertune for vertex"
@@ -257,7 +325,47 @@ class Trial(_Model):
     channels: dict[str, str] = Field(
         default_factory=dict, description="input channels (name -> path/URI), SM_CHANNEL_<NAME>"
     )
-    grace_period: float = Field(default=10.0, ge=0, description="seconds between SIGTERM and SIGKILL")
+    grace_period: float = Field(default=10.0, ge=0, le=86400,
+                                description="seconds between SIGTERM and SIGKILL")
+
+    @field_validator("command")
+    @classmethod
+    def _no_nul_in_command(cls, v: list[str] | None) -> list[str] | None:
+        for i, arg in enumerate(v or []):
+            if "\x00" in arg:
+                raise ValueError(f"command[{i}] holds a NUL character, which no program "
+                                 "argument can carry")
+        return v
+
+    @field_validator("env")
+    @classmethod
+    def _env_ok(cls, v: dict[str, str]) -> dict[str, str]:
+        for name, value in v.items():
+            if not ENV_NAME_RE.match(name):
+                raise ValueError(f"{name!r} is not a variable name: use letters, digits and "
+                                 "'_', not starting with a digit")
+            if "\x00" in value:
+                raise ValueError(f"the value of {name} holds a NUL character")
+        return v
+
+    @field_validator("secret_env")
+    @classmethod
+    def _secret_names_ok(cls, v: list[str] | None) -> list[str] | None:
+        for name in v or []:
+            if not ENV_NAME_RE.match(name):
+                raise ValueError(f"{name!r} is not a variable name")
+        return v
+
+    @field_validator("channels")
+    @classmethod
+    def _channels_ok(cls, v: dict[str, str]) -> dict[str, str]:
+        for name, source in v.items():
+            if not CHANNEL_RE.match(name) or name in (".", ".."):
+                raise ValueError(f"channel name {name!r} is invalid: use 1-64 letters, digits, "
+                                 "'.', '-', '_' (SageMaker's rule), not '.' or '..'")
+            if not source or "\x00" in source:
+                raise ValueError(f"channel {name!r} needs a path or URI")
+        return v
 
     @field_validator("command", mode="before")
     @classmethod
@@ -297,8 +405,8 @@ class ProxySettings(_Model):
     rows: int | None = Field(default=None, ge=1, description="rows to tune on, instead of fraction")
     stratify: str | None = Field(default=None, min_length=1,
                                  description="column whose class proportions the sample keeps")
-    seed: int = 0
-    verify_top_k: int = Field(default=3, ge=0,
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
+    verify_top_k: int = Field(default=3, ge=0, le=MAX_TRIALS,
                               description="best proxy configurations re-run on the full data")
     min_correlation: float = Field(
         default=0.5, ge=-1, le=1,
@@ -340,13 +448,18 @@ class ConvergenceSettings(_Model):
     trial overall; otherwise the job is not converging.
     """
 
-    window: int = Field(default=10, ge=1, description="recent finished trials to look at")
-    min_trials: int = Field(default=20, ge=1, description="finished trials before judging")
+    window: int = Field(default=10, ge=1, le=MAX_TRIALS,
+                        description="recent finished trials to look at")
+    min_trials: int = Field(default=20, ge=1, le=MAX_TRIALS,
+                            description="finished trials before judging")
     fraction: float = Field(default=0.5, gt=0, le=1,
                             description="share of the way from the baseline to the best")
     baseline: Literal["median", "zero"] = Field(
         default="median", description="median: of all complete trials; zero: a plain ratio "
         "to the best (metrics that are positive)")
+    stop: bool = Field(
+        default=False, description="stop the job once it is flagged not converging: the "
+        "local engine's coordinator does, and whoever polls a cloud job")
 
     @model_validator(mode="after")
     def _window_ok(self):
@@ -392,15 +505,22 @@ class TuningSpec(_Model):
     )
     objectives: list[Objective] = Field(min_length=1)
     metrics: list[MetricDefinition] = Field(default_factory=list)
+    measurement: Measurement = Field(
+        default="final", description="which reported value of the objective scores a trial: "
+        "final (the last one, every backend) or best (the best one; local and Vertex, not "
+        "SageMaker, which scores the last regex match)")
     strategy: Strategy = "auto"
-    seed: int | None = None
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED,
+                             description="makes a single-process job reproducible")
     budget: Budget = Field(default_factory=Budget)
     early_stopping: EarlyStopping = Field(default_factory=EarlyStopping)
     warm_start: WarmStart | None = None
     trial: Trial
     proxy: ProxySettings | None = None
     storage: str | None = Field(
-        default=None, description="local backend: Optuna storage URL; default a journal file"
+        default=None, description="local backend: Optuna storage URL (journal file path, "
+        "sqlite:///, postgresql://, mysql://); a relative path is relative to the spec file's "
+        "folder; default a journal file in the job's folder"
     )
     local: LocalOptions = Field(default_factory=lambda: LocalOptions())
     sagemaker: dict[str, Any] | None = Field(default=None, description="SageMaker options")
@@ -414,6 +534,54 @@ class TuningSpec(_Model):
         "chosen with --profile or PIPETUNE_PROFILE")
     profile: str | None = Field(default=None, description="the profile in use (the default "
                                 "for --profile while profiles are present)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _measurement_alias(cls, data: Any) -> Any:
+        """``vertex.measurement_selection`` (deprecated) becomes ``measurement``."""
+        if not isinstance(data, dict) or not isinstance(data.get("vertex"), dict) \
+                or "measurement_selection" not in data["vertex"]:
+            return data
+        vertex = dict(data["vertex"])
+        old = vertex.pop("measurement_selection")
+        new = _VERTEX_SELECTION.get(old) if isinstance(old, str) else None
+        if new is None:
+            raise _CrossFieldErrors([("vertex.measurement_selection", f"got {old!r}; it is "
+                                      "deprecated: use the spec's measurement: final or best")])
+        if data.get("measurement", new) != new:
+            raise _CrossFieldErrors([("vertex.measurement_selection", f"{old!r} contradicts "
+                                      f"measurement: {data['measurement']}; keep only measurement")])
+        import warnings
+
+        warnings.warn(f"vertex.measurement_selection is deprecated; write measurement: {new} "
+                      "(it applies to every backend)", FutureWarning, stacklevel=2)
+        return {**data, "vertex": vertex, "measurement": new}
+
+    @field_validator("profiles", mode="before")
+    @classmethod
+    def _few_profiles(cls, v: Any) -> Any:
+        # each profile is validated as a whole spec: their number multiplies the work
+        if isinstance(v, dict) and len(v) > MAX_PROFILES:
+            raise ValueError(f"has {len(v)} profiles; at most {MAX_PROFILES} (such as dev, "
+                             "staging, prod)")
+        return v
+
+    @field_validator("name")
+    @classmethod
+    def _job_name_ok(cls, v: str | None) -> str | None:
+        if v is not None and (not JOB_NAME_RE.match(v) or ".." in v):
+            raise ValueError(f"{v!r} is not a job name: use 1-128 letters, digits, '.', '_' or "
+                             "'-', starting with a letter or digit")
+        return v
+
+    @field_validator("storage")
+    @classmethod
+    def _storage_ok(cls, v: str | None) -> str | None:
+        if v is not None:
+            from pipetune.storages.urls import check_storage_url
+
+            check_storage_url(v)
+        return v
 
     @model_validator(mode="after")
     def _cross_checks(self):
@@ -461,6 +629,9 @@ class TuningSpec(_Model):
         if self.resolved_metric_source() == "api" and self.trial.command is not None:
             problems.append(("trial.metric_source", "api needs trial.callable; a command "
                              "reports through regex or hypertune"))
+        if self.measurement == "best" and len(self.objectives) > 1:
+            problems.append(("measurement", "best needs a single objective (which measurement "
+                             "is best is undefined for several); use final"))
         if self.strategy == "nsga2" and len(self.objectives) < 2:
             problems.append(("strategy", "nsga2 is for several objectives; use tpe or auto"))
         if len(self.objectives) > 1 and self.strategy in ("gp", "cmaes", "hyperband"):
@@ -469,10 +640,15 @@ class TuningSpec(_Model):
         if len(self.objectives) > 1 and self.early_stopping.type != "none":
             problems.append(("early_stopping.type", "early stopping needs a single objective"))
         if self.strategy == "grid":
+            points = 1
             for i, p in enumerate(self.parameters):
                 if isinstance(p, ContinuousParam) and p.step is None:
                     problems.append((f"parameters[{i}].step",
                                      "grid search over a continuous parameter needs a step"))
+                points *= _grid_points(p)
+            if points > MAX_GRID:
+                problems.append(("strategy", f"the grid has {points:,} points; at most "
+                                 f"{MAX_GRID:,}: use larger steps or strategy: random"))
         if self.strategy == "cmaes" and any(
             isinstance(p, CategoricalParam) or p.condition for p in self.parameters
         ):
@@ -512,9 +688,15 @@ class TuningSpec(_Model):
         return self.model_dump(mode="json", exclude_none=True)
 
     def fingerprint(self) -> str:
-        """A hash of everything that changes what the job computes (not its name)."""
-        body = self.to_dict()
+        """A hash of everything that changes what the job computes: not its name, nor
+        where the spec lies (``trial.workdir``), so the same spec from two checkouts, or a
+        retried task on another worker, attaches to the same job; nor the values of secret
+        variables (see :mod:`pipetune.secrets`)."""
+        from pipetune.secrets import redact_spec_dict
+
+        body = redact_spec_dict(self.to_dict())
         body.pop("name", None)
+        body.get("trial", {}).pop("workdir", None)
         raw = json.dumps(body, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
@@ -527,6 +709,16 @@ class TuningSpec(_Model):
             else:
                 body[key] = value
         return load_spec(body)
+
+
+def _grid_points(p: Any) -> int:
+    if isinstance(p, (CategoricalParam, DiscreteParam)):
+        return len(p.values)
+    if isinstance(p, IntegerParam):
+        return (p.max - p.min) // p.step + 1
+    if isinstance(p, ContinuousParam) and p.step:
+        return int((p.max - p.min) / p.step) + 1
+    return 1
 
 
 class _CrossFieldErrors(ValueError):
@@ -581,10 +773,29 @@ def _walk_types(ann: Any):
         yield from _walk_types(arg)
 
 
+_UNION_MEMBERS = ("str", "int", "float", "bool")
+
+
 def _convert(exc: ValidationError) -> SpecError:
     problems: list[tuple[str, str]] = []
-    for err in exc.errors():
+    errors = exc.errors()
+    # a value refused by every member of a union (str | int | float | bool): one problem
+    members: dict[tuple, list[str]] = {}
+    for err in errors:
+        if err["loc"] and err["loc"][-1] in _UNION_MEMBERS:
+            members.setdefault(tuple(err["loc"][:-1]), []).append(err["loc"][-1])
+    reported: set[tuple] = set()
+    for err in errors:
         loc = err["loc"]
+        union_loc = tuple(loc[:-1])
+        if loc and loc[-1] in _UNION_MEMBERS and len(members.get(union_loc, ())) > 1:
+            if union_loc in reported:
+                continue
+            reported.add(union_loc)
+            given = err.get("input")
+            problems.append((_loc_to_path(union_loc), "must be text, a finite number or a "
+                             f"boolean (got {given!r})"))
+            continue
         ctx = err.get("ctx") or {}
         inner = ctx.get("error")
         if isinstance(inner, _CrossFieldErrors):
@@ -621,20 +832,17 @@ def load_spec(source: "str | Path | dict[str, Any] | TuningSpec") -> TuningSpec:
 
     Raises :class:`~pipetune.errors.SpecError` naming every invalid field.
     """
+    from pipetune.spec_loader import check_structure, load_document
+
     if isinstance(source, TuningSpec):
         return source
     folder: Path | None = None
     if isinstance(source, dict):
+        check_structure(source)  # depth and size budgets, as for a document
         data = source
     else:
         text, origin, folder = _read_text(source)
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else origin
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise SpecError(f"malformed YAML at {where}: {problem}", field=origin) from None
+        data = load_document(text, origin)  # YAML or JSON, within the budgets
         if not isinstance(data, dict):
             raise SpecError("the spec must be a mapping of fields (parameters, objectives, "
                             f"trial, ...), got {type(data).__name__}", field=origin)
@@ -647,6 +855,12 @@ def load_spec(source: "str | Path | dict[str, Any] | TuningSpec") -> TuningSpec:
         spec = TuningSpec.model_validate(data)
     except ValidationError as exc:
         raise _convert(exc) from None
+    if folder is not None and spec.storage:
+        from pipetune.storages.urls import resolve_storage_url
+
+        resolved_storage = resolve_storage_url(spec.storage, folder)
+        if resolved_storage != spec.storage:
+            spec = spec.model_copy(update={"storage": resolved_storage})
     if folder is not None:
         workdir = spec.trial.workdir
         if not workdir or not Path(workdir).is_absolute():

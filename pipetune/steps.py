@@ -1,6 +1,8 @@
-"""What a pipeline step does, once, for every workflow adapter (KFP components, Airflow
-operators): read a spec handed over as text or a dict, launch, wait (resuming a local job
-whose coordinator died with its container), and read the typed best result.
+"""What a pipeline step does, for the workflow adapters (KFP components, Airflow
+operators): read a spec handed over as text or a dict, apply a run's data and settings,
+launch, wait (resuming a local job whose coordinator died with its container), and read
+the typed best result. The job itself is handled by the step runtime
+(:mod:`pipetune.runtime`); this module keeps its names importable for the components.
 
 Everything here returns plain JSON-able values, so an adapter only moves them around.
 
@@ -11,7 +13,7 @@ Example:
     ...     "trial": {"callable": "math:fabs"}})
     >>> ref = launch(spec, job_name="nightly")              # doctest: +SKIP
     >>> wait(ref).state                                     # doctest: +SKIP
-    >>> best_outputs(ref)["params"]                         # doctest: +SKIP
+    >>> best_outputs(ref)[0].params                         # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pipetune.backends import Backend, get_backend
-from pipetune.backends.base import raise_for_terminal
-from pipetune.errors import SpecError, UsageError
-from pipetune.job import JobRef, JobState, JobStatus
-from pipetune.results import BestResult, TrialRecord
+from pipetune import runtime
+from pipetune.errors import SpecError
+from pipetune.job import JobRef, JobStatus
+from pipetune.results import BestResult
+from pipetune.runtime import backend_for, best_outputs, parse_job
 from pipetune.spec import TuningSpec, load_spec
 
 
@@ -36,94 +38,21 @@ def spec_from_inputs(spec: str | None = None, spec_dict: dict[str, Any] | None =
     return load_spec(dict(spec_dict) if spec_dict else text)
 
 
-def backend_for(name: str, options: dict[str, Any] | None = None) -> Backend:
-    """A backend by name; ``options`` are its constructor's keyword arguments."""
-    options = dict(options or {})
-    try:
-        return get_backend(name, **options)
-    except TypeError as exc:
-        raise UsageError(f"backend_options: {exc} (for the {name} backend)") from None
-
-
-def parse_job(job: "str | dict[str, Any] | JobRef") -> JobRef:
-    """A JobRef from the JSON a launch step wrote; a clear error for anything else."""
-    try:
-        return JobRef.from_json(job)
-    except Exception as exc:  # pydantic or JSON errors: the user passed the wrong value
-        raise UsageError(f"job: not a pipetune job handle ({type(exc).__name__}: "
-                         f"{str(exc).splitlines()[0]}); pass the `job` output of a launch step"
-                         ) from None
-
-
 def launch(spec: TuningSpec, *, job_name: str = "", backend: str = "",
            backend_options: dict[str, Any] | None = None) -> JobRef:
-    """Launch (or, on a retry, attach to) the job; returns at once."""
-    name = (job_name or spec.name or "").strip()
-    if not name:
-        raise SpecError("no job name: pass job_name or set `name` in the spec", field="name")
-    backend_name = backend or spec.backend
-    if backend_name != spec.backend:
-        spec = spec.with_overrides(backend=backend_name)
-    return backend_for(backend_name, backend_options).launch(spec, name, detach=True)
+    """Launch (or, on a retry, attach to) the job; returns at once (:func:`runtime.launch`)."""
+    return runtime.launch(spec, job_name=job_name, backend=backend,
+                          backend_options=backend_options)
 
 
 def wait(ref: JobRef, *, backend_options: dict[str, Any] | None = None,
          poll_seconds: float = 10.0, timeout: float | None = None,
          resume_interrupted: bool = True, on_not_converging: str = "ignore") -> JobStatus:
-    """Block until the job ends; raise JobFailed/JobStopped/WaitTimeout unless it completed.
-
-    A local job whose coordinator is gone (the launch step's container ended) is resumed in
-    this process when ``resume_interrupted``: the step that waits does the work, and trials
-    the dead coordinator left running are retried once, never counted twice.
-
-    ``on_not_converging`` (``ignore``, ``warn``, ``fail``) checks the convergence rule of
-    docs/observability.md each time more trials have finished, and when the job ends.
-    """
-    be = backend_for(ref.backend, backend_options)
-    check = _convergence_check(ref, be, on_not_converging)
-    if resume_interrupted and hasattr(be, "resume"):
-        st = be.status(ref)
-        if st.state == JobState.INTERRUPTED:
-            be.resume(ref, detach=False)
-            st = raise_for_terminal(be.status(ref))
-            check(st)
-            return st
-    st = be.wait(ref, poll_seconds=poll_seconds, timeout=timeout or None, on_status=check)
-    check(st)
-    return st
-
-
-def _convergence_check(ref: JobRef, be: Backend, action: str):
-    from pipetune.observability.snapshot import enforce_convergence, observe
-
-    if action not in ("ignore", "warn", "fail"):
-        raise UsageError(f"on_not_converging must be ignore, warn or fail, got {action!r}")
-    seen = [-1]
-
-    def check(st: JobStatus) -> None:
-        if action == "ignore" or st.trials.finished == seen[0]:
-            return
-        seen[0] = st.trials.finished
-        enforce_convergence(observe(ref, be, status=st), action)  # type: ignore[arg-type]
-
-    return check
-
-
-def best_outputs(ref: JobRef, *, backend_options: dict[str, Any] | None = None,
-                 spec: TuningSpec | None = None) -> tuple[BestResult, list[TrialRecord]]:
-    """The typed best result and the trial table.
-
-    With ``spec``, parameters are cast again to the spec's types (a guard for backends
-    that return numbers as floats or strings).
-    """
-    from pipetune.results import cast_params
-
-    be = backend_for(ref.backend, backend_options)
-    best = be.best(ref)
-    trials = be.trials(ref)
-    if spec is not None:
-        best = best.model_copy(update={"params": cast_params(spec, best.params)})
-    return best, trials
+    """Block until the job ends, with the guards, resuming an interrupted job
+    (:func:`runtime.wait`)."""
+    return runtime.wait(ref, backend_options=backend_options, poll_seconds=poll_seconds,
+                        timeout=timeout, resume_interrupted=resume_interrupted,
+                        on_not_converging=on_not_converging)
 
 
 def params_json(best: BestResult, *, include_static: bool = True) -> str:
@@ -134,11 +63,13 @@ def params_json(best: BestResult, *, include_static: bool = True) -> str:
 
 def spec_of(ref: JobRef, backend_options: dict[str, Any] | None = None) -> TuningSpec | None:
     """The spec a job runs, when its backend keeps it (local: the job files; cloud
-    backends: the handle)."""
-    if ref.backend == "local":
-        return backend_for("local", backend_options).spec_of(ref)
-    body = ref.extra.get("spec")  # no client needed: cloud handles carry their spec
-    return load_spec(body) if body else None
+    backends: the handle); None when the handle carries none."""
+    from pipetune.errors import UsageError
+
+    try:
+        return backend_for(ref.backend, backend_options).spec_of(ref)
+    except UsageError:
+        return None
 
 
 def with_data(spec: TuningSpec, path: str, *, data_param: str = "") -> TuningSpec:
@@ -153,21 +84,16 @@ def with_data(spec: TuningSpec, path: str, *, data_param: str = "") -> TuningSpe
 
 def with_run_settings(spec: TuningSpec, *, backend: str = "", service_account: str = "",
                       output_root: str = "", job_name: str = "") -> TuningSpec:
-    """The spec with a pipeline run's identity and output location applied to the backend
-    that needs them: Vertex ``service_account`` / ``base_output_directory``, SageMaker
-    ``role_arn`` / ``output_path``. The local engine needs neither: unchanged."""
-    backend = backend or spec.backend
+    """The spec with a pipeline run's identity and output location applied where the
+    backend takes them (:meth:`Backend.with_run_settings`: Vertex ``service_account`` /
+    ``base_output_directory``, SageMaker ``role_arn`` / ``output_path``; the local engine
+    needs neither). The output location is ``<output_root>/<job_name>``."""
+    from pipetune.backends import backend_class
+
     root = output_root.rstrip("/")
     where = f"{root}/{job_name}" if root and job_name else root
-    if backend == "vertex":
-        extra = {k: v for k, v in (("service_account", service_account),
-                                   ("base_output_directory", where)) if v}
-        return spec.with_overrides(vertex={**(spec.vertex or {}), **extra}) if extra else spec
-    if backend == "sagemaker":
-        extra = {k: v for k, v in (("role_arn", service_account), ("output_path", where)) if v}
-        return spec.with_overrides(sagemaker={**(spec.sagemaker or {}), **extra}) if extra else spec
-    return spec
-
+    return backend_class(backend or spec.backend).with_run_settings(
+        spec, identity=service_account, output_location=where)
 
 
 class user_errors:
@@ -187,3 +113,7 @@ class user_errors:
             print(f"error: {exc}", file=sys.stderr, flush=True)
             raise SystemExit(exc.exit_code) from None
         return False
+
+
+__all__ = ["backend_for", "best_outputs", "launch", "params_json", "parse_job", "spec_from_inputs",
+           "spec_of", "user_errors", "wait", "with_data", "with_run_settings"]

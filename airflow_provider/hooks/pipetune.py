@@ -21,19 +21,20 @@ Example:
 from __future__ import annotations
 
 import json
-import time
-from typing import Any
+from typing import Any, Callable
 
 from airflow.sdk import BaseHook
 
-from pipetune.backends import Backend, get_backend
+from pipetune import runtime
+from pipetune.backends import BACKEND_NAMES, Backend, backend_class
 from pipetune.errors import UsageError
-from pipetune.job import JobRef, JobState, JobStatus
+from pipetune.job import JobRef, JobStatus
 from pipetune.results import BestResult, TrialRecord
 from pipetune.spec import TuningSpec
 
-BACKENDS = ("local", "sagemaker", "vertex")
-DEFAULT_CONN = {"local": None, "sagemaker": "aws_default", "vertex": "google_cloud_default"}
+BACKENDS = BACKEND_NAMES
+#: the default Airflow connection for each kind of credentials a backend needs
+DEFAULT_CONN = {"aws": "aws_default", "gcp": "google_cloud_default"}
 GCP_SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 
 
@@ -66,7 +67,8 @@ class PipetuneHook(BaseHook):
         if backend_options is not None and not isinstance(backend_options, dict):
             raise UsageError(f"backend_options: must be a mapping, got {type(backend_options).__name__}")
         self.backend_name = backend
-        self.conn_id = conn_id if conn_id is not None else DEFAULT_CONN[backend]
+        self.credentials = backend_class(backend).credentials  # "aws", "gcp" or None
+        self.conn_id = conn_id if conn_id is not None else DEFAULT_CONN.get(self.credentials or "")
         self.backend_options = dict(backend_options or {})
         self._backend: Backend | None = None
 
@@ -75,17 +77,17 @@ class PipetuneHook(BaseHook):
         """The backend object (cached)."""
         if self._backend is None:
             options = {**self._connection_options(), **self.backend_options}
-            self._backend = get_backend(self.backend_name, **options)
+            self._backend = runtime.backend_for(self.backend_name, options)
         return self._backend
 
     get_backend = get_conn
 
     def _connection_options(self) -> dict[str, Any]:
-        if self.backend_name == "sagemaker":
-            return self._aws_options()
-        if self.backend_name == "vertex":
-            return self._gcp_options()
-        return {}
+        """The backend's constructor options from the connection of its credentials' kind."""
+        readers: dict[str, Callable[[], dict[str, Any]]] = {
+            "aws": self._aws_options, "gcp": self._gcp_options}
+        read = readers.get(self.credentials or "")
+        return read() if read is not None else {}
 
     def _aws_options(self) -> dict[str, Any]:
         from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
@@ -107,7 +109,7 @@ class PipetuneHook(BaseHook):
         try:
             conn = self.get_connection(self.conn_id)
         except AirflowNotFoundException:
-            if self.conn_id == DEFAULT_CONN["vertex"]:
+            if self.conn_id == DEFAULT_CONN["gcp"]:
                 self.log.info("No connection %r: using Application Default Credentials", self.conn_id)
                 return {}
             raise
@@ -139,7 +141,7 @@ class PipetuneHook(BaseHook):
 
     def launch(self, spec: TuningSpec, name: str) -> JobRef:
         """Launch job ``name``, or attach to it if it exists with the same spec."""
-        return self.get_conn().launch(spec, name, detach=True)
+        return runtime.launch(spec, job_name=name, using=self.get_conn())
 
     def status(self, ref: JobRef) -> JobStatus:
         return self.get_conn().status(ref)
@@ -147,31 +149,42 @@ class PipetuneHook(BaseHook):
     async def astatus(self, ref: JobRef) -> JobStatus:
         return await self.get_conn().astatus(ref)
 
-    def wait(self, ref: JobRef, *, poll_seconds: float, timeout: float | None = None) -> JobStatus:
-        """Block until the job ends: Completed returns; Failed, Stopped and Interrupted raise
-        ``JobFailed``/``JobStopped`` with the backend's reason (``check_outcome``). Polls every
-        ``poll_seconds`` and logs the progress at each poll into the task log."""
-        from pipetune.airflow.utils.outcome import check_outcome
-        from pipetune.errors import WaitTimeout
+    def wait(self, ref: JobRef, *, poll_seconds: float, timeout: float | None = None,
+             on_not_converging: str = "ignore") -> JobStatus:
+        """Block until the job ends (:func:`pipetune.runtime.wait`): the guards on every
+        poll, an interrupted local job resumed here; Completed returns, Failed and Stopped
+        raise with the backend's reason."""
+        return runtime.wait(ref, using=self.get_conn(), poll_seconds=poll_seconds,
+                            timeout=timeout, on_not_converging=on_not_converging,
+                            on_status=self._log_status)
 
-        start = time.monotonic()
-        while True:
-            st = self.status(ref)
-            if st.state.terminal or st.state == JobState.INTERRUPTED:
-                check_outcome(st.state.value, st.reason, ref.name)
-                return st
-            if timeout is not None and time.monotonic() - start > timeout:
-                raise WaitTimeout(f"tuning job {ref.name!r} still {st.state.value} after "
-                                  f"{timeout:.0f}s; it goes on running")
-            self.log.info("job %s: %s, %d/%s trials finished, best %s", ref.name, st.state.value,
-                          st.trials.finished, st.max_trials, st.best_value)
-            time.sleep(poll_seconds)
+    def settle(self, ref: JobRef, *, on_not_converging: str = "ignore") -> JobStatus:
+        """One poll (:func:`pipetune.runtime.settle`): the status, an interrupted local job
+        resumed in the background, the guards. ``.ended`` says whether it is over."""
+        be = self.get_conn()
+        st = runtime.settle(be, ref, be.status(ref), resume="detached",
+                            on_not_converging=on_not_converging)
+        if not st.ended:
+            self._log_status(st)
+        return st
+
+    async def asettle(self, ref: JobRef, *, on_not_converging: str = "ignore") -> JobStatus:
+        """:meth:`settle` for the triggerer's event loop."""
+        st = await runtime.asettle(self.get_conn(), ref, on_not_converging=on_not_converging)
+        if not st.ended:
+            self._log_status(st)
+        return st
+
+    def _log_status(self, st: JobStatus) -> None:
+        self.log.info("job %s: %s, %d/%s trials finished, best %s", st.ref.name, st.state.value,
+                      st.trials.finished, st.max_trials, st.best_value)
 
     def stop(self, ref: JobRef) -> None:
         self.get_conn().stop(ref)
 
     def best(self, ref: JobRef) -> BestResult:
-        return self.get_conn().best(ref)
+        """The typed best result (:func:`pipetune.runtime.best`)."""
+        return runtime.best(ref, using=self.get_conn())
 
     def trials(self, ref: JobRef) -> list[TrialRecord]:
         return self.get_conn().trials(ref)

@@ -26,7 +26,7 @@ from pipetune.airflow.links.console import (
     XCOM_KEY,
     SageMakerTuningJobLink,
     VertexTuningJobLink,
-    console_url,
+    console_link,
 )
 from pipetune.airflow.operators._common import BackendMixin, build_spec, check_backend, user_errors
 from pipetune.airflow.utils.job_name import deterministic_job_name
@@ -147,16 +147,17 @@ class PipetuneTuningOperator(BackendMixin, BaseOperator):
             hook.validate(spec)  # before any call to the backend's service
             ref = self._launch_or_attach(hook, spec, context)
         self._ref = ref
-        url = console_url(ref)
-        context["ti"].xcom_push(key=XCOM_KEY, value={"backend": ref.backend, "url": url})
-        if url:
-            self.log.info("Console: %s", url)
+        link = console_link(ref)
+        context["ti"].xcom_push(key=XCOM_KEY, value=link)
+        if link["url"]:
+            self.log.info("Console: %s", link["url"])
         handle = ref.model_dump(mode="json")
         if not self.wait:
             return handle
         if self.deferrable:
-            st = hook.status(ref)  # it may be over already (attached on retry)
-            if st.state.terminal or st.state == JobState.INTERRUPTED:
+            with user_errors():
+                st = hook.settle(ref)  # it may be over already (attached on retry)
+            if st.ended:
                 check_outcome(st.state.value, st.reason, ref.name)
                 return handle
             from pipetune.airflow.triggers.tuning import PipetuneJobTrigger

@@ -17,7 +17,6 @@ from airflow.sdk import BaseSensorOperator, conf
 from pipetune.airflow.operators._common import BackendMixin, check_backend, user_errors
 from pipetune.airflow.utils.jobref import coerce_job_ref
 from pipetune.airflow.utils.outcome import check_outcome
-from pipetune.job import JobState
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -39,7 +38,12 @@ class PipetuneTuningSensor(BackendMixin, BaseSensorOperator):
     :param poll_interval: seconds between status calls (also the poke interval).
     :param on_not_converging: ``ignore`` (default), ``warn`` (log it) or ``fail`` (fail the
         task) when the job is flagged "not converging" (see docs/observability.md); checked
-        at every poke, and once more when a deferred wait ends.
+        at every poll, in the worker or in the triggerer.
+
+    Every poll is the step runtime's (:func:`pipetune.runtime.settle`): a local job whose
+    coordinator died is resumed in the background, and a cloud job is held to the spec's
+    guards (``budget.max_cost_usd``, ``budget.timeout``): stopped, and the task fails with
+    the reason.
     """
 
     template_fields: Sequence[str] = ("job", "backend", "conn_id", "backend_options",
@@ -69,38 +73,27 @@ class PipetuneTuningSensor(BackendMixin, BaseSensorOperator):
         self.poll_interval = poll_interval
         self.on_not_converging = on_not_converging
 
-    def _check_convergence(self, ref, hook) -> None:
-        if self.on_not_converging == "ignore":
-            return
-        from pipetune.observability.snapshot import enforce_convergence, observe
+    def _ref_and_hook(self):
+        with user_errors():
+            ref = coerce_job_ref(self.job, self.backend)
+            return ref, self.make_hook(ref.backend)
 
+    def poke(self, context: "Context") -> bool:
+        """One poll (:meth:`PipetuneHook.settle`): an interrupted local job is resumed in the
+        background, the guards and the convergence rule are applied."""
         from airflow.sdk.exceptions import AirflowFailException
 
         from pipetune.observability.snapshot import NotConverging
 
+        ref, hook = self._ref_and_hook()
         try:
             with user_errors():
-                enforce_convergence(observe(ref, hook.get_conn()), self.on_not_converging,
-                                    self.log)
+                st = hook.settle(ref, on_not_converging=self.on_not_converging)
         except NotConverging as exc:
             raise AirflowFailException(str(exc)) from None
-
-    def _ref_and_hook(self):
-        with user_errors():
-            ref = coerce_job_ref(self.job, self.backend)
-        return ref, self.make_hook(ref.backend)
-
-    def poke(self, context: "Context") -> bool:
-        ref, hook = self._ref_and_hook()
-        with user_errors():
-            st = hook.status(ref)
-        if st.state.terminal or st.state == JobState.INTERRUPTED:
+        if st.ended:
             check_outcome(st.state.value, st.reason, ref.name)
-            self._check_convergence(ref, hook)
             return True
-        self._check_convergence(ref, hook)
-        self.log.info("job %s: %s, %d/%s trials finished, best %s", ref.name, st.state.value,
-                      st.trials.finished, st.max_trials, st.best_value)
         return False
 
     def execute(self, context: "Context") -> dict[str, Any]:
@@ -115,15 +108,21 @@ class PipetuneTuningSensor(BackendMixin, BaseSensorOperator):
         self.defer(
             trigger=PipetuneJobTrigger(job=ref.model_dump(mode="json"), backend=ref.backend,
                                        conn_id=self.conn_id, backend_options=self.backend_options,
-                                       poll_interval=self.poll_interval),
+                                       poll_interval=self.poll_interval,
+                                       on_not_converging=self.on_not_converging),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout) if self.timeout else None,
         )
         raise AssertionError("unreachable")  # pragma: no cover - defer() raises
 
     def execute_complete(self, context: "Context", event: dict[str, Any]) -> dict[str, Any]:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from pipetune.observability.snapshot import NotConverging
+
         job = event.get("job") or {}
-        check_outcome(event.get("status", "error"), event.get("reason"), job.get("name", "?"))
-        if self.on_not_converging != "ignore":
-            self._check_convergence(*self._ref_and_hook())
+        try:
+            check_outcome(event.get("status", "error"), event.get("reason"), job.get("name", "?"))
+        except NotConverging as exc:
+            raise AirflowFailException(str(exc)) from None
         return job

@@ -1,8 +1,11 @@
 """PipetuneJobTrigger: a small async loop polling a tuning job until it ends.
 
-It polls the backend's async status every ``poll_interval`` seconds, for as long as it
-takes (the deferring task's ``timeout`` is the only limit, and the user sets it). It fires
-exactly one event: ``{"status": <terminal state>, "reason": ..., "job": <ref>}``. Only
+It polls the job every ``poll_interval`` seconds the way every pipetune wait does
+(:func:`pipetune.runtime.asettle`: the backend's async status, an interrupted local job
+resumed, the guards of :mod:`pipetune.runtime.guards`), for as long as it takes (the
+deferring task's ``timeout`` is the only limit, and the user sets it). It fires exactly
+one event: ``{"status": <terminal state>, "reason": ..., "job": <ref>}`` (``status`` is
+``not_converging`` when ``on_not_converging="fail"`` and the job is flagged). Only
 ``completed`` is success; the task's ``execute_complete`` decides with
 :func:`pipetune.airflow.utils.outcome.check_outcome`.
 
@@ -20,7 +23,7 @@ from typing import Any, AsyncIterator
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from pipetune.job import JobRef, JobState
+from pipetune.job import parse_job_ref
 
 
 class PipetuneJobTrigger(BaseTrigger):
@@ -33,6 +36,8 @@ class PipetuneJobTrigger(BaseTrigger):
     :param poll_interval: seconds between status calls.
     :param max_consecutive_errors: status calls in a row that may fail (throttling, a blip)
         before the trigger gives up with an ``error`` event. Not a cap on the wait.
+    :param on_not_converging: ``ignore``, ``warn`` or ``fail``: the convergence rule applied
+        on every poll (see :class:`~pipetune.airflow.sensors.tuning.PipetuneTuningSensor`).
     """
 
     def __init__(
@@ -43,6 +48,7 @@ class PipetuneJobTrigger(BaseTrigger):
         backend_options: dict[str, Any] | None = None,
         poll_interval: float = 30.0,
         max_consecutive_errors: int = 5,
+        on_not_converging: str = "ignore",
     ) -> None:
         super().__init__()
         self.job = dict(job)
@@ -51,6 +57,7 @@ class PipetuneJobTrigger(BaseTrigger):
         self.backend_options = dict(backend_options or {})
         self.poll_interval = float(poll_interval)
         self.max_consecutive_errors = int(max_consecutive_errors)
+        self.on_not_converging = on_not_converging
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -62,6 +69,7 @@ class PipetuneJobTrigger(BaseTrigger):
                 "backend_options": self.backend_options,
                 "poll_interval": self.poll_interval,
                 "max_consecutive_errors": self.max_consecutive_errors,
+                "on_not_converging": self.on_not_converging,
             },
         )
 
@@ -72,10 +80,13 @@ class PipetuneJobTrigger(BaseTrigger):
                             backend_options=self.backend_options)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        ref = JobRef.model_validate(self.job)
-        hook = self._hook()
+        from pipetune.errors import PipetuneError
+        from pipetune.observability.snapshot import NotConverging
+
         errors = 0
         try:
+            hook = self._hook()
+            ref = parse_job_ref(self.job)
             # building the backend may read a connection: keep it off the event loop
             await asyncio.to_thread(hook.get_conn)
         except Exception as exc:  # noqa: BLE001 - reported in the event, the task fails
@@ -84,8 +95,15 @@ class PipetuneJobTrigger(BaseTrigger):
             return
         while True:
             try:
-                st = await hook.astatus(ref)
+                st = await hook.asettle(ref, on_not_converging=self.on_not_converging)
                 errors = 0
+            except NotConverging as exc:
+                yield TriggerEvent({"status": "not_converging", "reason": exc.reason,
+                                    "job": self.job})
+                return
+            except PipetuneError as exc:  # a user's mistake or a job that cannot go on
+                yield TriggerEvent({"status": "error", "reason": str(exc), "job": self.job})
+                return
             except Exception as exc:  # noqa: BLE001
                 errors += 1
                 self.log.warning("status of %s failed (%d in a row): %s", ref.name, errors, exc)
@@ -95,7 +113,7 @@ class PipetuneJobTrigger(BaseTrigger):
                     return
                 await asyncio.sleep(self.poll_interval)
                 continue
-            if st.state.terminal or st.state == JobState.INTERRUPTED:
+            if st.ended:
                 yield TriggerEvent({
                     "status": st.state.value,
                     "reason": st.reason,
@@ -104,6 +122,4 @@ class PipetuneJobTrigger(BaseTrigger):
                     "best_value": st.best_value,
                 })
                 return
-            self.log.info("job %s: %s, %d/%s trials finished, best %s", ref.name, st.state.value,
-                          st.trials.finished, st.max_trials, st.best_value)
             await asyncio.sleep(self.poll_interval)

@@ -22,13 +22,18 @@ class TriggerError(PipetuneError):
 
 
 def check_outcome(state: str, reason: str | None, job_name: str) -> None:
+    """Return for ``completed``; raise with the reason for anything else."""
     if state == "error":
         raise TriggerError(f"waiting for tuning job {job_name!r} failed: {reason}")
+    if state == "not_converging":
+        from pipetune.observability.snapshot import NotConverging
+
+        raise NotConverging(job_name, reason or "not converging")
     try:
         job_state = JobState(state)
     except ValueError:
         job_state = None
-    if job_state is None or not (job_state.terminal or job_state == JobState.INTERRUPTED):
+    if job_state is None or not job_state.ended:
         raise PipetuneError(f"tuning job {job_name!r} is still {state}; it has not ended")
     if job_state == JobState.INTERRUPTED and not reason:
         reason = "interrupted: the process running the trials is gone"

@@ -14,13 +14,18 @@ _REGISTRY = {
 }
 
 
-def get_backend(name: str, **options: Any) -> Backend:
-    """Instantiate a backend by name (``local``, ``sagemaker``, ``vertex``)."""
+BACKEND_NAMES: tuple[str, ...] = tuple(_REGISTRY)
+
+
+def backend_class(name: str) -> type[Backend]:
+    """The class of a backend by name, without building it (no client, no credentials):
+    what an adapter asks for the methods that need none (console URL, run settings, the
+    kind of credentials)."""
     import importlib
 
     target = _REGISTRY.get(name)
     if target is None:
-        raise UsageError(f"unknown backend {name!r}; valid: {', '.join(_REGISTRY)}")
+        raise UsageError(f"backend: unknown backend {name!r}; valid: {', '.join(_REGISTRY)}")
     module_name, cls_name = target.split(":")
     try:
         module = importlib.import_module(module_name)
@@ -29,7 +34,12 @@ def get_backend(name: str, **options: Any) -> Backend:
 
         extra = {"sagemaker": "aws", "vertex": "gcp"}.get(name, "all")
         raise MissingExtra(f"the {name} backend ({exc.name} is missing)", extra) from None
-    return getattr(module, cls_name)(**options)
+    return getattr(module, cls_name)
 
 
-__all__ = ["Backend", "get_backend"]
+def get_backend(name: str, **options: Any) -> Backend:
+    """Instantiate a backend by name (``local``, ``sagemaker``, ``vertex``)."""
+    return backend_class(name)(**options)
+
+
+__all__ = ["BACKEND_NAMES", "Backend", "backend_class", "get_backend"]

@@ -19,11 +19,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from pipetune import runtime
 from pipetune.backends import get_backend
 from pipetune.backends.base import Backend
-from pipetune.cli._common import console, handle_errors, out, print_json
+from pipetune.cli._common import console, handle_errors, out, print_json, warning_text
 from pipetune.errors import UsageError
-from pipetune.job import JobRef, JobStatus
+from pipetune.job import JobRef, JobStatus, parse_job_ref
 from pipetune.spec import TuningSpec, json_schema, load_spec
 
 
@@ -41,8 +42,10 @@ def _refs_dir() -> Path:
     return home() / "refs"
 
 
-def save_ref(ref: JobRef) -> None:
-    if ref.backend == "local":
+def save_ref(be: Backend, ref: JobRef) -> None:
+    """Record the handle of a job its backend cannot find by name alone (a cloud job), so
+    the other commands take its name."""
+    if be.find(ref.name) is not None:
         return
     _refs_dir().mkdir(parents=True, exist_ok=True)
     (_refs_dir() / f"{ref.name}.json").write_text(ref.to_json())
@@ -51,25 +54,22 @@ def save_ref(ref: JobRef) -> None:
 def resolve_ref(job: str) -> JobRef:
     """A job name (local job, or a recorded cloud handle) or a JobRef's JSON."""
     if job.lstrip().startswith("{"):
-        try:
-            return JobRef.from_json(job)
-        except ValueError as exc:
-            raise UsageError(f"not a valid job handle: {exc}") from None
+        return parse_job_ref(job)
     from pipetune.backends.local.jobstore import JobDir, check_job_name
 
     check_job_name(job)
     recorded = _refs_dir() / f"{job}.json"
     if recorded.is_file():
-        return JobRef.from_json(recorded.read_text())
-    local = JobDir(job)
-    if local.exists():
-        return JobRef(backend="local", id=job, name=job, extra={"root": str(local.root)})
-    raise UsageError(f"no job named {job!r}: no local job under {local.root / 'jobs'} and no "
-                     f"recorded handle in {_refs_dir()}; pass the job handle JSON instead")
+        return parse_job_ref(recorded.read_text(), field=str(recorded))
+    found = get_backend("local").find(job)
+    if found is not None:
+        return found
+    raise UsageError(f"no job named {job!r}: no local job under {JobDir(job).root / 'jobs'} "
+                     f"and no recorded handle in {_refs_dir()}; pass the job handle JSON instead")
 
 
 def backend_for(ref: JobRef) -> Backend:
-    return get_backend(ref.backend)
+    return runtime.backend_for(ref.backend)
 
 
 def _spec_and_name(spec_path: str, name: Optional[str], backend: Optional[str],
@@ -140,22 +140,10 @@ def register(app: typer.Typer) -> None:
         """Run a tuning job to its end (or attach to it) and print the best parameters."""
         tuning, job_name = _spec_and_name(spec, name, backend, profile)
         be = get_backend(tuning.backend)
-        be.validate(tuning)
         show = not no_progress and not as_json
-        if tuning.backend == "local":
-            from pipetune.backends.local.backend import LocalBackend
-
-            assert isinstance(be, LocalBackend)
-            with progress_bar(show, tuning.budget.max_trials) as update:
-                ref = be.launch(tuning, job_name, detach=True) if be._job(job_name).coordinator_alive() \
-                    else be.launch(tuning, job_name, detach=False,
-                                   on_trial=lambda _s: update(be.status(job_name)))
-                be.wait(ref, poll_seconds=1.0, on_status=update)
-        else:
-            ref = be.launch(tuning, job_name)
-            save_ref(ref)
-            with progress_bar(show, tuning.budget.max_trials) as update:
-                be.wait(ref, poll_seconds=15.0, on_status=update)
+        with progress_bar(show, tuning.budget.max_trials) as update:
+            ref = runtime.run(tuning, job_name=job_name, using=be, poll_seconds=10.0,
+                              on_status=update, on_launched=lambda r: save_ref(be, r))
         _print_best(be, ref, BestFormat.json if as_json else BestFormat.table)
 
     @app.command()
@@ -171,9 +159,8 @@ def register(app: typer.Typer) -> None:
         """Start a job in the background (or attach to it) and print its handle as JSON."""
         tuning, job_name = _spec_and_name(spec, name, backend, profile)
         be = get_backend(tuning.backend)
-        be.validate(tuning)
-        ref = be.launch(tuning, job_name, detach=True)
-        save_ref(ref)
+        ref = runtime.launch(tuning, job_name=job_name, using=be)
+        save_ref(be, ref)
         print_json(json.loads(ref.to_json()))
 
     @app.command()
@@ -209,11 +196,14 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json"),
         no_progress: bool = typer.Option(False, "--no-progress"),
     ) -> None:
-        """Wait for a job to end. Exit 0 completed, 3 failed, 4 stopped, 5 timed out."""
+        """Wait for a job to end. Exit 0 completed, 3 failed, 4 stopped, 5 timed out.
+
+        An interrupted local job (its coordinator died) is resumed here, as every pipetune
+        wait does."""
         ref = resolve_ref(job)
         be = backend_for(ref)
         with progress_bar(not no_progress and not as_json, None) as update:
-            st = be.wait(ref, poll_seconds=poll, timeout=timeout, on_status=update)
+            st = runtime.wait(ref, using=be, poll_seconds=poll, timeout=timeout, on_status=update)
         if as_json:
             print_json(json.loads(st.model_dump_json()))
         else:
@@ -232,11 +222,7 @@ def register(app: typer.Typer) -> None:
     def resume(job: str, foreground: bool = typer.Option(False, help="run here, not detached")) -> None:
         """Continue an interrupted local job (its coordinator died)."""
         ref = resolve_ref(job)
-        if ref.backend != "local":
-            raise UsageError("resume is for local jobs; cloud jobs run on their service")
-        from pipetune.backends.local.backend import LocalBackend
-
-        be = LocalBackend()
+        be = backend_for(ref)
         be.resume(ref, detach=not foreground)
         out.print(_status_line(be.status(ref)), highlight=False)
 
@@ -299,9 +285,15 @@ def register(app: typer.Typer) -> None:
                  None, "--job", help="a job (name or handle): its spec, and after a run, "
                  "whether the best trials sit at a range's edge or the objective is flat"),
              as_json: bool = typer.Option(False, "--json"),
-             strict: bool = typer.Option(False, help="exit 1 when there are warnings")) -> None:
-        """Warn about search-space traps (linear ranges over decades, powers of two, ...)."""
+             strict: bool = typer.Option(False, help="exit 1 when there are warnings"),
+             profile: Optional[str] = typer.Option(
+                 None, "--profile", help="check this profile of the spec's profiles section "
+                 "(default: $PIPETUNE_PROFILE, else the spec's profile)")) -> None:
+        """Validate a spec as `launch` does (exit 2 on an error), then warn about
+        search-space traps (linear ranges over decades, powers of two, ...). With ``--job``,
+        the job's spec, and whether its best trials sit at a range's edge."""
         from pipetune.lint import lint as run_lint
+        from pipetune.observability.tiers import select_profile
 
         if (spec is None) == (job is None):
             raise UsageError("give a spec file or --job NAME (one of them)")
@@ -314,14 +306,16 @@ def register(app: typer.Typer) -> None:
             job_spec = spec_of(be, ref)
             warnings = run_lint(job_spec) + check_ranges(job_spec, be.trials(ref))
         else:
-            warnings = run_lint(load_spec(spec))
+            tuning = select_profile(load_spec(spec), profile)
+            get_backend(tuning.backend).validate(tuning)  # what launch checks before any call
+            warnings = run_lint(tuning)
         if as_json:
             print_json([{"field": w.field, "message": w.message} for w in warnings])
         elif not warnings:
             out.print("no warnings")
         else:
             for w in warnings:
-                out.print(f"[yellow]warning[/] {w.field}: {w.message}", highlight=False)
+                out.print(warning_text(f"{w.field}: {w.message}", "warning"), soft_wrap=True)
         if strict and warnings:
             raise typer.Exit(1)
 

@@ -70,11 +70,15 @@ def run_command(
                                help="seconds between status polls of a cloud job"),
     report_file: Optional[str] = typer.Option(None, envvar=_env("REPORT_FILE"),
                                               help="where to write the markdown report"),
+    trial_env: str = typer.Option(
+        "", envvar=_env("TRIAL_ENV"),
+        help="comma-separated names of runner variables the trials may see, beyond the "
+             "allowlist (PATH, HOME, locale, proxies...); never GITHUB_TOKEN or ACTIONS_*"),
     as_json: bool = typer.Option(False, "--json", help="print the outputs as JSON on stdout"),
 ) -> None:
     """Tune, compare with the baseline, report to the job summary and the pull request."""
     from pipetune.github.compare import Threshold
-    from pipetune.github.env import GitHubEnv
+    from pipetune.github.env import GitHubEnv, isolated_trials
     from pipetune.github.step import StepOptions, run
 
     opts = StepOptions(
@@ -83,7 +87,9 @@ def run_command(
         fail_on_regression=fail_on_regression, comment=comment, comment_key=comment_key,
         write_results=write_results, warm_start=warm_start, warm_start_type=warm_start_type,
         wait_timeout=timeout, poll_seconds=poll, report_file=report_file)
-    outcome = run(opts, GitHubEnv.from_environ())
+    env = GitHubEnv.from_environ()  # holds the token; then it leaves the environment
+    with isolated_trials([n.strip() for n in trial_env.split(",") if n.strip()]):
+        outcome = run(opts, env)
     if as_json:
         print_json(outcome.outputs)
 

@@ -64,6 +64,9 @@ def register(app: typer.Typer) -> None:
         from pipetune.cli.core import resolve_ref
         from pipetune.observability.insights import insights_for_jobs
 
+        from pipetune.extras import require
+
+        require("matplotlib", feature="the insights plot", extra="report")  # before any file
         refs = [resolve_ref(j) for j in jobs]
         found = insights_for_jobs(refs, top_fraction=top, min_top=min_top, margin=margin)
         folder = out_dir or home() / "insights" / refs[0].name

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from pipetune.cli._common import console, handle_errors, print_json
+from pipetune.cli._common import console, handle_errors, print_json, warning_text
 from pipetune.errors import UsageError
 
 proxy_app = typer.Typer(no_args_is_help=True, help="Tune on a sample of the data, verify on all of it.")
@@ -88,7 +88,7 @@ def tune(
         console.print(f"winner: {result.best.params} ({result.objective} {result.best.value:.6g})",
                       highlight=False)
     for note in result.warnings:
-        console.print(f"[bold yellow]warning:[/] {note}", highlight=False, soft_wrap=True)
+        console.print(warning_text(note), soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -26,12 +26,28 @@ def register(app: typer.Typer) -> None:
         name: str = typer.Option(None, "--name", help="job name the policy is scoped to "
                                  "(default: the spec's name)"),
     ) -> None:
-        """Print the IAM policy (JSON) needed for SPEC on SageMaker, scoped to the job name."""
-        from pipetune.backends.sagemaker.iam import caller_policy, execution_role_policy
+        """Print the IAM policy (JSON) needed for SPEC on SageMaker, scoped to the job name.
+
+        Offline, except for a KMS key given as an alias: a policy must name the key's ARN,
+        so the alias is resolved with kms:DescribeKey (AWS credentials needed)."""
+        from pipetune.backends.sagemaker.iam import caller_policy, execution_role_policy, kms_aliases
         from pipetune.spec import load_spec
 
         loaded = load_spec(spec)
+        kms = _kms_client(loaded) if kms_aliases(loaded) else None
         if for_ is PolicyFor.caller:
-            print_json(caller_policy(loaded, name))
+            print_json(caller_policy(loaded, name, kms_client=kms))
         else:
-            print_json(execution_role_policy(loaded))
+            print_json(execution_role_policy(loaded, kms_client=kms))
+
+
+def _kms_client(spec):  # type: ignore[no-untyped-def]
+    """A KMS client for the spec's region, or None when boto3 is missing (the policy
+    functions then say that the key ARN is needed)."""
+    from pipetune.backends.sagemaker.checks import validated_options
+
+    try:
+        import boto3
+    except ImportError:
+        return None
+    return boto3.client("kms", region_name=validated_options(spec).region)

@@ -30,12 +30,15 @@ def vertex_worker(
         "(default: host-pid)"),
     trial_dir: Path = typer.Option(Path("vertex-trials"), help="where trial directories go"),
     api_endpoint: Optional[str] = typer.Option(
-        None, help="default: {location}-aiplatform.googleapis.com (e.g. a Private Service "
-        "Connect endpoint)"),
+        None, "--api-endpoint", "--endpoint", envvar="PIPETUNE_VERTEX_ENDPOINT",
+        help="the Vertex AI API endpoint, host[:port] (e.g. a Private Service Connect "
+        "endpoint); default: {location}-aiplatform.googleapis.com. Every other command "
+        "reads $PIPETUNE_VERTEX_ENDPOINT"),
 ) -> None:
     """Run trials of a Vizier study until its budget is spent; prints a JSON summary."""
     from pipetune.backends.vertex import VertexBackend
     from pipetune.backends.vertex.vizier_worker import default_worker_id, run_worker
+    from pipetune.cli.core import save_ref
     from pipetune.errors import SpecError
     from pipetune.spec import load_spec
 
@@ -46,6 +49,7 @@ def vertex_worker(
                         "(a hyperparameter_tuning_job runs its trials on Vertex)",
                         field="vertex.mode")
     ref = backend.launch(spec, name)
+    save_ref(backend, ref)  # like every launch: status, wait, best... then take the study's name
     wid = worker_id or default_worker_id()
     summary = run_worker(backend.vizier(ref), ref.id, spec, worker_id=wid,
                          trial_root=trial_dir.absolute() / name / wid,

@@ -34,6 +34,8 @@ from pipetune.errors import PipetuneError
 LINK_NEXT_RE = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 IDEMPOTENT = {"GET", "HEAD", "PUT", "PATCH", "DELETE"}
 RETRY_STATUSES = {502, 503, 504}
+#: The author of comments written with a workflow's ``GITHUB_TOKEN``.
+ACTIONS_BOT = "github-actions[bot]"
 
 
 class GitHubAPIError(PipetuneError):
@@ -74,6 +76,7 @@ class GitHubClient:
     def __post_init__(self) -> None:
         self.api_url = self.api_url.rstrip("/")
         self._opener = urllib.request.build_opener(_NoRedirect)
+        self._identity: str | None = None
 
     # ---- plumbing ---------------------------------------------------------------------------
     def url(self, path: str, params: Mapping[str, Any] | None = None) -> str:
@@ -138,6 +141,23 @@ class GitHubClient:
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
         return self.request(method, path, **kwargs).json()
+
+    def identity(self) -> str:
+        """The login GitHub shows as the author of what this token writes.
+
+        ``GET /user`` answers for a personal or user token. An installation token (the
+        workflow's ``GITHUB_TOKEN``, or another GitHub App's) gets 403 "Resource not
+        accessible by integration" there; its comments are authored by the app's bot,
+        ``github-actions[bot]`` for ``GITHUB_TOKEN``. (Another app's bot, ``<slug>[bot]``,
+        is learned from the comment it creates; see :func:`~pipetune.github.comments.upsert_comment`.)
+        """
+        if self._identity is None:
+            resp = self.request("GET", "/user", what="identify the token's account",
+                                ok=(403, 404))
+            body = resp.json() if resp.status == 200 else None
+            login = body.get("login") if isinstance(body, dict) else None
+            self._identity = login if isinstance(login, str) and login else ACTIONS_BOT
+        return self._identity
 
     def paginate(self, path: str, *, params: Mapping[str, Any] | None = None,
                  what: str = "", permission: str = "", items_key: str | None = None

@@ -2,10 +2,12 @@
 
 The comment's body starts with a hidden marker, ``<!-- pipetune:KEY -->``. To post, the
 client pages through every comment of the pull request, finds the ones that *start* with
-the marker (a quote of it in someone's reply starts with ``>`` and does not count), and
-updates the oldest instead of adding a new one. Should two runs race and both create one,
-the next look-up (right after creating) keeps the oldest and deletes the newer ones that
-the same account wrote: there is never more than one.
+the marker (a quote of it in someone's reply starts with ``>`` and does not count) **and**
+were written by the token's own account (:meth:`GitHubClient.identity`), and updates the
+oldest instead of adding a new one. A comment by anyone else that starts with the marker
+is never edited nor deleted: the marker is public, the author is not forgeable. Should two
+runs race and both create one, the next look-up (right after creating) keeps the oldest
+and deletes the newer ones: there is never more than one.
 
 Example:
     >>> marker_for("tuning/spec.yaml")
@@ -42,25 +44,34 @@ class CommentResult:
     removed: list[int] = field(default_factory=list)
 
 
-def find_marked(client: GitHubClient, repo: str, number: int, marker: str) -> list[dict[str, Any]]:
-    """Every comment of issue/PR ``number`` whose body starts with ``marker``, oldest first."""
+def find_marked(client: GitHubClient, repo: str, number: int, marker: str,
+                author: str | None = None) -> list[dict[str, Any]]:
+    """Every comment of issue/PR ``number`` whose body starts with ``marker`` (and, given
+    ``author``, written by that login), oldest first."""
     found = [c for c in client.paginate(
         f"/repos/{repo}/issues/{number}/comments",
         what=f"list the comments of #{number} in {repo}", permission=PERMISSION)
-        if (c.get("body") or "").startswith(marker)]
+        if (c.get("body") or "").startswith(marker)
+        and (author is None or (c.get("user") or {}).get("login") == author)]
     return sorted(found, key=lambda c: (c.get("created_at") or "", c.get("id") or 0))
 
 
 def upsert_comment(client: GitHubClient, repo: str, number: int, body: str,
-                   marker: str) -> CommentResult:
-    """Create pipetune's comment on ``number`` or update the one already there."""
+                   marker: str, author: str | None = None) -> CommentResult:
+    """Create pipetune's comment on ``number`` or update the one it wrote before.
+
+    ``author``: the login of the token's account; default :meth:`GitHubClient.identity`.
+    """
     body = with_marker(body, marker)
-    existing = find_marked(client, repo, number, marker)
+    author = author or client.identity()
+    existing = find_marked(client, repo, number, marker, author)
     if not existing:
         created = client.json(
             "POST", f"/repos/{repo}/issues/{number}/comments", json_body={"body": body},
             what=f"comment on #{number} in {repo}", permission=PERMISSION)
-        kept, removed = _dedupe(client, repo, number, marker, body)
+        # GitHub names the author of what we just wrote: the token's identity, for sure
+        author = (created.get("user") or {}).get("login") or author
+        kept, removed = _dedupe(client, repo, number, marker, body, author)
         if kept is not None and kept["id"] != created["id"]:
             return CommentResult("updated", kept["id"], kept.get("html_url"), removed)
         return CommentResult("created", created["id"], created.get("html_url"), removed)
@@ -79,9 +90,9 @@ def _update(client: GitHubClient, repo: str, comment_id: int, body: str) -> dict
 
 
 def _dedupe(client: GitHubClient, repo: str, number: int, marker: str,
-            body: str) -> tuple[dict[str, Any] | None, list[int]]:
+            body: str, author: str) -> tuple[dict[str, Any] | None, list[int]]:
     """After creating: if another run created one too, keep the oldest (with our body)."""
-    found = find_marked(client, repo, number, marker)
+    found = find_marked(client, repo, number, marker, author)
     if len(found) <= 1:
         return (found[0] if found else None), []
     keep = found[0]

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from pipetune.errors import UsageError
 
@@ -118,6 +119,62 @@ class GitHubEnv:
     @property
     def default_branch(self) -> str | None:
         return (self.event.get("repository") or {}).get("default_branch")
+
+
+#: Variables a trial may inherit from the runner: what programs need to start and find
+#: their tools, never credentials. Names ending in ``*`` are prefixes.
+TRIAL_ENV_ALLOWLIST = (
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "LC_*", "TZ", "TERM",
+    "TMPDIR", "TEMP", "TMP", "PWD", "VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH",
+    "PYTHONHASHSEED", "PYTHONUNBUFFERED", "PYTHONIOENCODING", "PYTHONDONTWRITEBYTECODE",
+    "LD_LIBRARY_PATH", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+    "CUDA_VISIBLE_DEVICES", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE",
+    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+    "CI", "GITHUB_ACTIONS", "GITHUB_WORKSPACE", "GITHUB_REPOSITORY", "GITHUB_SHA",
+    "GITHUB_REF", "GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT", "GITHUB_EVENT_NAME",
+    "RUNNER_OS", "RUNNER_ARCH", "RUNNER_TEMP", "PIPETUNE_HOME", "PIPETUNE_HEARTBEAT_*",
+)
+#: Never given to a trial nor left in this process's environment, even when listed: the
+#: workflow's token and the runner's own credentials (cache, artifacts, OIDC requests).
+NEVER_TO_TRIALS = ("GITHUB_TOKEN", "GH_TOKEN", "ACTIONS_*", "INPUT_*", "RUNNER_TOKEN")
+
+
+def _matches(name: str, patterns: tuple[str, ...] | list[str]) -> bool:
+    return any(name.startswith(p[:-1]) if p.endswith("*") else name == p for p in patterns)
+
+
+def trial_environment(environ: Mapping[str, str], extra: tuple[str, ...] | list[str] = ()
+                      ) -> dict[str, str]:
+    """The variables of ``environ`` a pull request's trial may see: the allowlist plus
+    ``extra`` names the workflow chose to pass, minus :data:`NEVER_TO_TRIALS`.
+
+    Example:
+        >>> trial_environment({"PATH": "/bin", "GITHUB_TOKEN": "t", "AWS_SECRET_ACCESS_KEY": "s",
+        ...                    "WANDB_MODE": "offline"}, extra=["WANDB_MODE", "GITHUB_TOKEN"])
+        {'PATH': '/bin', 'WANDB_MODE': 'offline'}
+    """
+    allowed = (*TRIAL_ENV_ALLOWLIST, *extra)
+    return {k: v for k, v in environ.items()
+            if _matches(k, allowed) and not _matches(k, NEVER_TO_TRIALS)}
+
+
+@contextmanager
+def isolated_trials(extra: tuple[str, ...] | list[str] = ()) -> Iterator[dict[str, str]]:
+    """While the step runs pull-request code: trials start from :func:`trial_environment`,
+    never from the runner's environment, and the token and the runner's credentials leave
+    this process's environment too (a trial given as a Python callable runs in this
+    process). Enter it after :meth:`GitHubEnv.from_environ` has read the token; on exit
+    the process's environment is as before. Yields the trials' base environment."""
+    from pipetune.trials.contracts import set_base_environment
+
+    base = trial_environment(os.environ, extra)
+    removed = {k: os.environ.pop(k) for k in list(os.environ) if _matches(k, NEVER_TO_TRIALS)}
+    set_base_environment(base)
+    try:
+        yield base
+    finally:
+        set_base_environment(None)
+        os.environ.update(removed)
 
 
 def _read_event(path: str | None) -> dict[str, Any]:

@@ -3,8 +3,10 @@
 1. load the spec (with the action's overrides: backend, max trials);
 2. find the baseline (:mod:`~pipetune.github.baseline`);
 3. optionally warm-start from the job that produced it (:mod:`~pipetune.github.warm_start`);
-4. launch the job (idempotent: a re-run of the workflow attaches to the same job name)
-   and wait for it; the local engine runs it in this process, cloud backends remotely;
+4. run the job through the step runtime (:func:`pipetune.runtime.run`): launch or
+   attach (a re-run of the workflow attaches to the same job name), the local engine runs
+   it in this process, a cloud job is waited for with the guards, an interrupted job is
+   resumed;
 5. read the best result and the trials, compare with the baseline;
 6. write the report to ``$GITHUB_STEP_SUMMARY`` and a file, the outputs to
    ``$GITHUB_OUTPUT``, optionally the new results file; post or update the PR comment;
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipetune import runtime
 from pipetune.backends import get_backend
 from pipetune.errors import JobFailed, JobStopped, PipetuneError, UsageError
 from pipetune.github import baseline as baseline_mod
@@ -141,17 +144,18 @@ def run(opts: StepOptions, env: GitHubEnv) -> StepOutcome:
 
     name = opts.job_name or default_job_name(env, spec)
     backend = get_backend(spec.backend)
-    here = spec.backend == "local"
-    log(f"{'running' if here else 'launching'} job {name!r} on {spec.backend} "
-        f"({spec.budget.max_trials} trials)")
-    ref = backend.launch(spec, name, detach=not here)
-    outputs: dict[str, Any] = {"job": ref.to_json(), "job-name": name, "backend": spec.backend,
-                               "warm-started-from": parent or ""}
-    write_outputs(env.output_path, outputs)
+    log(f"job {name!r} on {spec.backend} ({spec.budget.max_trials} trials)")
+
+    def launched(ref: JobRef) -> None:
+        write_outputs(env.output_path, {"job": ref.to_json(), "job-name": name,
+                                        "backend": spec.backend,
+                                        "warm-started-from": parent or ""})
+
     marker = marker_for(opts.comment_key or opts.spec)
-    try:
-        backend.wait(ref, poll_seconds=opts.poll_seconds, timeout=opts.wait_timeout,
-                     on_status=None if here else _progress)
+    try:  # the step runtime: launch or attach, run here or wait, resume, guards
+        ref = runtime.run(spec, job_name=name, using=backend, poll_seconds=opts.poll_seconds,
+                          timeout=opts.wait_timeout, on_status=_progress,
+                          on_launched=launched)
     except (JobFailed, JobStopped) as exc:
         report = render_failure(name, spec.backend, exc.reason, run_url=env.run_url,
                                 spec_path=opts.spec)
@@ -167,8 +171,7 @@ def run(opts: StepOptions, env: GitHubEnv) -> StepOutcome:
     from pipetune.observability.convergence import check_convergence
     from pipetune.observability.summary import convergence_line
 
-    result = backend.best(ref)
-    trials = backend.trials(ref)
+    result, trials = runtime.best_outputs(ref, using=backend)
     comparison = compare(result, base.result, opts.threshold)
     report = render_report(result, ReportInputs(
         comparison=comparison, baseline=base.result, baseline_origin=base.origin,

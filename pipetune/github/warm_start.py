@@ -46,7 +46,9 @@ def plan(spec: TuningSpec, previous: BestResult | None, *, kind: str = "transfer
         return spec, WarmStartPlan(None, f"the previous results came from the {previous.backend} "
                                          f"backend, this run uses {spec.backend}: a cold start")
     parent = previous.job
-    if spec.backend == "local":
+    from pipetune.backends import backend_class
+
+    if backend_class(spec.backend).keeps_files:  # the parent's files must be on this machine
         if not JobDir(parent, local_root).exists():
             if client is None or repository is None:
                 return spec, WarmStartPlan(None, f"local job {parent!r} is not on this machine "

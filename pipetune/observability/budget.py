@@ -3,8 +3,10 @@ when tuning takes more than its share of the training compute it serves.
 
 The local engine calls :func:`local_cost_guard` each time it decides whether to start
 another trial; the job then ends as ``stopped`` with the reason recorded (running trials
-finish, no new one starts). SageMaker jobs are stopped by ``SageMakerBackend.wait`` with the
-same estimate. :func:`over_budget` is the check for any :class:`~.cost.CostEstimate`.
+finish, no new one starts). Cloud jobs are stopped on every poll, whoever polls, with the
+same wording (:func:`pipetune.runtime.guards.check_guards`). :func:`over_budget` is the
+check for any :class:`~.cost.CostEstimate`; :func:`local_convergence_guard` is the local
+engine's hook for ``convergence.stop``.
 
 The share warning follows the rule of thumb that tuning should cost 10-20% of the
 training compute it improves: with ``cost.training_cost_usd`` set, a job whose estimate
@@ -89,4 +91,27 @@ def local_cost_guard(spec: TuningSpec, trials: Iterable["FrozenTrial"],
 
     estimate = local_cost_from_seconds(spec, _local_seconds(spec, trials, now or time.time()))
     reason = over_budget(spec, estimate)
+    return (JobState.STOPPED, reason) if reason else None
+
+
+def local_convergence_guard(spec: TuningSpec, trials: Iterable["FrozenTrial"]
+                            ) -> tuple[JobState, str] | None:
+    """The local engine's hook for ``convergence.stop``: ``(STOPPED, reason)`` once the
+    finished trials are flagged "not converging" (the rule of
+    :mod:`~pipetune.observability.convergence`, on the same records every reader sees)."""
+    rule = spec.convergence
+    if rule is None or not rule.stop or spec.multi_objective:
+        return None
+    from optuna.trial import TrialState
+
+    from pipetune.observability.convergence import stop_reason
+    from pipetune.results import TrialRecord
+
+    states = {TrialState.COMPLETE: "complete", TrialState.FAIL: "failed",
+              TrialState.PRUNED: "pruned"}
+    records = [TrialRecord(id=str(t.number), number=t.number, state=states[t.state], params={},
+                           metrics={spec.primary.metric: t.values[0]}
+                           if t.state == TrialState.COMPLETE and t.values else {})
+               for t in trials if t.state in states]
+    reason = stop_reason(spec, records)
     return (JobState.STOPPED, reason) if reason else None

@@ -140,8 +140,5 @@ def sagemaker_trial_health(backend: Any, ref: "JobRef | str", *, cloudwatch: Any
     ref = backend._as_ref(ref)
     running = [j for j in backend.training_jobs(ref) if j.get("TrainingJobStatus") == "InProgress"]
     if cloudwatch is None:
-        import boto3
-
-        session = backend._session or boto3.Session()
-        cloudwatch = session.client("cloudwatch", region_name=backend._resolve_region(ref=ref))
+        cloudwatch = backend.aws_client("cloudwatch", backend._resolve_region(ref=ref))
     return trial_health(cloudwatch, running, **options)

@@ -122,6 +122,17 @@ def check_convergence(spec: TuningSpec, trials: list[TrialRecord],
                               baseline=baseline, progress=progress)
 
 
+def stop_reason(spec: TuningSpec, trials: list[TrialRecord]) -> str | None:
+    """Why the job must stop under ``convergence.stop`` (it is flagged not converging),
+    else None. The one wording for the local engine and the pollers of cloud jobs."""
+    if spec.convergence is None or not spec.convergence.stop or spec.multi_objective:
+        return None
+    verdict = check_convergence(spec, trials)
+    if not verdict.not_converging:
+        return None
+    return f"stopped by pipetune (convergence.stop): {verdict.reason}"
+
+
 def parse_time(value: str | None) -> float | None:
     """A trial's ISO timestamp as epoch seconds; a naive one is local time (Optuna's)."""
     if not value:

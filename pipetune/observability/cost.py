@@ -155,20 +155,20 @@ def vertex_cost(spec: TuningSpec, trials: list[TrialRecord], options: Any = None
 def estimate_cost(ref: "JobRef", backend: "Backend | None" = None, *,
                   spec: TuningSpec | None = None,
                   trials: list[TrialRecord] | None = None) -> CostEstimate:
-    """The cost so far of any job, from its handle.
+    """The cost so far of any job, from its handle (:meth:`Backend.estimate_cost`).
 
     ``backend`` defaults to ``get_backend(ref.backend)``; ``spec`` and ``trials`` skip a
     read when the caller has them already.
+
+    Raises:
+        PipetuneError: the backend has no prices for its jobs.
     """
     from pipetune.backends import get_backend
+    from pipetune.errors import PipetuneError
     from pipetune.observability.snapshot import spec_of
 
     be = backend or get_backend(ref.backend)
-    spec = spec or spec_of(be, ref)
-    if ref.backend == "sagemaker":
-        return sagemaker_cost(spec, be.training_jobs(ref))  # type: ignore[attr-defined]
-    trials = trials if trials is not None else be.trials(ref)
-    if ref.backend == "vertex":
-        options = be.options(spec) if hasattr(be, "options") else None
-        return vertex_cost(spec, trials, options)
-    return local_cost(spec, trials)
+    estimate = be.estimate_cost(ref, spec=spec or spec_of(be, ref), trials=trials)
+    if estimate is None:
+        raise PipetuneError(f"the {be.name} backend gives no cost estimate")
+    return estimate

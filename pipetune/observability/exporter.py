@@ -53,14 +53,9 @@ TRIAL_STATES = ("running", "complete", "failed", "pruned", "infeasible")
 
 
 def _prometheus():
-    try:
-        import prometheus_client
-    except ModuleNotFoundError:
-        from pipetune.errors import MissingExtra
+    from pipetune.extras import require
 
-        raise MissingExtra("the Prometheus exporter (prometheus_client is missing)",
-                           "observability") from None
-    return prometheus_client
+    return require("prometheus_client", feature="the Prometheus exporter", extra="observability")
 
 
 class JobsCollector:

@@ -102,9 +102,9 @@ class Insights:
     def plot(self, path: str | Path) -> Path:
         """One row per parameter: the original range (grey), each job's top range and
         trials (colours), the suggested range (green band). Saved as PNG."""
-        import matplotlib
+        from pipetune.extras import require
 
-        matplotlib.use("Agg")
+        require("matplotlib", feature="the insights plot", extra="report").use("Agg")
         import matplotlib.pyplot as plt
 
         path = Path(path)

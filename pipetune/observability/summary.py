@@ -37,19 +37,27 @@ def convergence_line(verdict: ConvergenceVerdict) -> str:
     return f"Convergence: **not converging** ({detail})"
 
 
+def _cost_from_trials(backend: str, spec: TuningSpec, trials: list[TrialRecord]):
+    from pipetune.backends import backend_class
+    from pipetune.errors import PipetuneError
+
+    try:
+        return backend_class(backend).cost_from_trials(spec, trials)
+    except PipetuneError:  # a backend whose extra is not installed here
+        return None
+
+
 def report_lines(spec: TuningSpec, trials: list[TrialRecord], *, backend: str,
                  cost_usd: float | None = None) -> list[str]:
     """The cost line (the backend's figure, or the local CPU-second estimate), a share-of-
     training warning when it applies, and the convergence line."""
     lines = []
-    if cost_usd is None and backend == "local" and trials:
-        from pipetune.observability.cost import local_cost
-
-        est = local_cost(spec, trials)
+    detail = ""
+    est = _cost_from_trials(backend, spec, trials) if cost_usd is None and trials else None
+    if est is not None and est.usd is not None:
         cost_usd = est.usd
-        detail = f" ({est.compute_seconds / 3600:,.2f} CPU-hours, {est.basis})"
-    else:
-        detail = ""
+        unit = est.unit.replace("seconds", "hours")
+        detail = f" ({est.compute_seconds / 3600:,.2f} {unit}, {est.basis})"
     if cost_usd is not None:
         lines.append(f"Estimated cost: ${cost_usd:,.2f}{detail}")
         _, warning = tuning_share_warning(spec, cost_usd)

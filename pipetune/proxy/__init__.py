@@ -4,7 +4,14 @@
   stratified sampling of CSV/Parquet through fsspec, with a manifest.
 - :func:`run_proxy_tuning` (:mod:`pipetune.proxy.workflow`): sample -> tune -> re-evaluate
   the top k on the full data -> the verified winner, with a rank-correlation check.
+
+Needs the ``proxy`` extra (pyarrow, fsspec): ``pip install 'pipetune[proxy]'``.
 """
+
+from pipetune.extras import require
+
+for _module in ("pyarrow", "fsspec"):
+    require(_module, feature="proxy-data tuning", extra="proxy")
 
 from pipetune.proxy.errors import SamplingError
 from pipetune.proxy.fidelity import ProxyFidelityWarning, check_fidelity

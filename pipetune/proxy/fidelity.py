@@ -23,21 +23,52 @@ class Fidelity:
     message: str | None
 
 
+def spearman(x: list[float], y: list[float]) -> float | None:
+    """Spearman's rank correlation of paired values (ties get their average rank), as
+    ``scipy.stats.spearmanr`` computes it; None when a side is constant.
+
+    Example:
+        >>> spearman([1, 2, 3, 4], [10, 30, 20, 40])
+        0.8
+    """
+    rx, ry = _ranks(x), _ranks(y)
+    mean = (len(x) + 1) / 2  # ranks 1..n always average to this, ties included
+    cov = sum((a - mean) * (b - mean) for a, b in zip(rx, ry))
+    var_x = sum((a - mean) ** 2 for a in rx)
+    var_y = sum((b - mean) ** 2 for b in ry)
+    if var_x == 0 or var_y == 0:
+        return None
+    return cov / math.sqrt(var_x * var_y)
+
+
+def _ranks(values: list[float]) -> list[float]:
+    """1-based ranks; equal values share the average of the ranks they span."""
+    order = sorted(range(len(values)), key=values.__getitem__)
+    ranks = [0.0] * len(values)
+    start = 0
+    while start < len(order):
+        end = start
+        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
+            end += 1
+        for k in range(start, end + 1):
+            ranks[order[k]] = (start + end) / 2 + 1
+        start = end + 1
+    return ranks
+
+
 def check_fidelity(proxy_scores: list[float], full_scores: list[float], *,
                    min_correlation: float) -> Fidelity:
     """Spearman correlation of paired scores; ``low`` when it is under ``min_correlation``.
 
     Below three pairs a rank correlation says nothing, so none is computed.
     """
-    from scipy.stats import spearmanr
-
     n = len(proxy_scores)
     if n != len(full_scores):
         raise ValueError("proxy and full scores must be paired")
     if n < 3:
         return Fidelity(None, n, False, None)
-    rho = float(spearmanr(proxy_scores, full_scores).statistic)
-    if math.isnan(rho):  # one side is constant: no ranking to compare
+    rho = spearman(proxy_scores, full_scores)
+    if rho is None:  # one side is constant: no ranking to compare
         return Fidelity(None, n, False, None)
     if rho >= min_correlation:
         return Fidelity(rho, n, False, None)

@@ -107,11 +107,12 @@ def run_proxy_tuning(spec: "TuningSpec | str | Path | dict[str, Any]", name: str
 
         backend = LocalBackend()
     tune_spec = _pointed_at(spec, settings, sample_uri, sample=True)
+    runner = backend if isinstance(backend, TrainingRunner) else None
+    if runner is not None:  # first: it names the proxy field that puts data out of reach
+        _check_remote(runner, spec, settings, full_data, sample_uri)
     backend.validate(tune_spec)  # a trial that cannot run is reported before any sampling
     verify_spec = _pointed_at(spec, settings, full_data, sample=False)
-    runner = backend if isinstance(backend, TrainingRunner) else None
     if runner is not None:
-        _check_remote(runner, spec, settings, full_data, sample_uri)
         if settings.verify_top_k > 0:
             runner.check_training(verify_spec)
     elif settings.verify_top_k > 0:
@@ -256,14 +257,11 @@ def _pointed_at(spec: TuningSpec, settings: ProxySettings, data: str, *, sample:
 # ---- tuning and verification ---------------------------------------------------------------
 
 def _tune(backend: Backend, spec: TuningSpec, name: str) -> JobRef:
-    from pipetune.backends.local import LocalBackend
+    """Run the tuning job to its end (the step runtime: the local engine runs it here, a
+    cloud job is waited for with the guards); raises JobFailed / JobStopped."""
+    from pipetune import runtime
 
-    if isinstance(backend, LocalBackend):
-        ref = backend.launch(spec, name, detach=False)
-    else:
-        ref = backend.launch(spec, name)
-    backend.wait(ref)  # raises JobFailed / JobStopped
-    return ref
+    return runtime.run(spec, job_name=name, using=backend)
 
 
 def _top_configurations(spec: TuningSpec, records: list[TrialRecord], k: int) -> list[TrialRecord]:

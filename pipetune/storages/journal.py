@@ -42,7 +42,7 @@ class FlockJournalBackend(BaseJournalBackend):
         self._path = path
         self._fsync = fsync  # "always" | "on_trial_end" | "never"
         self._sync_interval = sync_interval
-        self._fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        self._fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         self._offsets: dict[int, int] = {0: 0}
         self._lock = threading.Lock()
         self._dirty = threading.Event()
@@ -93,6 +93,8 @@ class FlockJournalBackend(BaseJournalBackend):
                 self._end = os.lseek(self._fd, 0, os.SEEK_CUR)
                 if self._fsync == "always":
                     os.fsync(self._fd)
+            except OSError as exc:  # e.g. a full disk: say which file
+                raise OSError(exc.errno, exc.strerror, self._path) from None
             finally:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
         if self._fsync == "on_trial_end" and ends_trial:
@@ -130,11 +132,25 @@ class FlockJournalBackend(BaseJournalBackend):
 
 def open_storage(url: str) -> BaseStorage:
     """An Optuna storage from a URL: ``journal:///path`` (or a bare path), ``sqlite:///``,
-    ``postgresql://``, ``mysql://``."""
-    if url.startswith("journal://"):
-        path = url[len("journal://"):]
-        return JournalStorage(FlockJournalBackend(path))
-    if "://" not in url:
-        return JournalStorage(FlockJournalBackend(url))
-    return RDBStorage(url, heartbeat_interval=10, grace_period=30,
-                      engine_kwargs={"pool_pre_ping": True})
+    ``postgresql://``, ``mysql://``.
+
+    A URL that cannot be opened (unknown scheme, driver not installed, unreachable host,
+    missing folder, read-only or full disk) raises :class:`~pipetune.errors.SpecError` on
+    ``storage``, naming the URL (password masked) and the cause.
+    """
+    from pipetune.storages.urls import check_storage_url, open_failure
+
+    check_storage_url(url)
+    try:
+        if url.startswith("journal://"):
+            return JournalStorage(FlockJournalBackend(url[len("journal://"):]))
+        if "://" not in url:
+            return JournalStorage(FlockJournalBackend(url))
+        engine_kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if url.split("://", 1)[0] in ("postgresql", "postgresql+psycopg", "postgresql+psycopg2") \
+                and "connect_timeout" not in url:
+            engine_kwargs["connect_args"] = {"connect_timeout": 10}  # not the OS's two minutes
+        return RDBStorage(url, heartbeat_interval=10, grace_period=30,
+                          engine_kwargs=engine_kwargs)
+    except Exception as exc:  # noqa: BLE001 (every cause becomes one clear error)
+        raise open_failure(url, exc) from None

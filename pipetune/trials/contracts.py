@@ -9,7 +9,9 @@
 - ``vertex``: ``--name=value`` arguments, ``CLOUD_ML_HP_METRIC_FILE`` (read by
   ``cloudml-hypertune``), ``CLOUD_ML_TRIAL_ID`` and the ``AIP_*`` directories.
 
-Every contract also sets ``PIPETUNE_TRIAL_DIR`` and ``PIPETUNE_TRIAL_NUMBER``.
+Every contract also sets ``PIPETUNE_TRIAL_DIR`` and ``PIPETUNE_TRIAL_NUMBER``, and every
+contract but ``sagemaker`` gives each input channel as ``PIPETUNE_CHANNEL_<NAME>`` (and as
+Vertex's ``AIP_*_DATA_URI`` for train, validation, test), as the Vertex backend sends them.
 """
 
 from __future__ import annotations
@@ -21,7 +23,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipetune.secrets import REDACTED
 from pipetune.spec import TuningSpec
+
+
+_base_environment: dict[str, str] | None = None
+
+
+def set_base_environment(env: "dict[str, str] | None") -> None:
+    """Start every trial from ``env`` instead of this process's environment (``None``: back
+    to ``os.environ``). The GitHub step uses it so pull-request code never sees the runner's
+    token (:func:`pipetune.github.env.isolated_trials`)."""
+    global _base_environment
+    _base_environment = None if env is None else dict(env)
+
+
+def base_environment() -> dict[str, str]:
+    """The environment a trial starts from, before ``trial.env`` and the contract's variables."""
+    return dict(os.environ if _base_environment is None else _base_environment)
 
 
 @dataclass
@@ -35,6 +54,11 @@ class PreparedTrial:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def contract_uses_channel_env(contract: str) -> bool:
+    """Every contract but ``sagemaker`` (its channels are folders under ``/opt/ml``)."""
+    return contract != "sagemaker"
+
+
 def render_value(value: Any) -> str:
     """How a hyperparameter is written on a command line: booleans as true/false."""
     if isinstance(value, bool):
@@ -46,6 +70,36 @@ def env_name(name: str, prefix: str = "") -> str:
     return prefix + "".join(c if c.isalnum() else "_" for c in name).upper()
 
 
+#: channel names Vertex AI itself gives a variable (as it does for a managed dataset's splits)
+AIP_DATA = {"train": "AIP_TRAINING_DATA_URI", "training": "AIP_TRAINING_DATA_URI",
+            "validation": "AIP_VALIDATION_DATA_URI", "test": "AIP_TEST_DATA_URI"}
+
+
+def channel_env(channels: dict[str, str]) -> dict[str, str]:
+    """Input channels as environment variables, for every contract but ``sagemaker`` (which
+    has ``SM_CHANNEL_<NAME>``) and for Vertex AI's container: ``PIPETUNE_CHANNEL_<NAME>``,
+    and for the names train/training, validation, test also Vertex's own
+    ``AIP_TRAINING_DATA_URI``, ``AIP_VALIDATION_DATA_URI``, ``AIP_TEST_DATA_URI``.
+
+    Example:
+        >>> channel_env({"train": "gs://b/train/", "extra-feats": "gs://b/f/"})
+        {'PIPETUNE_CHANNEL_TRAIN': 'gs://b/train/', 'AIP_TRAINING_DATA_URI': 'gs://b/train/', \
+'PIPETUNE_CHANNEL_EXTRA_FEATS': 'gs://b/f/'}
+    """
+    out: dict[str, str] = {}
+    for name, where in channels.items():
+        out[env_name(name, "PIPETUNE_CHANNEL_")] = where
+        if name.lower() in AIP_DATA:
+            out[AIP_DATA[name.lower()]] = where
+    return out
+
+
+def _local_channels(spec: TuningSpec, cwd: str) -> dict[str, str]:
+    """``trial.channels`` with relative paths made absolute against the trial's workdir."""
+    return {name: where if "://" in where or os.path.isabs(where) else os.path.join(cwd, where)
+            for name, where in spec.trial.channels.items()}
+
+
 def prepare(spec: TuningSpec, params: dict[str, Any], trial_dir: Path, number: int) -> PreparedTrial:
     """Lay out ``trial_dir`` for ``spec.trial.contract`` and build argv and environment.
 
@@ -54,10 +108,14 @@ def prepare(spec: TuningSpec, params: dict[str, Any], trial_dir: Path, number: i
     assert spec.trial.command is not None
     trial = spec.trial
     cwd = os.path.abspath(trial.workdir or ".")
-    env = dict(os.environ)
-    env.update(trial.env)
+    env = base_environment()
+    # a spec read back from storage or a handle holds REDACTED for its secrets: the trial
+    # then inherits the variable from this process (pipetune.secrets)
+    env.update({k: v for k, v in trial.env.items() if v != REDACTED})
     env["PIPETUNE_TRIAL_DIR"] = str(trial_dir)
     env["PIPETUNE_TRIAL_NUMBER"] = str(number)
+    if contract_uses_channel_env(trial.contract):
+        env.update(channel_env(_local_channels(spec, cwd)))
     argv = list(trial.command)
     if argv[0] in ("python", "python3"):
         # "python" means the interpreter running pipetune, so a trial sees the same packages
@@ -163,7 +221,7 @@ def _vertex(params, trial_dir, number, argv, env, cwd) -> PreparedTrial:
         "AIP_MODEL_DIR": str(model),
         "AIP_CHECKPOINT_DIR": str(checkpoints),
         "AIP_TENSORBOARD_LOG_DIR": str(tensorboard),
-        "AIP_TRAINING_DATA_URI": env.get("AIP_TRAINING_DATA_URI", ""),
     })
+    env.setdefault("AIP_TRAINING_DATA_URI", "")
     argv += [f"--{k}={render_value(v)}" for k, v in params.items()]
     return PreparedTrial(argv, env, cwd, trial_dir, metric_file=metric_file, artifacts=model)

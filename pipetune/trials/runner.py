@@ -7,6 +7,7 @@ calls :func:`run_trial`; it never raises for a trial's own failure, it records i
 from __future__ import annotations
 
 import importlib
+import logging
 import math
 import sys
 import time
@@ -17,11 +18,16 @@ from typing import Any, Callable
 
 from pipetune.spec import TuningSpec
 from pipetune.trials.contracts import PreparedTrial, prepare
-from pipetune.trials.metrics import RegexScanner, read_hypertune
+from pipetune.trials.metrics import HypertuneStream, RegexScanner, scored
 from pipetune.trials.process import run_process
 
 # names a trial's process (pid and start time), so an orphan of a dead engine can be found
 PIDFILE = "trial.pid"
+
+#: how often a running trial's hypertune file is read (it holds the last 100 reports only)
+HYPERTUNE_POLL_SECONDS = 0.005
+
+log = logging.getLogger(__name__)
 
 # report(step, value) -> True when the trial should stop early (pruned)
 Reporter = Callable[[int, float], bool]
@@ -39,6 +45,8 @@ class TrialOutcome:
     duration: float = 0.0
     intermediate: list[tuple[int, float]] = field(default_factory=list)
     artifacts: str | None = None
+    #: the step of the objective's value that scored the trial (see ``TuningSpec.measurement``)
+    step: int | None = None
 
 
 class TrialContext:
@@ -141,9 +149,25 @@ def _run_callable(spec, params, number, trial_dir, report) -> TrialOutcome:
         return TrialOutcome("failed", reason=f"raised {tb}", duration=time.monotonic() - start,
                             intermediate=ctx.intermediate)
     metrics = _as_metrics(spec, result)
+    primary = spec.primary.metric
+    reported = list(ctx.intermediate)
+    if primary in metrics:  # the returned value is the final measurement
+        reported.append((reported[-1][0] if reported else 0, metrics[primary]))
+    step = _apply_rule(spec, metrics, reported)
     state, reason = _check_values(spec, metrics)
     return TrialOutcome(state, metrics, reason, time.monotonic() - start, ctx.intermediate,
-                        str(trial_dir) if trial_dir else None)
+                        str(trial_dir) if trial_dir else None, step)
+
+
+def _apply_rule(spec: TuningSpec, metrics: dict[str, float],
+                reported: list[tuple[int, float]]) -> int | None:
+    """Score the primary objective by ``spec.measurement``; return the step that counts."""
+    pick = scored(reported, spec.primary.goal, spec.measurement)
+    if pick is None:
+        return None
+    if spec.measurement == "best" and spec.primary.metric in metrics:
+        metrics[spec.primary.metric] = pick[1]
+    return pick[0]
 
 
 def _as_metrics(spec: TuningSpec, result: Any) -> dict[str, float]:
@@ -172,44 +196,53 @@ def _run_command(spec, params, number, trial_dir, report, stop_requested, on_sta
     source = spec.resolved_metric_source()
     primary = spec.primary.metric
     scanner = RegexScanner(spec.metrics, [stdout, stderr]) if source == "regex" else None
+    stream = HypertuneStream(prepared.metric_file) if (
+        scanner is None and prepared.metric_file is not None) else None
     intermediate: list[tuple[int, float]] = []
-    seen_steps = [0]
 
     def feed_intermediate() -> bool:
-        """Pass new intermediate values of the primary metric on; True means prune."""
-        prune = False
+        """Read new values; pass the primary metric's on to ``report``. True means prune."""
         if scanner is not None:
-            new = scanner.poll().get(primary, [])
-            for value in new:
-                step = len(intermediate)
-                intermediate.append((step, value))
-                if report and report(step, value):
-                    prune = True
-        elif prepared.metric_file is not None:
-            series = read_hypertune(prepared.metric_file).get(primary, [])
-            for step, value in series[seen_steps[0]:]:
-                intermediate.append((step, value))
-                if report and report(step, value):
-                    prune = True
-            seen_steps[0] = max(seen_steps[0], len(series))
+            new = [(len(intermediate) + i, v) for i, v in enumerate(scanner.poll().get(primary, []))]
+        elif stream is not None:
+            new = stream.take().get(primary, [])
+        else:
+            return False
+        prune = False
+        for step, value in new:
+            intermediate.append((step, value))
+            if report and report(step, value):
+                prune = True
         return prune
 
     def poll() -> str | None:
         if stop_requested is not None and stop_requested():
             return "stopped: the job was stopped"
-        if report is not None and feed_intermediate():
+        if feed_intermediate():
             return "pruned"
         return None
 
     needs_poll = report is not None or stop_requested is not None
-    result = run_process(
-        prepared.argv, cwd=prepared.cwd, env=prepared.env, stdout=stdout, stderr=stderr,
-        timeout=spec.budget.trial_timeout, grace_period=spec.trial.grace_period,
-        poll=poll if needs_poll else None, on_start=on_start, pidfile=trial_dir / PIDFILE,
-    )
+    if stream is not None:
+        # A hypertune file keeps only its last 100 entries: read it often enough to see each
+        # one, apart from how long the pruner takes with them.
+        stream.follow(HYPERTUNE_POLL_SECONDS)
+    try:
+        result = run_process(
+            prepared.argv, cwd=prepared.cwd, env=prepared.env, stdout=stdout, stderr=stderr,
+            timeout=spec.budget.trial_timeout, grace_period=spec.trial.grace_period,
+            poll=poll if needs_poll else None, on_start=on_start, pidfile=trial_dir / PIDFILE,
+        )
+    finally:
+        if stream is not None:
+            stream.stop()
     artifacts = str(prepared.artifacts) if prepared.artifacts else str(trial_dir)
-    if report is not None and result.reason is None:
+    if result.reason is None:
         feed_intermediate()  # values written after the last poll, before the process exited
+    if stream is not None and stream.overwritten:
+        log.warning("trial %s reported more than %d values between two reads of its hypertune "
+                    "file; some intermediate values were overwritten before they were read",
+                    number, HypertuneStream.KEPT)
     if result.reason == "pruned":
         return TrialOutcome("pruned", reason="stopped early by the pruner", duration=result.duration,
                             intermediate=intermediate, artifacts=artifacts)
@@ -219,25 +252,26 @@ def _run_command(spec, params, number, trial_dir, report, stop_requested, on_sta
     if scanner is not None:
         scanner.poll(final=True)
         metrics = scanner.final()
-        if report is None:
-            intermediate = list(enumerate(scanner.series.get(primary, [])))
+        intermediate = list(enumerate(scanner.series.get(primary, [])))
+    elif stream is not None:
+        metrics = stream.final()
     else:
-        series = read_hypertune(prepared.metric_file) if prepared.metric_file else {}
-        metrics = {k: v[-1][1] for k, v in series.items() if v}
-        if report is None:
-            intermediate = series.get(primary, [])
+        metrics = {}
+    step = _apply_rule(spec, metrics, intermediate)
     if result.reason:
-        return TrialOutcome("failed", metrics, result.reason, result.duration, intermediate, artifacts)
+        return TrialOutcome("failed", metrics, result.reason, result.duration, intermediate,
+                            artifacts, step)
     if result.returncode != 0:
         tail = _tail(stderr) or _tail(stdout)
         return TrialOutcome("failed", metrics, f"exit code {result.returncode}" +
-                            (f": {tail}" if tail else ""), result.duration, intermediate, artifacts)
+                            (f": {tail}" if tail else ""), result.duration, intermediate,
+                            artifacts, step)
     state, reason = _check_values(spec, metrics)
     if reason and scanner is not None and spec.primary.metric in scanner.unparsed:
         reason += f" (the regex matched {scanner.unparsed[spec.primary.metric]!r}, not a number)"
     if reason and state == "failed":
         reason += f" in {'the hypertune metric file' if source == 'hypertune' else 'stdout/stderr'}"
-    return TrialOutcome(state, metrics, reason, result.duration, intermediate, artifacts)
+    return TrialOutcome(state, metrics, reason, result.duration, intermediate, artifacts, step)
 
 
 def _tail(path: Path, limit: int = 300) -> str:

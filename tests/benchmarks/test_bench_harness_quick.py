@@ -13,7 +13,9 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-SECTIONS = ("overhead", "memory", "search_quality", "early_stopping", "parallelism")
+SECTIONS = ("overhead", "memory", "entry_points", "search_quality", "early_stopping",
+            "parallelism")
+ENTRY_POINTS = ("bare_spawn", "optuna_journal", "api", "cli_tune", "cli_launch_wait")
 
 
 def _finite(x) -> bool:
@@ -23,7 +25,7 @@ def _finite(x) -> bool:
 def test_quick_harness_writes_complete_results(tmp_path):
     out = tmp_path / "quick.json"
     proc = subprocess.run([sys.executable, "-m", "benchmarks.run", "--quick", "--out", str(out)],
-                          cwd=REPO, capture_output=True, text=True, timeout=600)
+                          cwd=REPO, capture_output=True, text=True, timeout=1200)
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out.read_text())
     assert not out.with_suffix(".partial.json").exists()
@@ -68,9 +70,22 @@ def test_quick_harness_writes_complete_results(tmp_path):
             assert row[mode]["total_epochs"] > 0
         assert row["none"]["epochs_to_target"] is not None  # the reference reaches its own best
 
+    ep = result["entry_points"]
+    for size, figures in ep["paths"].items():
+        if size.isdigit():
+            assert set(figures) == set(ENTRY_POINTS)
+            for f in figures.values():
+                assert all(_finite(v) and v > 0 for v in f.values()), f
+    assert _finite(ep["paths"]["airflow_operator"]["marginal_wall_ms_per_trial"])
+    assert ep["flat"]["trials"] == 300 and _finite(ep["flat"]["last_vs_first"])
+    assert {"random_100", "tpe_100"} <= set(ep["flat"])
+    assert set(ep["reads"]) == {"status", "best", "trials --json"}
+    assert all(0 < v["seconds"] < 60 for v in ep["reads"].values())
+    assert _finite(ep["polling"]["added"]) and ep["memory"]["peak_rss_mb"] > 10
+
     md = out.with_suffix(".md").read_text()
     for heading in ("### 1. Engine overhead", "### 2. Search quality", "### 3. Parallelism",
-                    "### 4. Early stopping", "### 5. Coordinator memory"):
+                    "### 4. Early stopping", "### 5. Coordinator memory", "### 6. Every entry point"):
         assert heading in md
     assert "nan" not in md.lower().replace("nanmean", "")
     assert md in proc.stdout

@@ -69,3 +69,15 @@ def test_vertex_contract_reads_hypertune_with_steps(home):
     assert record.metrics["loss"] == pytest.approx(1 / 3)  # the last reported value
     assert record.intermediate == {1: 1.0, 2: 0.5, 3: pytest.approx(1 / 3)}  # global_step kept
     assert best.artifacts == env["AIP_MODEL_DIR"]
+
+
+def test_channels_reach_every_contract_but_sagemaker_as_env(home, tmp_path):
+    data = tmp_path / "train-data"
+    data.mkdir()
+    _, seen, _ = _run("vertex", home, metrics=[],
+                      trial={"channels": {"train": str(data), "extra": "gs://b/extra/"}})
+    env = seen["env"]
+    assert env["PIPETUNE_CHANNEL_TRAIN"] == env["AIP_TRAINING_DATA_URI"] == str(data)
+    assert env["PIPETUNE_CHANNEL_EXTRA"] == "gs://b/extra/"  # as Vertex's container gets it
+    _, seen, _ = _run("args", home, trial={"channels": {"train": "data/train"}})
+    assert seen["env"]["PIPETUNE_CHANNEL_TRAIN"] == os.path.join(str(home), "data/train")

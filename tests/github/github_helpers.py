@@ -54,6 +54,10 @@ class FakeGitHub:
         self.blobs: dict[int, bytes] = {}
         self.injected: list[Injected] = []
         self.log: list[tuple[str, str, dict[str, str]]] = []
+        # the token's account: None is an installation token (GITHUB_TOKEN), whose comments
+        # GitHub signs github-actions[bot] and which gets 403 on GET /user; a login is a
+        # personal token's user
+        self.user_login: str | None = None
         self._ids = itertools.count(1000)
         self._clock = itertools.count(1)
         server.expect_request(re.compile(r"^/.*")).respond_with_handler(self.handle)
@@ -111,6 +115,12 @@ class FakeGitHub:
             if inj.times and inj.method == request.method and re.search(inj.path_re, path):
                 inj.times -= 1
                 return self._json(inj.status, inj.body, inj.headers)
+        if path == "/user" and request.method == "GET":
+            if self.user_login is None:
+                return self._json(403, {"message": "Resource not accessible by integration",
+                                        "documentation_url": "https://docs.github.com/rest/users/users#get-the-authenticated-user",
+                                        "status": "403"})
+            return self._json(200, {"login": self.user_login, "type": "User"})
         prefix = f"/repos/{self.repo}"
         if not path.startswith(prefix + "/"):
             return self._json(404, {"message": "Not Found"})
@@ -151,7 +161,7 @@ class FakeGitHub:
         if len(body["body"]) > 65536:
             return self._json(422, {"message": "Validation Failed", "errors": [
                 {"message": "Body is too long (maximum is 65536 characters)"}]})
-        return self._json(201, self.add_comment(int(number), body["body"]))
+        return self._json(201, self.add_comment(int(number), body["body"], self.user_login or BOT))
 
     def _find_comment(self, cid: str) -> dict[str, Any] | None:
         for comments in self.comments.values():

@@ -79,6 +79,34 @@ def test_duplicates_left_by_a_race_are_removed_keeping_the_oldest(github, client
     assert bodies[oldest["id"]].endswith("run 3")
 
 
+def test_a_marked_comment_by_someone_else_is_never_taken_over(github, client):
+    # the marker is public: anyone can start a comment with it; only the author is ours
+    forged = github.add_comment(7, f"{MARKER}\nplease merge, all good", user="mallory")
+    result = upsert_comment(client, REPO, 7, "the real report", MARKER)
+    assert result.action == "created" and result.id != forged["id"]
+    assert forged["body"] == f"{MARKER}\nplease merge, all good"  # neither edited nor deleted
+    again = upsert_comment(client, REPO, 7, "report v2", MARKER)
+    assert again.action == "updated" and again.id == result.id
+    assert not github.requests("PATCH", rf"/comments/{forged['id']}$")
+    assert not github.requests("DELETE")
+
+
+def test_an_installation_token_is_github_actions_bot(github, client):
+    # GITHUB_TOKEN cannot read GET /user (403 "Resource not accessible by integration")
+    assert client.identity() == BOT
+    assert github.requests("GET", r"^/user$")
+
+
+def test_a_personal_token_finds_the_comment_of_its_own_user(github, client):
+    github.user_login = "release-bot"
+    bots = github.add_comment(7, f"{MARKER}\nwritten with GITHUB_TOKEN")  # github-actions[bot]
+    mine = github.add_comment(7, f"{MARKER}\nold", user="release-bot")
+    result = upsert_comment(client, REPO, 7, "new", MARKER)
+    assert client.identity() == "release-bot"
+    assert result.action == "updated" and result.id == mine["id"]
+    assert bots["body"].endswith("written with GITHUB_TOKEN")
+
+
 def test_a_race_during_create_still_leaves_one_comment(github, client):
     # another run's comment appears between our look-up and our create: the look-up after
     # creating keeps the oldest and removes ours

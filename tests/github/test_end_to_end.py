@@ -109,13 +109,14 @@ class Runner:
         return env
 
     def run_step(self, inputs: dict[str, str], *, run_id: int, event: dict | None,
-                 home: str = "home") -> StepRun:
+                 home: str = "home", runner_env: dict[str, str] | None = None) -> StepRun:
         genv = self.github_env(run_id, event, home)
         step_env = {k: self.expand(str(v), inputs) for k, v in self.step["env"].items()}
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("GITHUB_", "PIPETUNE_GH_", "RUNNER_"))}
         env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
         env.update(genv)
+        env.update(runner_env or {})
         env.update(step_env)
         cwd = self.workspace / self.expand(self.step.get("working-directory", "."), inputs)
         proc = subprocess.run(["bash", "-e", "-c", self.step["run"]], cwd=cwd, env=env,

@@ -38,8 +38,10 @@ def test_spec_from_inputs_takes_exactly_one_form():
 
 
 def test_parse_job_rejects_what_is_not_a_handle():
-    with pytest.raises(UsageError, match="job: not a pipetune job handle"):
+    with pytest.raises(UsageError, match="job: a bare job name .* needs the backend"):
         steps.parse_job("accuracy=0.9")
+    with pytest.raises(UsageError, match="job: not a job handle, missing or invalid"):
+        steps.parse_job('{"id": "x"}')
 
 
 def test_with_data_and_run_settings():
@@ -53,6 +55,9 @@ def test_with_data_and_run_settings():
     assert vertex.vertex == {"service_account": "sa@p.iam",
                              "base_output_directory": "gs://b/root/j1"}
     assert steps.with_run_settings(spec, backend="local", service_account="x") == spec
+    sagemaker = steps.with_run_settings(spec, backend="sagemaker", service_account="arn:role",
+                                        output_root="s3://b/root", job_name="j1")
+    assert sagemaker.sagemaker == {"role_arn": "arn:role", "output_path": "s3://b/root/j1"}
 
 
 def test_launch_needs_a_name(home):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import pickle
+import re
 import sys
 from pathlib import Path
 
@@ -21,6 +23,12 @@ def test_example_spec_translates_to_script_mode():
     assert definition["AlgorithmSpecification"]["MetricDefinitions"] == [
         {"Name": "validation:auc", "Regex": "validation-auc:([0-9.]+)"}]
     assert definition["ResourceConfig"]["KeepAlivePeriodInSeconds"] == 600
+    # the example's folder, packed and uploaded under output_path, as the SageMaker SDK does
+    submit = json.loads(definition["StaticHyperParameters"]["sagemaker_submit_directory"])
+    assert re.fullmatch(r"s3://my-ml-bucket/tuning/pipetune-source/[0-9a-f]{16}/sourcedir\.tar\.gz",
+                        submit)
+    assert definition["StoppingCondition"]["MaxRuntimeInSeconds"] == 900  # not trial_timeout
+    assert definition["Environment"] == {"OMP_NUM_THREADS": "1"}  # trial.env
 
 
 def test_example_runs_on_the_local_engine(tmp_path, monkeypatch):

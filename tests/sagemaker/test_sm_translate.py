@@ -40,7 +40,8 @@ RICH = {
     "early_stopping": {"type": "median"},
     "warm_start": {"parents": ["nightly-xgb-v1", "nightly_xgb.v0"], "type": "transfer_learning"},
     "trial": {"command": ["python", "train.py"], "contract": "sagemaker",
-              "channels": {"train": "s3://ml-bucket/data/train/", "local": "data/validation"}},
+              "channels": {"train": "s3://ml-bucket/data/train/", "validation": "data/validation"},
+              "env": {"PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1"}},
     "sagemaker": {
         "region": "us-east-1", "role_arn": ROLE, "image": IMAGE,
         "entry_point": "train.py", "source_dir": "s3://ml-bucket/code/sourcedir.tar.gz",
@@ -48,7 +49,7 @@ RICH = {
         "channels": {"validation": "s3://ml-bucket/data/validation/"},
         "input_mode": "FastFile",
         "instance_type": "ml.g5.xlarge", "instance_count": 2, "volume_size_gb": 50,
-        "spot": True, "max_wait_seconds": 3600,
+        "spot": True, "max_wait_seconds": 3600, "max_runtime_seconds": 1800,
         "checkpoint_s3_uri": "s3://ml-bucket/ckpt/", "checkpoint_local_path": "/opt/ml/checkpoints",
         "subnets": ["subnet-0abc", "subnet-0def"], "security_group_ids": ["sg-0123"],
         "volume_kms_key": "arn:aws:kms:us-east-1:123456789012:key/vol",
@@ -128,7 +129,7 @@ EXPECTED = {
         "EnableManagedSpotTraining": True,
         "CheckpointConfig": {"S3Uri": "s3://ml-bucket/ckpt/", "LocalPath": "/opt/ml/checkpoints"},
         "RetryStrategy": {"MaximumRetryAttempts": 2},
-        "Environment": {"OMP_NUM_THREADS": "4"},
+        "Environment": {"PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "4"},  # sagemaker.environment wins
     },
     "WarmStartConfig": {
         "ParentHyperParameterTuningJobs": [{"HyperParameterTuningJobName": "nightly-xgb-v1"},

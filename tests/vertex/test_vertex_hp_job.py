@@ -39,8 +39,8 @@ def make_spec(**changes):
             "network": "projects/123/global/networks/vpc",
             "encryption_key": "projects/demo-proj/locations/us-central1/keyRings/r/cryptoKeys/k",
             "base_output_directory": "gs://demo-bucket/tuning", "labels": {"team": "ml"},
-            "measurement_selection": "last",
         },
+        "measurement": "best",
     }
     body.update(changes)
     return load_spec(body)
@@ -60,7 +60,7 @@ def test_launch_sends_the_exact_study_and_worker_pool_spec(backend, fake_vertex)
     ss = job.study_spec
     assert [(m.metric_id, m.goal) for m in ss.metrics] == [("auc", t.StudySpec.MetricSpec.GoalType.MAXIMIZE)]
     assert ss.algorithm == t.StudySpec.Algorithm.ALGORITHM_UNSPECIFIED
-    assert ss.measurement_selection_type == t.StudySpec.MeasurementSelectionType.LAST_MEASUREMENT
+    assert ss.measurement_selection_type == t.StudySpec.MeasurementSelectionType.BEST_MEASUREMENT
     assert "median_automated_stopping_spec" in ss
     by_id = {p.parameter_id: p for p in ss.parameters}
     assert list(by_id) == ["lr", "momentum", "depth", "batch", "booster"]  # rate_drop nested

@@ -173,3 +173,28 @@ def test_several_objectives_use_vizier_optimal_trials(backend, fake_vertex, tmp_
     from pipetune.results import pareto_front
     assert front == {r.id for r in pareto_front(backend.trials(ref), ["maximize", "minimize"])}
     assert front and all(set(r.metrics) == {"acc", "latency"} for r in best.pareto_front)
+
+
+@pytest.mark.parametrize("measurement", ["final", "best"])
+def test_a_150_step_stream_reaches_vizier_step_by_step(backend, fake_vertex, tmp_path, measurement):
+    """cloudml-hypertune keeps its last 100 entries: every step still becomes a measurement,
+    and the final measurement carries the step that scored (by the spec's measurement)."""
+    curve = HERE.parent / "core" / "scripts" / "hypertune_curve.py"
+    spec = vizier_spec(parameters=[{"name": "x", "type": "continuous", "min": 0.5, "max": 0.6}],
+                       static={"steps": 150, "shape": "peak", "pace": 0.001},
+                       budget={"max_trials": 1}, measurement=measurement,
+                       trial={"command": [sys.executable, str(curve)], "contract": "vertex"})
+    ref = backend.launch(spec, f"long-{measurement}", detach=False, trial_root=tmp_path)
+    (trial,) = trials_of(fake_vertex, ref)
+    assert [m.step_count for m in trial.measurements] == list(range(150))
+    x = trial.parameters[0].value
+    final = trial.final_measurement
+    if measurement == "final":
+        assert final.step_count == 149
+        assert final.metrics[0].value == pytest.approx(x - abs(149 - 75) / 150)
+    else:
+        assert final.step_count == 75 and final.metrics[0].value == pytest.approx(x)
+    created = fake_vertex.calls("CreateStudy")[-1]
+    assert created.study.study_spec.measurement_selection_type == (
+        t.StudySpec.MeasurementSelectionType.BEST_MEASUREMENT if measurement == "best"
+        else t.StudySpec.MeasurementSelectionType.LAST_MEASUREMENT)

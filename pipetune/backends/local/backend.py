@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import shutil
 import subprocess
@@ -40,12 +41,26 @@ from pipetune.backends.local.jobstore import (
 from pipetune.errors import JobConflict, SpecError, WaitTimeout
 from pipetune.job import JobRef, JobState, JobStatus, TrialCounts
 from pipetune.results import BestResult, TrialRecord, build_best
+from pipetune import warm_start
+from pipetune.secrets import redact_spec_dict
 from pipetune.spec import TuningSpec
 from pipetune.storages import open_storage
+from pipetune.warm_start import Transfer
+
+log = logging.getLogger(__name__)
 
 
 class LocalBackend(Backend):
+    """The embedded engine: trials run on this machine (or on workers sharing its study).
+
+    Its coordinator enforces the spec's guards itself (budget, failures, timeout, cost),
+    so a job that nobody waits for is guarded too.
+    """
+
     name = "local"
+    enforced_guards = frozenset({"max_trials", "max_failed", "timeout", "max_cost_usd",
+                                 "convergence"})  # the coordinator, before each trial
+    keeps_files = True
 
     def __init__(self, root: str | Path | None = None):
         self.root = Path(root).absolute() if root else None
@@ -62,6 +77,16 @@ class LocalBackend(Backend):
 
     # ---- validation -----------------------------------------------------------------------
     def validate(self, spec: TuningSpec) -> None:
+        if spec.storage:
+            from pipetune.storages.urls import probe_storage_url
+
+            probe_storage_url(spec.storage)  # driver installed, folder exists, server answers
+        if spec.strategy == "grid":  # else the coordinator would die on it after launch
+            for i, p in enumerate(spec.parameters):
+                if p.condition is not None:
+                    raise SpecError("the local engine's grid search does not support "
+                                    "conditional parameters; use strategy random or tpe",
+                                    field=f"parameters[{i}].condition")
         if spec.trial.command is not None:
             _check_command(spec)
         else:
@@ -86,6 +111,52 @@ class LocalBackend(Backend):
         self._run_here(job, on_trial)
         return self.ref(name)
 
+    def run_here(self, spec: TuningSpec, name: str, *,
+                 on_status: Callable[[JobStatus], None] | None = None) -> JobRef:
+        """Run the job's trials in this process to its end, or attach when a coordinator
+        runs it already (or it has ended). ``on_status`` hears of each finished trial."""
+        job = self._job(name)
+        on_trial = None
+        if on_status is not None:
+            def on_trial(_study: optuna.Study) -> None:
+                on_status(self.status(job.name))
+        return self.launch(spec, name, detach=False, on_trial=on_trial)
+
+    def find(self, name: str) -> JobRef | None:
+        """The handle of the local job ``name``, when its files exist."""
+        return self.ref(name) if self._job(name).exists() else None
+
+    def estimate_cost(self, ref: "JobRef | str", *, spec: TuningSpec | None = None,
+                      trials: list[TrialRecord] | None = None):
+        """CPU-seconds of the trials priced at ``cost.cpu_hour_usd`` (for comparison with
+        the cloud, and for ``budget.max_cost_usd``)."""
+        spec = spec or self.spec_of(ref)
+        return self.cost_from_trials(spec, trials if trials is not None else self.trials(ref))
+
+    @classmethod
+    def cost_from_trials(cls, spec: TuningSpec, trials: list[TrialRecord]):
+        """CPU-seconds of the trials at ``cost.cpu_hour_usd`` (the comparison price)."""
+        from pipetune.observability.cost import local_cost
+
+        return local_cost(spec, trials)
+
+    def prepare_shared(self, spec: TuningSpec, name: str) -> JobRef:
+        """The job and its study, for workers on any machine reaching its storage."""
+        return self.prepare(spec, name)
+
+    def serve_shared(self, name: str, *, spec: TuningSpec | None = None,
+                     trial_root: str | Path | None = None, storage_url: str | None = None):
+        """Run trials of the prepared job ``name`` until its shared budget is spent; the
+        study's database (``storage_url``, else the spec's ``storage``) is enough without
+        the job's directory."""
+        from pipetune.backends.base import WorkerReport
+        from pipetune.backends.local.worker import run_worker
+
+        url = storage_url or (spec.storage if spec is not None else None)
+        summary = run_worker(name, storage_url=url or None, root=self._job(name).root)
+        return WorkerReport(job=self.ref(name), worker=summary.worker,
+                            trials_run=summary.trials_recorded, state=summary.state)
+
     def prepare(self, spec: TuningSpec, name: str) -> JobRef:
         """Create job ``name`` and its study without running anything (idempotent): what
         workers fanned out by Airflow or KFP then serve (``pipetune worker``)."""
@@ -100,14 +171,25 @@ class LocalBackend(Backend):
             self._check_same_spec(job, spec)
             return
         self.validate(spec)
-        warm = self._warm_start_trials(spec) if spec.warm_start else []
+        warm = self._warm_start_trials(spec) if spec.warm_start else Transfer()
+        fresh = not job.path.exists()
         job.create(spec)
-        study = optuna.create_study(study_name=job.name, storage=job.storage(),
-                                    directions=space.directions(spec), load_if_exists=True)
-        study.set_user_attr(ATTR_SPEC, spec.to_dict())
-        study.set_user_attr(ATTR_STATE, JobState.PENDING.value)
-        if warm:
-            study.add_trials(warm)
+        try:
+            study = optuna.create_study(study_name=job.name, storage=job.storage(),
+                                        directions=space.directions(spec), load_if_exists=True)
+            study.set_user_attr(ATTR_SPEC, redact_spec_dict(spec.to_dict()))
+            study.set_user_attr(ATTR_STATE, JobState.PENDING.value)
+            if warm.trials:
+                study.add_trials(warm.trials)
+            if spec.warm_start:
+                study.set_user_attr(warm_start.ATTR_LEFT_OUT, warm.left_out)
+        except BaseException:  # storage unreachable, disk full...: leave nothing half-made
+            job.meta_file.unlink(missing_ok=True)
+            if fresh:
+                shutil.rmtree(job.path, ignore_errors=True)
+            raise
+        if warm.message():
+            log.warning("%s: %s", job.name, warm.message())
 
     def resume(self, ref: "JobRef | str", *, detach: bool = True,
                on_trial: Callable[[optuna.Study], None] | None = None) -> JobRef:
@@ -134,7 +216,7 @@ class LocalBackend(Backend):
                 signal.signal(signal.SIGTERM, previous)
 
     def _spawn(self, job: JobDir) -> None:
-        log = open(job.log_file, "ab")
+        log = os.fdopen(os.open(job.log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab")
         env = dict(os.environ)
         env["PIPETUNE_HOME"] = str(job.root)
         proc = subprocess.Popen(
@@ -164,10 +246,12 @@ class LocalBackend(Backend):
                 f"{job.path} to start over")
 
     # ---- warm start -----------------------------------------------------------------------
-    def _warm_start_trials(self, spec: TuningSpec) -> list[optuna.trial.FrozenTrial]:
+    def _warm_start_trials(self, spec: TuningSpec) -> Transfer:
+        """The parents' complete trials that seed ``spec``, by AMT's rules
+        (:mod:`pipetune.warm_start`); SpecError for a missing or incompatible parent."""
         assert spec.warm_start is not None
-        out = []
-        mine = {p.name: p for p in spec.parameters}
+        out = Transfer()
+        mine = warm_start.of_spec(spec)
         for i, parent_name in enumerate(spec.warm_start.parents):
             field = f"warm_start.parents[{i}]"
             try:
@@ -176,33 +260,14 @@ class LocalBackend(Backend):
             except Exception:
                 raise SpecError(f"no local job named {parent_name!r} to warm-start from "
                                 f"(looked in {self._job(parent_name).path})", field=field) from None
-            theirs = {p.name: p for p in parent_spec.parameters}
-            if spec.warm_start.type == "identical_data_and_algorithm":
-                a = set(mine) | set(spec.static)
-                b = set(theirs) | set(parent_spec.static)
-                if a != b:
-                    raise SpecError(
-                        f"parent {parent_name!r} has other hyperparameters: only in this spec "
-                        f"{sorted(a - b)}, only in the parent {sorted(b - a)}", field=field)
-            for name in set(mine) & set(theirs):
-                if mine[name].type != theirs[name].type:
-                    raise SpecError(f"parameter {name!r} is {mine[name].type} here but "
-                                    f"{theirs[name].type} in parent {parent_name!r}", field=field)
+            problems = warm_start.amt_problems(mine, warm_start.of_spec(parent_spec),
+                                               spec.primary.metric, parent_spec.primary.metric)
+            if problems:
+                raise SpecError(f"parent {parent_name!r}: {'; '.join(problems)}", field=field)
             study = parent_job.load_study()
-            dists = {p.name: space.distribution(p) for p in spec.parameters}
-            for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-                params = {k: v for k, v in t.params.items() if k in dists}
-                if not all(dists[k]._contains(dists[k].to_internal_repr(v)) for k, v in params.items()):
-                    continue  # outside this job's ranges
-                if len(t.values or []) != len(spec.objectives):
-                    continue
-                out.append(optuna.trial.create_trial(
-                    params=params, distributions={k: dists[k] for k in params}, values=t.values,
-                    # Seeds the sampler; like SageMaker's parent jobs, not this job's budget.
-                    user_attrs={T_EXCLUDED: True,
-                                T_INFO: {**t.user_attrs.get(T_INFO, {}),
-                                         "warm_start_from": f"{parent_name}#{t.number}"}},
-                ))
+            warm_start.transfer(spec, parent_name, parent_spec,
+                                study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)),
+                                out)
         return out
 
     # ---- reading --------------------------------------------------------------------------
@@ -262,10 +327,12 @@ class LocalBackend(Backend):
         start = time.monotonic()
         while True:
             seen, read_at = _stamp(job, journal), time.monotonic()
-            yield self.status(ref)
+            st = self.status(ref)
+            yield st
             now = time.monotonic()
             if timeout is not None and now - start > timeout:
-                raise WaitTimeout(f"job {job.name!r} still running after {timeout:.0f}s")
+                raise WaitTimeout(f"job {job.name!r} still {st.state.value} after {timeout:.0f}s; "
+                                  "it goes on running")
             # a large study takes a while to read: never spend more than a third of the time
             # reading it while trials come in
             time.sleep(min(poll_seconds, 2 * (now - read_at)))

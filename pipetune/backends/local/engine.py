@@ -381,10 +381,12 @@ class Engine:
             return JobState.COMPLETED, f"job timeout of {budget.timeout:g}s reached"
         trials = counted_trials(study)
         self._fresh_counted = trials  # the next ask's budget check may use it
-        from pipetune.observability.budget import local_cost_guard  # budget.max_cost_usd
+        from pipetune.observability.budget import local_convergence_guard, local_cost_guard
 
-        if (over_budget := local_cost_guard(self.spec, trials)) is not None:
+        if (over_budget := local_cost_guard(self.spec, trials)) is not None:  # max_cost_usd
             return over_budget
+        if (stuck := local_convergence_guard(self.spec, trials)) is not None:  # convergence.stop
+            return stuck
         if (too_many := self._too_many_failed(trials)) is not None:
             return JobState.FAILED, too_many
         if self.spec.multi_objective or (budget.target_value is None

@@ -21,6 +21,7 @@ import optuna
 import psutil
 
 from pipetune.errors import JobConflict, JobNotFound, SpecError
+from pipetune.secrets import redact_spec_dict, restore_spec_dict, secret_values
 from pipetune.spec import TuningSpec, load_spec
 from pipetune.storages import open_storage
 
@@ -89,9 +90,13 @@ def _write_json_atomic(path: Path, body: dict[str, Any]) -> None:
     tmp = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
     # owner-only: job.json holds the storage URL, which may carry a database password
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(json.dumps(body, indent=1, sort_keys=True))
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(json.dumps(body, indent=1, sort_keys=True))
+        os.replace(tmp, path)
+    except BaseException:  # e.g. a full disk: no half-written file left behind
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 class JobDir:
@@ -130,18 +135,36 @@ class JobDir:
                               "(list them with `ls .pipetune/jobs`, or set PIPETUNE_HOME)")
         return json.loads(self.meta_file.read_text())
 
+    @property
+    def secrets_file(self) -> Path:
+        return self.path / "secrets.json"
+
     def spec(self) -> TuningSpec:
-        return load_spec(self.meta()["spec"])
+        """The job's spec, with the secret ``trial.env`` values this machine holds."""
+        try:
+            secrets = json.loads(self.secrets_file.read_text())
+        except FileNotFoundError:
+            secrets = {}
+        return load_spec(restore_spec_dict(self.meta()["spec"], secrets))
+
+    def _make_dirs(self) -> None:
+        """The job's folders, owner-only (0700): trials' files and logs live there."""
+        for folder in (self.path, self.path / "trials"):
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(folder, 0o700)
 
     def storage_url(self) -> str:
         return self.meta()["storage"]
 
     def create(self, spec: TuningSpec) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
-        (self.path / "trials").mkdir(exist_ok=True)
+        self._make_dirs()
         storage = spec.storage or f"journal://{self.path / 'journal.log'}"
+        body = spec.to_dict()
+        secrets = secret_values(body)
+        if secrets:  # outside the study and job.json; see pipetune.secrets
+            _write_json_atomic(self.secrets_file, secrets)
         _write_json_atomic(self.meta_file, {
-            "name": self.name, "spec": spec.to_dict(), "fingerprint": spec.fingerprint(),
+            "name": self.name, "spec": redact_spec_dict(body), "fingerprint": spec.fingerprint(),
             "storage": storage, "created_at": time.time(), "backend": "local",
         })
 
@@ -154,10 +177,10 @@ class JobDir:
                                   f"spec than the study in {mask_url(storage_url)}; use another "
                                   "PIPETUNE_HOME or remove " + str(self.path))
             return
-        self.path.mkdir(parents=True, exist_ok=True)
-        (self.path / "trials").mkdir(exist_ok=True)
+        self._make_dirs()
         _write_json_atomic(self.meta_file, {
-            "name": self.name, "spec": spec.to_dict(), "fingerprint": spec.fingerprint(),
+            "name": self.name, "spec": redact_spec_dict(spec.to_dict()),
+            "fingerprint": spec.fingerprint(),
             "storage": storage_url, "created_at": time.time(), "backend": "local",
             "joined": True,
         })

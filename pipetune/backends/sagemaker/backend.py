@@ -16,19 +16,29 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import re
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
-from pipetune.backends.base import Backend, TrainingOutcome, raise_for_terminal
-from pipetune.backends.sagemaker import training, translate
+from pipetune import warm_start
+from pipetune.backends.base import Backend, TrainingOutcome
+from pipetune.backends.sagemaker import source, training, translate
 from pipetune.backends.sagemaker.checks import validated_options
-from pipetune.backends.sagemaker.cost import total_cost
+from pipetune.backends.sagemaker.cost import total_cost, warm_pool_settled
 from pipetune.backends.sagemaker.naming import tuning_job_name, verification_job_name
 from pipetune.backends.sagemaker.options import SageMakerOptions
 from pipetune.backends.sagemaker.polling import NOT_FOUND, error_code, polled
+from pipetune.backends.sagemaker.session import (
+    aws_client,
+    default_session,
+    frozen_credentials,
+    require_aws,
+)
 from pipetune.errors import JobConflict, JobFailed, JobNotFound, SpecError, UsageError
+from pipetune.extras import require
 from pipetune.job import JobRef, JobState, JobStatus, TrialCounts
 from pipetune.results import BestResult, TrialRecord, cast_params
+from pipetune.secrets import redact_spec_dict
 from pipetune.spec import TuningSpec, load_spec
 from pipetune.trials.contracts import render_value
 
@@ -58,12 +68,20 @@ class SageMakerBackend(Backend):
             handle says one.
         endpoint_url: another SageMaker endpoint (VPC endpoint, or a local moto server).
         client: a ready ``sagemaker`` boto3 client; used as is (tests pass a Stubber's).
+
+    Needs the ``aws`` extra (boto3): without it the constructor raises
+    :class:`~pipetune.errors.MissingExtra`. Credentials are checked when the first client is
+    built (:mod:`.session`): none found is a :class:`~pipetune.errors.CredentialsError`.
     """
 
     name = "sagemaker"
+    credentials = "aws"
+    console_label = "SageMaker Tuning Job"
+    enforced_guards = frozenset({"max_trials", "timeout"})  # ResourceLimits
 
     def __init__(self, session: Any = None, region: str | None = None,
                  endpoint_url: str | None = None, client: Any = None):
+        require_aws()
         self._session = session
         self._region = region
         self._endpoint_url = endpoint_url
@@ -71,7 +89,6 @@ class SageMakerBackend(Backend):
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()  # boto3 sessions are not thread-safe
         self._training_cache: dict[str, dict[str, Any]] = {}
-        self._stop_reasons: dict[str, str] = {}
 
     # ---- clients ---------------------------------------------------------------------------
     def _default_region(self) -> str | None:
@@ -79,11 +96,7 @@ class SageMakerBackend(Backend):
             return self._region
         if self._client is not None:
             return self._client.meta.region_name
-        if self._session is not None and getattr(self._session, "region_name", None):
-            return self._session.region_name
-        import boto3
-
-        return boto3.Session().region_name
+        return default_session(self._session).region_name
 
     def _resolve_region(self, opts: SageMakerOptions | None = None, ref: JobRef | None = None) -> str:
         region = (ref.extra.get("region") if ref else None) or (opts.region if opts else None) \
@@ -99,15 +112,30 @@ class SageMakerBackend(Backend):
             return self._client
         with self._clients_lock:  # verification calls it from several threads
             if region not in self._clients:
-                import boto3
                 from botocore.config import Config
 
-                session = self._session or boto3.Session()
-                self._clients[region] = session.client(
-                    "sagemaker", region_name=region, endpoint_url=self._endpoint_url,
+                self._clients[region] = self.aws_client(
+                    "sagemaker", region, endpoint_url=self._endpoint_url,
                     config=Config(retries={"mode": "adaptive", "max_attempts": 10},
                                   user_agent_extra="pipetune"))
             return self._clients[region]
+
+    def aws_client(self, service: str, region: str, *, endpoint_url: str | None = None,
+                   config: Any = None) -> Any:
+        """A boto3 client of another service (CloudWatch, S3...) on this backend's session,
+        its credentials checked first (:func:`.session.aws_client`)."""
+        if self._session is None:  # one default session: its credentials are resolved once
+            self._session = default_session()
+        return aws_client(self._session, service, region=region, endpoint_url=endpoint_url,
+                          config=config)
+
+    def _upload_sources(self, spec: TuningSpec, opts: SageMakerOptions, region: str) -> None:
+        """Pack and upload each local ``source_dir`` (as the SageMaker SDK does) before the
+        job that runs it is created."""
+        dirs = [opts.source_dir, *(d.source_dir for d in opts.definitions)]
+        if any(source.is_local(d) for d in dirs):
+            s3 = self.aws_client("s3", region, endpoint_url=self._endpoint_url)
+            source.upload(s3, spec, opts.output_path, dirs)
 
     def _client_for(self, ref: JobRef) -> Any:
         return self.client(self._resolve_region(ref=ref))
@@ -129,7 +157,7 @@ class SageMakerBackend(Backend):
         if arn:
             extra["arn"] = arn
         if spec is not None:
-            extra["spec"] = spec.to_dict()
+            extra["spec"] = redact_spec_dict(spec.to_dict())  # no secret in a handle
         return JobRef(backend="sagemaker", id=job_name, name=user_name or job_name, extra=extra)
 
     def request(self, spec: TuningSpec, name: str) -> dict[str, Any]:
@@ -147,6 +175,7 @@ class SageMakerBackend(Backend):
         existing = self._describe_or_none(client, job_name)
         if existing is None:
             self._check_warm_start(client, spec, request)
+            self._upload_sources(spec, opts, region)
             try:
                 arn = client.create_hyper_parameter_tuning_job(**request)["HyperParameterTuningJobArn"]
             except Exception as exc:
@@ -184,11 +213,12 @@ class SageMakerBackend(Backend):
                               "another name to start a new job")
 
     def _check_warm_start(self, client: Any, spec: TuningSpec, request: dict[str, Any]) -> None:
-        """AMT's rule: parent and child have the same tunable plus static hyperparameter names,
-        each of the same kind. Checked here so the message can say which names differ."""
+        """AMT's warm-start rules (:mod:`pipetune.warm_start`: same names, tunable plus
+        static; kinds kept; static <-> tunable moves within the change budget; the same
+        objective), checked against each parent here so the message can say what differs."""
         if spec.warm_start is None:
             return
-        mine = _names_of_request(request)
+        mine, objective = translate.warm_start_view(request)
         for i, parent in enumerate(request["WarmStartConfig"]["ParentHyperParameterTuningJobs"]):
             field = f"warm_start.parents[{i}]"
             pname = parent["HyperParameterTuningJobName"]
@@ -196,17 +226,10 @@ class SageMakerBackend(Backend):
             if desc is None:
                 raise SpecError(f"no SageMaker tuning job named {pname!r} to warm-start from",
                                 field=field)
-            theirs = _names_of_request(desc)
-            if set(mine) != set(theirs):
-                raise SpecError(
-                    f"parent {pname!r} has other hyperparameters (tunable plus static must be the "
-                    f"same set): only in this spec {sorted(set(mine) - set(theirs))}, only in the "
-                    f"parent {sorted(set(theirs) - set(mine))}", field=field)
-            changed = sorted(n for n in mine if mine[n] != theirs[n])
-            if changed:
-                raise SpecError(f"parent {pname!r} tunes {changed} as "
-                                f"{[theirs[n] for n in changed]}, this spec as "
-                                f"{[mine[n] for n in changed]}; kinds must not change", field=field)
+            theirs, their_objective = translate.warm_start_view(desc)
+            problems = warm_start.amt_problems(mine, theirs, objective, their_objective)
+            if problems:
+                raise SpecError(f"parent {pname!r}: {'; '.join(problems)}", field=field)
 
     # ---- one training job (verification of proxy tuning) ---------------------------------------
     #: a training job reads its data from S3 only
@@ -236,7 +259,9 @@ class SageMakerBackend(Backend):
         exists, and wait for its end. The objective comes from ``FinalMetricDataList``."""
         opts = training.check(spec)
         body = training.request(spec, opts, params, job_name)
-        client = self.client(self._resolve_region(opts))
+        region = self._resolve_region(opts)
+        client = self.client(region)
+        self._upload_sources(spec, opts, region)
         return training.run(client, spec, body, poll_seconds=poll_seconds, timeout=timeout)
 
     # ---- status and waiting ------------------------------------------------------------------
@@ -249,18 +274,16 @@ class SageMakerBackend(Backend):
         ref = self._as_ref(ref)
         if self._client is not None:  # an injected client is sync by nature
             return await asyncio.to_thread(self.status, ref)
+        require("aiobotocore", feature="the SageMaker backend's deferrable wait", extra="aws")
         from aiobotocore.config import AioConfig
         from aiobotocore.session import get_session
 
         region = self._resolve_region(ref=ref)
-        kwargs: dict[str, Any] = {}
-        if self._session is not None:
-            creds = await asyncio.to_thread(self._session.get_credentials)
-            if creds is not None:
-                frozen = await asyncio.to_thread(creds.get_frozen_credentials)
-                kwargs = {"aws_access_key_id": frozen.access_key,
-                          "aws_secret_access_key": frozen.secret_key,
-                          "aws_session_token": frozen.token}
+        session = self._session if self._session is not None else default_session()
+        frozen = await asyncio.to_thread(frozen_credentials, session)
+        kwargs = {"aws_access_key_id": frozen.access_key,
+                  "aws_secret_access_key": frozen.secret_key,
+                  "aws_session_token": frozen.token}
         config = AioConfig(retries={"mode": "adaptive", "max_attempts": 10})
         async with get_session().create_client("sagemaker", region_name=region,
                                                endpoint_url=self._endpoint_url, config=config,
@@ -286,7 +309,7 @@ class SageMakerBackend(Backend):
         state = STATES.get(raw, JobState.RUNNING)
         reason = desc.get("FailureReason")
         if state == JobState.STOPPED:
-            reason = self._stop_reasons.get(ref.id) or reason or "stopped (StopHyperParameterTuningJob)"
+            reason = reason or "stopped (StopHyperParameterTuningJob)"
         elif raw in ("Deleting", "DeleteFailed"):
             reason = f"the tuning job is {raw}"
         c = desc.get("TrainingJobStatusCounters") or {}
@@ -305,33 +328,23 @@ class SageMakerBackend(Backend):
                          max_trials=limits.get("MaxNumberOfTrainingJobs"),
                          best_value=best.get("Value") if best else None, elapsed_seconds=elapsed)
 
+    def poll(self, ref: "JobRef | str", *, poll_seconds: float,
+             timeout: float | None) -> Iterator[JobStatus]:
+        """Statuses with SageMaker's backoff and jitter; throttling is retried."""
+        ref = self._as_ref(ref)
+        return polled(lambda: self.status(ref), poll_seconds=poll_seconds, timeout=timeout,
+                      still=lambda st: f"job {ref.id!r} still {st.state.value}")
+
     def wait(self, ref: "JobRef | str", *, poll_seconds: float = 30.0, timeout: float | None = None,
              on_status: Callable[[JobStatus], None] | None = None) -> JobStatus:
-        """Poll until the job ends, with backoff and jitter; throttling is retried.
+        """Poll until the job ends (:meth:`poll`), with the guards: with
+        ``budget.max_cost_usd`` the job is stopped once the cost estimate passes it.
 
         Completed returns; Failed raises JobFailed with SageMaker's FailureReason; Stopped
-        raises JobStopped. With ``budget.max_cost_usd`` the job is stopped once the cost
-        estimate passes it.
+        raises JobStopped.
         """
-        ref = self._as_ref(ref)
-        budget = self._budget(ref)
-        for st in polled(lambda: self.status(ref), poll_seconds=poll_seconds, timeout=timeout,
-                         still=lambda st: f"job {ref.id!r} still {st.state.value}"):
-            if on_status:
-                on_status(st)
-            if st.state.terminal:
-                return raise_for_terminal(st)
-            if budget is not None and ref.id not in self._stop_reasons:
-                spent = self.cost(ref)
-                if spent is not None and spent > budget:
-                    self._stop_reasons[ref.id] = (f"stopped by pipetune: estimated cost ${spent:.2f} "
-                                                  f"passed budget.max_cost_usd ${budget:.2f}")
-                    self.stop(ref)
-        raise AssertionError("unreachable: polled() never ends by itself")
-
-    def _budget(self, ref: JobRef) -> float | None:
-        spec = ref.extra.get("spec")
-        return (spec or {}).get("budget", {}).get("max_cost_usd")
+        return super().wait(self._as_ref(ref), poll_seconds=poll_seconds, timeout=timeout,
+                            on_status=on_status)
 
     def stop(self, ref: "JobRef | str") -> None:
         ref = self._as_ref(ref)
@@ -392,8 +405,8 @@ class SageMakerBackend(Backend):
             desc = self._training_cache.get(name)
             if desc is None:
                 desc = client.describe_training_job(TrainingJobName=name)
-                if desc.get("TrainingJobStatus") in training.TERMINAL:
-                    self._training_cache[name] = desc
+                if desc.get("TrainingJobStatus") in training.TERMINAL and warm_pool_settled(desc):
+                    self._training_cache[name] = desc  # its cost can no longer change
             out.append(desc)
         return out
 
@@ -437,21 +450,44 @@ class SageMakerBackend(Backend):
         )
 
 
+    # ---- the rest of the Backend contract ----------------------------------------------------
+    def estimate_cost(self, ref: "JobRef | str", *, spec: TuningSpec | None = None,
+                      trials: list[TrialRecord] | None = None):
+        """Billable seconds of every training job x instances x the price per hour."""
+        from pipetune.observability.cost import sagemaker_cost
+
+        ref = self._as_ref(ref)
+        return sagemaker_cost(spec or self.spec_of(ref), self.training_jobs(ref))
+
+    @classmethod
+    def console_url(cls, ref: JobRef) -> str | None:
+        """The tuning job's page in the AWS console."""
+        def get(key: str) -> str:
+            return str(ref.extra.get(key) or (ref.model_extra or {}).get(key) or "")
+
+        m = _CONSOLE_ARN.match(ref.id) or _CONSOLE_ARN.match(get("arn"))
+        region = (m and m["region"]) or get("region")
+        if not region:
+            return None
+        return CONSOLE_URL.format(region=region, name=(m and m["name"]) or ref.id)
+
+    @classmethod
+    def with_run_settings(cls, spec: TuningSpec, *, identity: str = "",
+                          output_location: str = "") -> TuningSpec:
+        """``identity`` as ``sagemaker.role_arn``, ``output_location`` as
+        ``sagemaker.output_path``."""
+        extra = {k: v for k, v in (("role_arn", identity), ("output_path", output_location)) if v}
+        return spec.with_overrides(sagemaker={**(spec.sagemaker or {}), **extra}) if extra else spec
+
+
+CONSOLE_URL = ("https://{region}.console.aws.amazon.com/sagemaker/home?region={region}"
+               "#/hyper-tuning-jobs/{name}")
+_CONSOLE_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:(?P<region>[a-z0-9-]+):\d*:"
+                          r"hyper-parameter-tuning-job/(?P<name>.+)$")
+
+
 def _output_path(spec: TuningSpec) -> str | None:
     return (spec.sagemaker or {}).get("output_path")
-
-
-def _names_of_request(body: dict[str, Any]) -> dict[str, str]:
-    """Tunable + static hyperparameter names of a request or a describe answer."""
-    config = body.get("HyperParameterTuningJobConfig") or {}
-    if body.get("TrainingJobDefinition"):
-        return translate.hyperparameter_names(body["TrainingJobDefinition"],
-                                              config.get("ParameterRanges") or {})
-    defs = body.get("TrainingJobDefinitions") or []
-    out: dict[str, str] = {}
-    for d in defs:
-        out.update(translate.hyperparameter_names(d))
-    return out
 
 
 def active(spec: TuningSpec, params: dict[str, Any]) -> dict[str, Any]:

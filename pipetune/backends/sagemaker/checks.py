@@ -19,10 +19,20 @@ Example:
 
 from __future__ import annotations
 
+import re
+
 from pipetune.backends.sagemaker.naming import check_exact_name, tuning_job_name
-from pipetune.backends.sagemaker.options import SageMakerOptions, parse_options
-from pipetune.backends.sagemaker.translate import channels, grid_values, max_runtime, needs_categorical
+from pipetune.backends.sagemaker import source
+from pipetune.backends.sagemaker.options import CHANNEL_RE, SageMakerOptions, parse_options
+from pipetune.backends.sagemaker.translate import (
+    channels,
+    environment,
+    grid_values,
+    max_runtime,
+    needs_categorical,
+)
 from pipetune.errors import SpecError
+from pipetune.secrets import described_secrets
 from pipetune.spec import TuningSpec
 
 MAX_TUNED = 30
@@ -35,6 +45,8 @@ MAX_STATIC = 100
 MAX_PARENTS = 5
 MAX_USER_TAGS = 47  # AMT allows 50; pipetune keeps three for itself
 MIN_JOB_RUNTIME, MAX_JOB_RUNTIME = 120, 15_768_000
+MAX_ENV, MAX_ENV_VALUE = 48, 512
+ENV_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
 
 def validated_options(spec: TuningSpec) -> SageMakerOptions:
@@ -47,6 +59,7 @@ def validated_options(spec: TuningSpec) -> SageMakerOptions:
     _budget(spec, problems)
     _training(spec, opts, problems)
     _warm_start(spec, problems)
+    problems += described_secrets(spec, "SageMaker's Environment", "AWS Secrets Manager")
     if problems:
         raise SpecError(problems)
     return opts
@@ -60,6 +73,14 @@ def _objectives(spec: TuningSpec, problems: list) -> None:
         problems.append(("trial.metric_source", "SageMaker reads metrics from the training log by "
                          f"regex only (got {spec.resolved_metric_source()!r}); give metrics with a "
                          "regex and set trial.metric_source: regex"))
+    if spec.measurement != "final":
+        problems.append(("measurement", f"SageMaker scores a training job by the last match of "
+                         f"its objective's regex; {spec.measurement!r} cannot be honoured, use "
+                         "final (or the local or Vertex backend)"))
+    if spec.trial.contract in ("env", "vertex"):
+        problems.append(("trial.contract", f"SageMaker gives a training script script mode's "
+                         f"arguments, hyperparameters.json and SM_* variables; "
+                         f"{spec.trial.contract!r} cannot be honoured: use sagemaker (or args)"))
     if len(spec.metrics) > MAX_METRICS:
         problems.append(("metrics", f"SageMaker allows at most {MAX_METRICS} metric definitions, "
                          f"got {len(spec.metrics)}"))
@@ -141,8 +162,25 @@ def _training(spec: TuningSpec, opts: SageMakerOptions, problems: list) -> None:
     if opts.spot and opts.keep_alive_seconds:
         problems.append(("sagemaker.keep_alive_seconds", "warm pools do not work with managed spot "
                          "training; drop one of them"))
+    if spec.budget.trial_timeout is not None and opts.max_runtime_seconds is None:
+        problems.append(("budget.trial_timeout", "is the local engine's limit and is not sent to "
+                         "SageMaker; set sagemaker.max_runtime_seconds (MaxRuntimeInSeconds of "
+                         "each training job, download and setup included), or remove it"))
+    for name, uri in spec.trial.channels.items():
+        if not uri.startswith("s3://") and name not in opts.channels:
+            problems.append((f"trial.channels.{name}", f"SageMaker reads input channels from S3; "
+                             f"{uri!r} is not an s3:// URI: give one, or set "
+                             f"sagemaker.channels.{name} to one (the local path then stays for "
+                             "local runs)"))
+        elif not CHANNEL_RE.match(name):
+            problems.append((f"trial.channels.{name}", "a SageMaker channel name holds 1-64 "
+                             "letters, digits, '.', '-', '_'"))
     if len(channels(spec, opts)) > 20:
         problems.append(("sagemaker.channels", "SageMaker allows at most 20 input channels"))
+    _environment(spec, opts, problems)
+    for where, t in [("sagemaker", opts), *((f"sagemaker.definitions[{j}]", d)
+                                            for j, d in enumerate(opts.definitions))]:
+        _source_dir(spec, t, f"{where}.source_dir", problems)
     if len(opts.tags) > MAX_USER_TAGS:
         problems.append(("sagemaker.tags", f"at most {MAX_USER_TAGS} tags (pipetune adds 3)"))
     if any(k.startswith("pipetune:") for k in opts.tags):
@@ -154,6 +192,34 @@ def _training(spec: TuningSpec, opts: SageMakerOptions, problems: list) -> None:
             if price_for(itype, opts.prices) is None:
                 problems.append(("sagemaker.prices", f"no price known for {itype!r}; budget.max_cost_usd "
                                  f"needs one: add {{{itype}: <USD per hour>}}"))
+
+
+def _environment(spec: TuningSpec, opts: SageMakerOptions, problems: list) -> None:
+    for key, value in spec.trial.env.items():
+        if not ENV_NAME_RE.match(key):
+            problems.append((f"trial.env.{key}", "SageMaker environment variable names hold "
+                             "letters, digits and '_', not starting with a digit"))
+        elif len(value) > MAX_ENV_VALUE:
+            problems.append((f"trial.env.{key}", f"SageMaker allows values of at most "
+                             f"{MAX_ENV_VALUE} characters, got {len(value)}"))
+    for j, d in enumerate([None, *opts.definitions]):
+        count = len(environment(spec, opts, d))
+        if count > MAX_ENV:
+            problems.append(("trial.env", f"SageMaker allows at most {MAX_ENV} environment "
+                             f"variables; trial.env and sagemaker.environment make {count}"))
+            break
+
+
+def _source_dir(spec: TuningSpec, t, field: str, problems: list) -> None:
+    if not source.is_local(t.source_dir):
+        return
+    folder = source.local_path(spec, t.source_dir)
+    if not folder.is_dir():
+        problems.append((field, f"{str(folder)!r} is not a folder; give the folder holding "
+                         "the entry point (it is packed to sourcedir.tar.gz and uploaded) or "
+                         "the s3:// URI of a sourcedir.tar.gz"))
+    elif t.entry_point and not (folder / t.entry_point).is_file():
+        problems.append((field, f"has no entry point {t.entry_point!r} (looked in {folder})"))
 
 
 def _warm_start(spec: TuningSpec, problems: list) -> None:

@@ -3,7 +3,8 @@
 The built-in prices are on-demand USD per instance-hour for SageMaker training in
 us-east-1 (AWS price list, 2025); other regions and negotiated rates differ, so the
 spec's ``sagemaker.prices`` overrides them. Managed spot savings are already in
-``BillableTimeInSeconds``.
+``BillableTimeInSeconds``; a managed warm pool's retained time
+(``sagemaker.keep_alive_seconds``) is billed on top and counted here.
 
 Example:
     >>> training_job_cost({"BillableTimeInSeconds": 1800,
@@ -41,7 +42,12 @@ def price_for(instance_type: str, overrides: dict[str, float] | None = None) -> 
 
 
 def billable_seconds(job: dict[str, Any], now: dt.datetime | None = None) -> float:
-    """Seconds billed per instance; for a running job, the time since training started."""
+    """Seconds billed per instance: training (for a running job, the time since training
+    started) plus the managed warm pool's retained time (:func:`warm_pool_seconds`)."""
+    return _training_seconds(job, now) + warm_pool_seconds(job, now)
+
+
+def _training_seconds(job: dict[str, Any], now: dt.datetime | None) -> float:
     if job.get("BillableTimeInSeconds") is not None:
         return float(job["BillableTimeInSeconds"])
     start = job.get("TrainingStartTime")
@@ -49,6 +55,41 @@ def billable_seconds(job: dict[str, Any], now: dt.datetime | None = None) -> flo
         return 0.0
     end = job.get("TrainingEndTime") or now or dt.datetime.now(tz=start.tzinfo or dt.timezone.utc)
     return max(0.0, (end - start).total_seconds())
+
+
+def warm_pool_seconds(job: dict[str, Any], now: dt.datetime | None = None) -> float:
+    """Seconds per instance a managed warm pool (``KeepAlivePeriodInSeconds``) kept this
+    job's instances after it ended, which AWS bills like training time.
+
+    SageMaker's own count (``WarmPoolStatus.ResourceRetainedBillableTimeInSeconds``) when it
+    gives one; else, for a job that ended with a keep-alive period, the time since its end,
+    at most that period.
+
+    Example:
+        >>> import datetime as dt
+        >>> end = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+        >>> job = {"ResourceConfig": {"KeepAlivePeriodInSeconds": 600}, "TrainingEndTime": end}
+        >>> warm_pool_seconds(job, now=end + dt.timedelta(seconds=90))
+        90.0
+        >>> warm_pool_seconds(job, now=end + dt.timedelta(hours=1))
+        600.0
+    """
+    pool = job.get("WarmPoolStatus") or {}
+    if pool.get("ResourceRetainedBillableTimeInSeconds") is not None:
+        return float(pool["ResourceRetainedBillableTimeInSeconds"])
+    keep = float((job.get("ResourceConfig") or {}).get("KeepAlivePeriodInSeconds") or 0)
+    end = job.get("TrainingEndTime")
+    if not keep or end is None:
+        return 0.0
+    now = now or dt.datetime.now(tz=end.tzinfo or dt.timezone.utc)
+    return min(keep, max(0.0, (now - end).total_seconds()))
+
+
+def warm_pool_settled(job: dict[str, Any]) -> bool:
+    """True when the job's warm-pool time can no longer grow (none, or released)."""
+    keep = (job.get("ResourceConfig") or {}).get("KeepAlivePeriodInSeconds")
+    status = (job.get("WarmPoolStatus") or {}).get("Status")
+    return not keep or status in ("Terminated", "Reused")
 
 
 def training_job_cost(job: dict[str, Any], overrides: dict[str, float] | None = None,

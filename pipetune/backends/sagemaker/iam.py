@@ -1,12 +1,19 @@
 """Least-privilege IAM policies for a spec, computed offline.
 
-- :func:`caller_policy`: what the identity that launches and watches the job needs: the
-  tuning-job actions on ARNs under the job-name prefix (with a ``proxy`` section also
-  ``CreateTrainingJob``/``AddTags`` on training jobs under it, for verification),
-  ``iam:PassRole`` on the execution role only towards SageMaker, S3 read on the input
-  channels, read/write on the output path, and KMS use where keys are set.
+- :func:`caller_policy`: what the identity that launches and watches the job calls, and
+  nothing else: the tuning-job actions on ARNs under the job-name prefix (with a ``proxy``
+  section also ``CreateTrainingJob``/``AddTags`` on training jobs under it, for
+  verification, and S3 on the proxy's full data and sample, which it reads and writes),
+  ``iam:PassRole`` on the execution role only towards SageMaker, and ``kms:CreateGrant``
+  for SageMaker's resources on the keys. It gets no S3 access to the channels or the
+  output path: the training jobs read and write those, with the execution role.
 - :func:`execution_role_policy`: what the training jobs' role needs (S3, ECR pull, logs,
   metrics, VPC network interfaces, KMS).
+
+A KMS key named by an alias (``alias/x`` or an alias ARN) grants nothing in a policy's
+``Resource``: IAM matches the key's own ARN. Pass ``kms_client`` (a boto3 KMS client; the
+CLI makes one) to resolve aliases with ``kms:DescribeKey``; without it, an alias is
+refused with an error asking for the key ARN.
 
 Example:
     >>> from pipetune.spec import load_spec
@@ -27,8 +34,10 @@ from typing import Any
 
 from pipetune.backends.sagemaker.checks import validated_options
 from pipetune.backends.sagemaker.naming import arn_prefix_name, tuning_job_name
+from pipetune.backends.sagemaker import source
 from pipetune.backends.sagemaker.options import S3_RE, SageMakerOptions
 from pipetune.backends.sagemaker.translate import channels
+from pipetune.errors import SpecError
 from pipetune.spec import TuningSpec
 
 TUNING_ACTIONS = [
@@ -37,6 +46,8 @@ TUNING_ACTIONS = [
     "sagemaker:AddTags", "sagemaker:ListTags",
 ]
 KMS_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"]
+#: The caller only lets SageMaker use the keys for the job's volumes and outputs.
+CALLER_KMS_ACTIONS = ["kms:CreateGrant", "kms:DescribeKey"]
 
 
 def _role_parts(role_arn: str) -> tuple[str, str]:
@@ -78,24 +89,77 @@ def _s3_statements(partition: str, sid: str, uris: list[str], actions: list[str]
     return statements
 
 
-def _kms_arn(key: str, partition: str, region: str, account: str) -> str:
+def is_kms_alias(key: str) -> bool:
+    """``alias/name`` or ``arn:...:alias/name``."""
+    return key.startswith("alias/") or (key.startswith("arn:") and ":alias/" in key)
+
+
+def _kms_arn(field: str, key: str, partition: str, region: str, account: str,
+             kms_client: Any = None) -> str:
+    if is_kms_alias(key):
+        if kms_client is None:
+            raise SpecError(f"{key!r} is an alias, and an IAM policy grants nothing on an alias "
+                            "(it matches the key's own ARN): give the key ARN "
+                            "(arn:aws:kms:REGION:ACCOUNT:key/ID), or run iam-policy with AWS "
+                            "credentials allowed kms:DescribeKey to resolve it",
+                            field=f"sagemaker.{field}")
+        return resolve_kms_alias(kms_client, key, field)
     if key.startswith("arn:"):
         return key
-    if key.startswith("alias/"):
-        return f"arn:{partition}:kms:{region}:{account}:{key}"
     return f"arn:{partition}:kms:{region}:{account}:key/{key}"
 
 
-def _kms_statement(opts: SageMakerOptions, partition: str, region: str, account: str) -> list[dict]:
-    keys = [k for k in (opts.volume_kms_key, opts.output_kms_key) if k]
-    if not keys:
+def resolve_kms_alias(kms_client: Any, alias: str, field: str = "kms_key") -> str:
+    """The ARN of the key an alias points to (``kms:DescribeKey``)."""
+    try:
+        return kms_client.describe_key(KeyId=alias)["KeyMetadata"]["Arn"]
+    except Exception as exc:  # noqa: BLE001 (NotFound, AccessDenied, no credentials...)
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__
+        raise SpecError(f"cannot resolve the KMS alias {alias!r} to a key ARN ({code}); give "
+                        "the key ARN instead", field=f"sagemaker.{field}") from None
+
+
+def kms_aliases(spec: TuningSpec) -> list[str]:
+    """The KMS keys of a SageMaker spec given as aliases (they need resolving)."""
+    opts = validated_options(spec)
+    return [k for k in (opts.volume_kms_key, opts.output_kms_key) if k and is_kms_alias(k)]
+
+
+def _kms_key_arns(opts: SageMakerOptions, partition: str, region: str, account: str,
+                  kms_client: Any) -> list[str]:
+    keys = [(f, k) for f, k in (("volume_kms_key", opts.volume_kms_key),
+                                ("output_kms_key", opts.output_kms_key)) if k]
+    return sorted({_kms_arn(f, k, partition, region, account, kms_client) for f, k in keys})
+
+
+def _kms_statement(opts: SageMakerOptions, partition: str, region: str, account: str,
+                   kms_client: Any = None) -> list[dict]:
+    arns = _kms_key_arns(opts, partition, region, account, kms_client)
+    if not arns:
         return []
-    return [{"Sid": "UseKmsKeys", "Effect": "Allow", "Action": KMS_ACTIONS,
-             "Resource": sorted({_kms_arn(k, partition, region, account) for k in keys})}]
+    return [{"Sid": "UseKmsKeys", "Effect": "Allow", "Action": KMS_ACTIONS, "Resource": arns}]
 
 
-def caller_policy(spec: TuningSpec, name: str | None = None) -> dict[str, Any]:
-    """The IAM policy document for whoever launches, watches and reads the job."""
+def _inputs(spec: TuningSpec, opts: SageMakerOptions) -> list[str]:
+    """S3 URIs the training jobs read. A local source_dir is uploaded under output_path,
+    which the execution role's policy already covers (read and write)."""
+    code = {opts.source_dir} if opts.source_dir and not source.is_local(opts.source_dir) else set()
+    return sorted(set(channels(spec, opts).values()) | code)
+
+
+def _source_uploads(opts: SageMakerOptions) -> list[str]:
+    """Where the caller uploads a local source_dir (``<output_path>/pipetune-source/``)."""
+    if not (opts.source_dir and source.is_local(opts.source_dir)):
+        return []
+    return [f"{opts.output_path.rstrip('/')}/{source.PREFIX}/"]
+
+
+def caller_policy(spec: TuningSpec, name: str | None = None, *,
+                  kms_client: Any = None) -> dict[str, Any]:
+    """The IAM policy document for whoever launches, watches and reads the job.
+
+    ``kms_client``: a boto3 KMS client, to resolve keys given as aliases.
+    """
     opts = validated_options(spec)
     partition, account = _role_parts(opts.role_arn)
     region = opts.region or "*"
@@ -124,20 +188,47 @@ def caller_policy(spec: TuningSpec, name: str | None = None) -> dict[str, Any]:
         "Sid": "PassExecutionRole", "Effect": "Allow", "Action": ["iam:PassRole"],
         "Resource": [opts.role_arn],
         "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}})
-    inputs = sorted(set(channels(spec, opts).values()) | ({opts.source_dir} if opts.source_dir else set()))
-    statements += _s3_statements(partition, "ReadInputs", inputs, ["s3:GetObject"])
-    statements += _s3_statements(partition, "ReadWriteOutput", [opts.output_path],
+    # a local source_dir is packed and uploaded by the caller (HeadObject, then PutObject)
+    statements += _s3_statements(partition, "UploadSourceDir", _source_uploads(opts),
                                  ["s3:GetObject", "s3:PutObject"])
-    statements += _kms_statement(opts, partition, region, account)
+    if spec.proxy is not None:
+        # the proxy workflow samples the full data here and writes the sample and manifest
+        data, output = _proxy_locations(spec)
+        statements += _s3_statements(partition, "ReadProxyData", data, ["s3:GetObject"])
+        statements += _s3_statements(partition, "WriteProxySample", output,
+                                     ["s3:GetObject", "s3:PutObject"])
+    arns = _kms_key_arns(opts, partition, region, account, kms_client)
+    if arns:
+        statements.append({"Sid": "GrantKmsKeysToSageMaker", "Effect": "Allow",
+                           "Action": CALLER_KMS_ACTIONS, "Resource": arns,
+                           "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}})
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def execution_role_policy(spec: TuningSpec) -> dict[str, Any]:
-    """The IAM policy document for the role the training jobs run as."""
+def _proxy_locations(spec: TuningSpec) -> tuple[list[str], list[str]]:
+    """The S3 URIs the proxy workflow reads (full data) and writes (sample, manifest)."""
+    assert spec.proxy is not None
+    settings = spec.proxy
+    data = settings.data
+    if data is None and settings.data_channel is not None:
+        data = spec.trial.channels.get(settings.data_channel)
+    if data is None:
+        value = spec.static.get(settings.data_param)
+        data = value if isinstance(value, str) else None
+    reads = [data] if data and S3_RE.match(data) else []
+    writes = [settings.output.rstrip("/") + "/"] if settings.output and S3_RE.match(settings.output) else []
+    return reads, writes
+
+
+def execution_role_policy(spec: TuningSpec, *, kms_client: Any = None) -> dict[str, Any]:
+    """The IAM policy document for the role the training jobs run as.
+
+    ``kms_client``: a boto3 KMS client, to resolve keys given as aliases.
+    """
     opts = validated_options(spec)
     partition, account = _role_parts(opts.role_arn)
     region = opts.region or "*"
-    inputs = sorted(set(channels(spec, opts).values()) | ({opts.source_dir} if opts.source_dir else set()))
+    inputs = _inputs(spec, opts)
     statements: list[dict[str, Any]] = []
     statements += _s3_statements(partition, "ReadInputs", inputs, ["s3:GetObject"])
     writes = [opts.output_path] + ([opts.checkpoint_s3_uri] if opts.checkpoint_s3_uri else [])
@@ -165,5 +256,5 @@ def execution_role_policy(spec: TuningSpec) -> dict[str, Any]:
                                       "ec2:DescribeDhcpOptions", "ec2:DescribeSubnets",
                                       "ec2:DescribeSecurityGroups"],
                            "Resource": ["*"]})
-    statements += _kms_statement(opts, partition, region, account)
+    statements += _kms_statement(opts, partition, region, account, kms_client)
     return {"Version": "2012-10-17", "Statement": statements}

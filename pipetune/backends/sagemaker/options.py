@@ -47,13 +47,18 @@ class TrainingOptions(_Model):
     entry_point: str | None = Field(
         default=None, description="script mode: the script inside source_dir (sagemaker_program)")
     source_dir: str | None = Field(
-        default=None, description="script mode: S3 URI of sourcedir.tar.gz (sagemaker_submit_directory)")
+        default=None, description="script mode: a local folder (relative to trial.workdir), "
+        "packed to sourcedir.tar.gz and uploaded under output_path as the SageMaker SDK does, "
+        "or the S3 URI of a sourcedir.tar.gz (sagemaker_submit_directory)")
     instance_type: str | None = None
     instance_count: int | None = Field(default=None, ge=1)
     volume_size_gb: int | None = Field(default=None, ge=1)
-    environment: dict[str, str] = Field(default_factory=dict)
+    environment: dict[str, str] = Field(
+        default_factory=dict, description="the training container's environment, on top of "
+        "trial.env")
 
-    _s3_source = field_validator("source_dir")(classmethod(lambda cls, v: _s3(v)))
+    _s3_source = field_validator("source_dir")(
+        classmethod(lambda cls, v: _s3(v) if v is not None and v.startswith("s3://") else v))
 
 
 class Definition(TrainingOptions):
@@ -88,7 +93,9 @@ class SageMakerOptions(TrainingOptions):
         "URIs among trial.channels)")
     input_mode: Literal["File", "FastFile", "Pipe"] = "File"
     max_runtime_seconds: int | None = Field(
-        default=None, ge=1, description="per training job (default: budget.trial_timeout or 1 day)")
+        default=None, ge=1, description="MaxRuntimeInSeconds of each training job, download "
+        "and setup included (default 1 day); budget.trial_timeout is the local engine's limit "
+        "and is not sent")
     spot: bool = Field(default=False, description="managed spot training")
     max_wait_seconds: int | None = Field(default=None, ge=1, description="spot: runtime + waiting")
     checkpoint_s3_uri: str | None = None

@@ -21,6 +21,7 @@ import json
 import math
 from typing import Any
 
+from pipetune.backends.sagemaker import source
 from pipetune.backends.sagemaker.options import Definition, SageMakerOptions, TrainingOptions
 from pipetune.spec import CategoricalParam, ContinuousParam, DiscreteParam, IntegerParam, TuningSpec
 from pipetune.trials.contracts import render_value
@@ -84,28 +85,38 @@ def parameter_ranges(spec: TuningSpec, names: list[str] | None = None) -> dict[s
 
 
 def static_hyperparameters(spec: TuningSpec, training: TrainingOptions,
-                           extra: dict[str, Any] | None = None) -> dict[str, str]:
+                           extra: dict[str, Any] | None = None,
+                           output_path: str = "") -> dict[str, str]:
+    """``StaticHyperParameters``: the spec's static values, plus script mode's two (a local
+    ``source_dir`` as the S3 URI it is uploaded to, see :mod:`.source`)."""
     out = {k: render_value(v) for k, v in {**spec.static, **(extra or {})}.items()}
     if training.entry_point:
         # The sagemaker SDK JSON-encodes these two; the training toolkit decodes either form.
         out["sagemaker_program"] = json.dumps(training.entry_point)
-        out["sagemaker_submit_directory"] = json.dumps(training.source_dir)
+        out["sagemaker_submit_directory"] = json.dumps(
+            source.submit_directory(spec, output_path, training.source_dir))
     return out
 
 
 def channels(spec: TuningSpec, opts: SageMakerOptions) -> dict[str, str]:
-    """Input channels: the S3 URIs among ``trial.channels``, overridden by ``sagemaker.channels``."""
+    """Input channels: ``trial.channels`` (S3 URIs; checks refuse other paths), overridden
+    by ``sagemaker.channels``."""
     found = {k: v for k, v in spec.trial.channels.items() if v.startswith("s3://")}
     found.update(opts.channels)
     return found
 
 
+def environment(spec: TuningSpec, opts: SageMakerOptions,
+                definition: Definition | None = None) -> dict[str, str]:
+    """The training container's ``Environment``: ``trial.env``, then ``sagemaker.environment``,
+    then the definition's own."""
+    return {**spec.trial.env, **opts.environment, **(definition.environment if definition else {})}
+
+
 def max_runtime(spec: TuningSpec, opts: SageMakerOptions) -> int:
-    if opts.max_runtime_seconds:
-        return opts.max_runtime_seconds
-    if spec.budget.trial_timeout:
-        return max(1, int(math.ceil(spec.budget.trial_timeout)))
-    return DEFAULT_MAX_RUNTIME
+    """``MaxRuntimeInSeconds`` of a training job: ``sagemaker.max_runtime_seconds`` or a day
+    (never the local ``budget.trial_timeout``, which checks refuse alone)."""
+    return opts.max_runtime_seconds or DEFAULT_MAX_RUNTIME
 
 
 def early_stopping_type(spec: TuningSpec, opts: SageMakerOptions) -> str:
@@ -133,7 +144,7 @@ def training_definition(spec: TuningSpec, opts: SageMakerOptions,
                            "VolumeSizeInGB": t.volume_size_gb},
         "StoppingCondition": {"MaxRuntimeInSeconds": runtime},
         "StaticHyperParameters": static_hyperparameters(
-            spec, t, definition.static if definition else None),
+            spec, t, definition.static if definition else None, opts.output_path),
     }
     chans = channels(spec, opts)
     if chans:
@@ -163,7 +174,7 @@ def training_definition(spec: TuningSpec, opts: SageMakerOptions,
         body["EnableInterContainerTrafficEncryption"] = True
     if opts.retry_attempts:
         body["RetryStrategy"] = {"MaximumRetryAttempts": opts.retry_attempts}
-    env = {**opts.environment, **(definition.environment if definition else {})}
+    env = environment(spec, opts, definition)
     if env:
         body["Environment"] = env
     return deep_merge(body, opts.raw_training)
@@ -255,21 +266,6 @@ def build_request(spec: TuningSpec, opts: SageMakerOptions, job_name: str,
     return deep_merge(request, opts.raw)
 
 
-def hyperparameter_names(definition: dict[str, Any], ranges: dict[str, list] | None = None) -> dict[str, str]:
-    """name -> kind (integer/continuous/categorical/static) of one training definition,
-    without SageMaker's own ``sagemaker_*`` entries. Used for the warm-start rule."""
-    out: dict[str, str] = {}
-    ranges = ranges if ranges is not None else definition.get("HyperParameterRanges") or {}
-    for key, kind in (("IntegerParameterRanges", "integer"), ("ContinuousParameterRanges", "continuous"),
-                      ("CategoricalParameterRanges", "categorical")):
-        for r in ranges.get(key) or []:
-            out[r["Name"]] = kind
-    for k in definition.get("StaticHyperParameters") or {}:
-        if not k.startswith("sagemaker_") and not k.startswith("_"):
-            out[k] = "static"
-    return out
-
-
 def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     """``extra`` merged into a copy of ``base``: dicts recursively, anything else replaced."""
     out = copy.deepcopy(base)
@@ -279,3 +275,30 @@ def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = copy.deepcopy(value)
     return out
+
+
+def warm_start_view(body: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """A ``CreateHyperParameterTuningJob`` request or its describe answer as AMT's warm-start
+    rules compare jobs (:func:`pipetune.warm_start.amt_problems`): each hyperparameter's kind,
+    static value and number of categorical values; and the objective metric."""
+    from pipetune.warm_start import Hyperparameter
+
+    config = body.get("HyperParameterTuningJobConfig") or {}
+    if body.get("TrainingJobDefinition"):
+        pairs = [(body["TrainingJobDefinition"], config.get("ParameterRanges") or {})]
+        objective = (config.get("HyperParameterTuningJobObjective") or {}).get("MetricName")
+    else:
+        defs = body.get("TrainingJobDefinitions") or []
+        pairs = [(d, d.get("HyperParameterRanges") or {}) for d in defs]
+        objective = ((defs[0].get("TuningObjective") or {}).get("MetricName") if defs else None)
+    out: dict[str, Any] = {}
+    for definition, ranges in pairs:
+        for key, kind in (("IntegerParameterRanges", "integer"),
+                          ("ContinuousParameterRanges", "continuous"),
+                          ("CategoricalParameterRanges", "categorical")):
+            for r in ranges.get(key) or []:
+                out[r["Name"]] = Hyperparameter(kind, choices=len(r.get("Values") or []))
+        for k, v in (definition.get("StaticHyperParameters") or {}).items():
+            if not k.startswith("sagemaker_") and not k.startswith("_"):
+                out.setdefault(k, Hyperparameter("static", v))
+    return out, objective

@@ -15,6 +15,9 @@ Example:
 
 from __future__ import annotations
 
+import logging
+import os
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -29,15 +32,22 @@ from pipetune.backends.vertex.clients import (
     api_errors,
     job_async_client,
     job_client,
+    resolve_credentials,
     vizier_client,
 )
 from pipetune.backends.vertex.options import MAX_DISPLAY_NAME, VertexOptions, parse_options
 from pipetune.backends.vertex.records import STOP_CLIENT_ID, is_marker, record
 from pipetune.errors import JobConflict, SpecError, UsageError
 from pipetune.job import JobRef, JobState, JobStatus, TrialCounts
-from pipetune.results import BestResult, TrialRecord, build_best
+from pipetune.results import BestResult, TrialRecord, build_best, cast_value
+from pipetune.secrets import redact_spec_dict
 from pipetune.spec import TuningSpec, load_spec
+from pipetune.warm_start import Transfer
 
+log = logging.getLogger(__name__)
+
+#: the environment variable naming the Vertex AI API endpoint (host:port)
+ENDPOINT_ENV = "PIPETUNE_VERTEX_ENDPOINT"
 MODE_HP_JOB = "hyperparameter_tuning_job"
 MODE_VIZIER = "vizier"
 
@@ -52,22 +62,49 @@ _JOB_STATES = {
 }
 
 
+def _fits(spec: TuningSpec, params, given: int) -> bool:
+    """A parent trial's parameters are exactly this spec's (the active ones) and each value
+    lies in this spec's range."""
+    if given != len(params):
+        return False  # the parent tuned parameters this spec does not
+    values = {}
+    for tp in params:
+        param = spec.parameter(tp.parameter_id)
+        try:
+            values[param.name] = cast_value(param, tp.value)
+        except ValueError:
+            return False
+        v = values[param.name]
+        if hasattr(param, "min") and not param.min <= v <= param.max:
+            return False
+    roots = [p.name for p in spec.parameters if p.condition is None]
+    return all(r in values for r in roots)
+
+
 class VertexBackend(Backend):
     """Vertex AI: ``HyperparameterTuningJob`` or a Vizier study served by your workers.
 
     ``credentials`` default to Application Default Credentials; ``api_endpoint`` defaults to
-    the regional endpoint ``{location}-aiplatform.googleapis.com``.
+    ``$PIPETUNE_VERTEX_ENDPOINT``, else the regional endpoint
+    ``{location}-aiplatform.googleapis.com`` (so every CLI command reaches a Private Service
+    Connect endpoint or a test server, as ``AWS_ENDPOINT_URL`` does for SageMaker).
     """
 
     name = "vertex"
+    credentials = "gcp"
+    console_label = "Vertex AI Tuning Job"
+    # a tuning job: max_trial_count, max_failed_trial_count (it refuses budget.timeout); a
+    # study: its status applies the same rules and budget.timeout (progress.verdict)
+    enforced_guards = frozenset({"max_trials", "max_failed", "timeout"})
 
     def __init__(self, project: str | None = None, location: str | None = None,
                  credentials: Any = None, api_endpoint: str | None = None):
         self.project = project
         self.location = location
         self.credentials = credentials
-        self.api_endpoint = api_endpoint
+        self.api_endpoint = api_endpoint or os.environ.get(ENDPOINT_ENV) or None
         self._clients: dict[tuple[str, str], Any] = {}
+        self._resolved_credentials: Any = None
 
     # ---- clients ------------------------------------------------------------------------
     def jobs(self, location: str):
@@ -81,8 +118,14 @@ class VertexBackend(Backend):
     def _client(self, kind: str, location: str, factory):
         key = (kind, location)
         if key not in self._clients:
-            self._clients[key] = factory(location, self.credentials, self.api_endpoint)
+            self._clients[key] = factory(location, self._credentials(), self.api_endpoint)
         return self._clients[key]
+
+    def _credentials(self) -> Any:
+        """The credentials given, else Application Default Credentials, found once."""
+        if self._resolved_credentials is None:
+            self._resolved_credentials = resolve_credentials(self.credentials)
+        return self._resolved_credentials
 
     # ---- validation ---------------------------------------------------------------------
     def options(self, spec: TuningSpec) -> VertexOptions:
@@ -122,7 +165,7 @@ class VertexBackend(Backend):
         return JobRef(backend="vertex", id=resource, name=name, extra={
             "mode": opts.mode, "project": opts.project, "location": opts.location,
             "resource": resource, "fingerprint": spec.fingerprint(), "created": created,
-            "spec": spec.to_dict()})
+            "spec": redact_spec_dict(spec.to_dict())})  # no secret in a handle
 
     def _launch_hp_job(self, spec: TuningSpec, opts: VertexOptions, name: str) -> JobRef:
         client = self.jobs(opts.location)
@@ -187,9 +230,12 @@ class VertexBackend(Backend):
             return None
 
     def _warm_start_trials(self, spec, opts, client, parent):
+        """The parents' succeeded trials that fit this spec's space; the others are left
+        out and counted (logged), not dropped silently."""
         from google.cloud.aiplatform_v1.types import Trial
 
         out = []
+        left_out: dict[str, int] = {}
         names = {p.name: p for p in spec.parameters}
         for i, parent_name in enumerate(spec.warm_start.parents):
             study = self._lookup_study(client, parent, parent_name)
@@ -198,14 +244,18 @@ class VertexBackend(Backend):
                                 "warm-start from", field=f"warm_start.parents[{i}]")
             with api_errors(f"list trials of {study.name}"):
                 trials = list(client.list_trials(parent=study.name))
+            left_out[parent_name] = 0
             for t in trials:
                 if t.state != Trial.State.SUCCEEDED or t.infeasible_reason or is_marker(t):
                     continue
                 params = [p for p in t.parameters if p.parameter_id in names]
-                if len(params) != len([p for p in spec.parameters if p.condition is None]) and \
-                        not any(p.condition for p in spec.parameters):
-                    continue  # the parent tuned other parameters
+                if not _fits(spec, params, len(t.parameters)):
+                    left_out[parent_name] += 1  # other parameters, or outside the ranges
+                    continue
                 out.append(Trial(parameters=params, final_measurement=t.final_measurement))
+        message = Transfer(left_out=left_out).message()
+        if message:
+            log.warning("%s", message)
         return out
 
     # ---- reading ------------------------------------------------------------------------
@@ -236,7 +286,7 @@ class VertexBackend(Backend):
         ref = JobRef.from_json(ref)
         if ref.extra["mode"] != MODE_HP_JOB:
             return await super().astatus(ref)
-        client = job_async_client(ref.extra["location"], self.credentials, self.api_endpoint)
+        client = job_async_client(ref.extra["location"], self._credentials(), self.api_endpoint)
         with api_errors(f"tuning job {ref.name!r}"):
             job = await client.get_hyperparameter_tuning_job(name=ref.id)
         return self._hp_status(ref, self.spec_of(ref), job)
@@ -321,6 +371,72 @@ class VertexBackend(Backend):
             ids = {t.id for t in optimal.optimal_trials}
             result.pareto_front = [r for r in records if r.id in ids]
         return result
+
+    # ---- the rest of the Backend contract -------------------------------------------------
+    def estimate_cost(self, ref: JobRef, *, spec: TuningSpec | None = None,
+                      trials: list[TrialRecord] | None = None):
+        """Machine hours of every trial plus the per-trial fee (``vertex.prices``)."""
+        from pipetune.observability.cost import vertex_cost
+
+        ref = JobRef.from_json(ref)
+        spec = spec or self.spec_of(ref)
+        return vertex_cost(spec, trials if trials is not None else self.trials(ref),
+                           self.options(spec))
+
+    @classmethod
+    def console_url(cls, ref: JobRef) -> str | None:
+        """The tuning job's page in the Google Cloud console (None for a Vizier study)."""
+        m = _CONSOLE_RESOURCE.match(ref.id) or _CONSOLE_RESOURCE.match(
+            str(ref.extra.get("resource_name") or (ref.model_extra or {}).get("resource_name") or ""))
+        if m:
+            return CONSOLE_URL.format(**m.groupdict())
+        project = ref.extra.get("project") or (ref.model_extra or {}).get("project")
+        location = ref.extra.get("location") or (ref.model_extra or {}).get("location")
+        if project and location and "/" not in ref.id:
+            return CONSOLE_URL.format(project=project, location=location, job_id=ref.id)
+        return None
+
+    @classmethod
+    def with_run_settings(cls, spec: TuningSpec, *, identity: str = "",
+                          output_location: str = "") -> TuningSpec:
+        """``identity`` as ``vertex.service_account``, ``output_location`` as
+        ``vertex.base_output_directory``."""
+        extra = {k: v for k, v in (("service_account", identity),
+                                   ("base_output_directory", output_location)) if v}
+        return spec.with_overrides(vertex={**(spec.vertex or {}), **extra}) if extra else spec
+
+    def _vizier_mode(self, spec: TuningSpec) -> None:
+        if self.options(spec).mode != MODE_VIZIER:
+            raise SpecError("shared-study workers serve a Vizier study: set vertex.mode: vizier",
+                            field="vertex.mode")
+
+    def prepare_shared(self, spec: TuningSpec, name: str) -> JobRef:
+        """The Vizier study (``vertex.mode: vizier``) the workers then serve."""
+        self._vizier_mode(spec)
+        return self.launch(spec, name, detach=True)
+
+    def serve_shared(self, name: str, *, spec: TuningSpec | None = None,
+                     trial_root: "str | Path | None" = None, storage_url: str | None = None):
+        """Serve the prepared Vizier study ``name``: ask, run the spec's trial here, report,
+        until the budget is spent."""
+        from pipetune.backends.base import WorkerReport
+        from pipetune.backends.vertex.vizier_worker import run_worker
+
+        if spec is None:
+            raise SpecError("a Vertex Vizier worker needs the spec", field="spec")
+        self._vizier_mode(spec)
+        ref = self.launch(spec, name, detach=True)  # attaches to the prepared study
+        where = Path(trial_root) if trial_root else Path(tempfile.mkdtemp(prefix=f"pipetune-{name}-"))
+        summary = run_worker(self.vizier(ref), ref.id, spec, trial_root=where,
+                             started=ref.extra.get("created"))
+        return WorkerReport(job=ref, worker=summary.worker_id, trials_run=len(summary.trials),
+                            state=summary.ended_because)
+
+
+CONSOLE_URL = ("https://console.cloud.google.com/vertex-ai/locations/{location}/training/"
+               "{job_id}/cpu?project={project}")
+_CONSOLE_RESOURCE = re.compile(r"^projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/"
+                               r"hyperparameterTuningJobs/(?P<job_id>[^/]+)$")
 
 
 def check_display_name(name: str) -> None:

@@ -2,6 +2,8 @@
 
 Vertex appends each trial's hyperparameters to the worker's args as ``--name=value``;
 static hyperparameters are appended here the same way, so the script sees one contract.
+``trial.env`` and the input channels (``trial.channels``, gs:// URIs, as
+``PIPETUNE_CHANNEL_<NAME>`` and Vertex's ``AIP_*_DATA_URI``) go to the container's env.
 The trial script reports its metric with ``cloudml-hypertune``.
 
 Example:
@@ -35,7 +37,7 @@ from pipetune.backends.vertex.options import VertexOptions
 from pipetune.backends.vertex.study_spec import build_study_spec
 from pipetune.errors import SpecError
 from pipetune.spec import TuningSpec
-from pipetune.trials.contracts import render_value
+from pipetune.trials.contracts import channel_env, env_name, render_value
 
 LABEL_MANAGED = "pipetune-managed"
 LABEL_FINGERPRINT = "pipetune-fingerprint"
@@ -44,7 +46,9 @@ LABEL_FINGERPRINT = "pipetune-fingerprint"
 def check(spec: TuningSpec, opts: VertexOptions) -> None:
     """What only mode 1 refuses: Vertex runs the trial, so it must be a container command
     reporting through hypertune."""
-    problems: list[tuple[str, str]] = []
+    from pipetune.secrets import described_secrets
+
+    problems = described_secrets(spec, "a Vertex AI custom job's container env", "Secret Manager")
     if opts.container is None and opts.python_package is None:
         problems.append(("vertex.container", "mode hyperparameter_tuning_job needs "
                          "vertex.container (image_uri) or vertex.python_package"))
@@ -61,6 +65,11 @@ def check(spec: TuningSpec, opts: VertexOptions) -> None:
     if spec.trial.contract not in ("vertex", "args"):
         problems.append(("trial.contract", f"Vertex passes --name=value arguments; "
                          f"{spec.trial.contract!r} cannot be honoured, use vertex"))
+    for name, where in spec.trial.channels.items():
+        if not where.startswith("gs://"):
+            problems.append((f"trial.channels.{name}", f"Vertex AI trials read data from Cloud "
+                             f"Storage; {where!r} is not a gs:// URI: give one (the trial gets "
+                             f"it as PIPETUNE_CHANNEL_{env_name(name)})"))
     if spec.warm_start is not None:
         problems.append(("warm_start", "a HyperparameterTuningJob cannot be seeded with earlier "
                          "trials; use vertex.mode: vizier"))
@@ -84,18 +93,19 @@ def build_hp_job(spec: TuningSpec, opts: VertexOptions, display_name: str) -> Hy
         machine.accelerator_type = opts.accelerator_type
         machine.accelerator_count = opts.accelerator_count
     pool = WorkerPoolSpec(machine_spec=machine, replica_count=opts.replica_count)
+    trial_env = {**spec.trial.env, **channel_env(spec.trial.channels)}
     if opts.container is not None:
         c = opts.container
         pool.container_spec = ContainerSpec(
             image_uri=c.image_uri, command=list(c.command or spec.trial.command or []),
-            args=[*c.args, *static_args], env=_env({**spec.trial.env, **c.env}))
+            args=[*c.args, *static_args], env=_env({**trial_env, **c.env}))
     else:
         p = opts.python_package
         assert p is not None
         pool.python_package_spec = PythonPackageSpec(
             executor_image_uri=p.executor_image_uri, package_uris=list(p.package_uris),
             python_module=p.python_module, args=[*p.args, *static_args],
-            env=_env({**spec.trial.env, **p.env}))
+            env=_env({**trial_env, **p.env}))
     job_spec = CustomJobSpec(worker_pool_specs=[pool])
     if opts.service_account:
         job_spec.service_account = opts.service_account

@@ -92,8 +92,7 @@ class VertexOptions(_Model):
     encryption_key: str | None = Field(default=None, description="CMEK key resource name")
     base_output_directory: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)
-    # study
-    measurement_selection: Literal["best", "last"] = "best"
+    # study (the scoring rule is the spec's own ``measurement``, for every backend)
     automated_stopping: Literal["none", "median", "decay_curve"] | None = Field(
         default=None, description="default: median when early_stopping.type is median")
     prices: Prices = Field(default_factory=Prices)
@@ -155,6 +154,9 @@ def parse_options(raw: dict[str, Any] | None, *, project: str | None = None,
                   location: str | None = None) -> VertexOptions:
     """Validate the ``vertex:`` section; the constructor's project/location fill gaps."""
     body = dict(raw or {})
+    if "measurement_selection" in body:
+        raise SpecError("moved out of vertex: write the spec's measurement: final or best "
+                        "(it applies to every backend)", field="vertex.measurement_selection")
     if project is not None and body.get("project") is None:
         body["project"] = project
     if location is not None and body.get("location") is None:

@@ -30,6 +30,9 @@ from pipetune.spec import CategoricalParam, ContinuousParam, DiscreteParam, Inte
 from pipetune.trials.contracts import render_value
 
 PS = StudySpec.ParameterSpec
+#: the spec's scoring rule (``measurement``) as Vertex's measurement selection
+_SELECTION = {"best": StudySpec.MeasurementSelectionType.BEST_MEASUREMENT,
+              "final": StudySpec.MeasurementSelectionType.LAST_MEASUREMENT}
 _SCALE = {"linear": PS.ScaleType.UNIT_LINEAR_SCALE, "log": PS.ScaleType.UNIT_LOG_SCALE,
           "reverse_log": PS.ScaleType.UNIT_REVERSE_LOG_SCALE}
 _ALGORITHM = {"auto": StudySpec.Algorithm.ALGORITHM_UNSPECIFIED,
@@ -81,8 +84,7 @@ def build_study_spec(spec: TuningSpec, opts: VertexOptions) -> StudySpec:
             else StudySpec.MetricSpec.GoalType.MINIMIZE) for o in spec.objectives],
         parameters=[_param_spec(spec, p) for p in roots],
         algorithm=_ALGORITHM.get(spec.strategy, StudySpec.Algorithm.ALGORITHM_UNSPECIFIED),
-        measurement_selection_type=StudySpec.MeasurementSelectionType.BEST_MEASUREMENT
-        if opts.measurement_selection == "best" else StudySpec.MeasurementSelectionType.LAST_MEASUREMENT,
+        measurement_selection_type=_SELECTION[spec.measurement],
     )
     kind = stopping_kind(spec, opts)
     if kind == "median":

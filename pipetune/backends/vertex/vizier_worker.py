@@ -151,7 +151,7 @@ def _complete(client: VizierServiceClient, spec: TuningSpec, trial: Trial,
     if outcome.state == "complete":
         request["final_measurement"] = measurement(
             {k: v for k, v in outcome.metrics.items() if k in objective_names},
-            outcome.intermediate[-1][0] if outcome.intermediate else None, elapsed)
+            outcome.step, elapsed)
     elif outcome.state == "pruned" and outcome.intermediate:
         # Vizier's rule for a stopped trial: complete it with its last measurement.
         step, value = outcome.intermediate[-1]
