@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -185,7 +184,7 @@ def register(app: typer.Typer) -> None:
         else:
             out.print(_status_line(st), highlight=False)
             for w in ranges:
-                out.print(f"[yellow]warning[/] {escape(w.message)}", highlight=False)
+                out.print(warning_text(w.message, "warning"), soft_wrap=True)
 
     @app.command()
     @handle_errors

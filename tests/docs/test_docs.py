@@ -228,6 +228,11 @@ def _run_dag(block: Block, ws: Workspace, path: Path) -> None:
 
 @pytest.fixture
 def aws_env(moto_endpoint, fake_aws_credentials):
+    """moto's server with the bucket the SageMaker example's output_path names."""
+    import boto3
+
+    boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1").create_bucket(
+        Bucket="my-ml-bucket")
     return {"AWS_ENDPOINT_URL": moto_endpoint, "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
             "SAGEMAKER_VALIDATE_ROLE": "false"}
