@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipetune.results import BestResult, TrialRecord
+from pipetune.results import BestResult, TrialRecord, own_trials
 from pipetune.spec import TuningSpec
 
 
@@ -37,11 +37,12 @@ def _fmt(value: Any) -> str:
 
 
 def best_so_far(spec: TuningSpec, trials: list[TrialRecord]) -> list[tuple[int, float, float]]:
-    """``(trial number, value, best so far)`` for complete trials in trial order."""
+    """``(trial number, value, best so far)`` for the job's own complete trials in trial
+    order (a warm start's parent trials are not the job's)."""
     metric = spec.primary.metric
     maximize = spec.primary.goal == "maximize"
     rows, best = [], None
-    for t in sorted(trials, key=lambda t: t.number):
+    for t in sorted(own_trials(trials), key=lambda t: t.number):
         if t.state != "complete" or metric not in t.metrics:
             continue
         v = t.metrics[metric]
@@ -51,12 +52,14 @@ def best_so_far(spec: TuningSpec, trials: list[TrialRecord]) -> list[tuple[int, 
 
 
 def param_importances(spec: TuningSpec, trials: list[TrialRecord]) -> dict[str, float]:
-    """fANOVA importances of the primary objective, or {} with too few trials."""
+    """fANOVA importances of the primary objective over the job's own trials, or {} with too
+    few."""
     import optuna
 
     from pipetune.backends.local import space
 
-    done = [t for t in trials if t.state == "complete" and spec.primary.metric in t.metrics]
+    done = [t for t in own_trials(trials)
+            if t.state == "complete" and spec.primary.metric in t.metrics]
     if len(done) < 4 or spec.multi_objective:
         return {}
     study = optuna.create_study(direction=spec.primary.goal)
@@ -78,7 +81,11 @@ def param_importances(spec: TuningSpec, trials: list[TrialRecord]) -> dict[str, 
 
 def render_markdown(spec: TuningSpec, best: BestResult | None, trials: list[TrialRecord],
                     *, title: str | None = None, images: dict[str, str] | None = None) -> str:
-    """A markdown summary: the winner, trial counts, the top trials and why others failed."""
+    """A markdown summary: the winner, trial counts, the top trials and why others failed.
+
+    Parent trials of a warm start are named in one line, not counted as this job's."""
+    parents = [t for t in trials if t.warm_start_from is not None]
+    trials = own_trials(trials)
     name = best.job if best else (title or "job")
     lines = [f"# Tuning report: {title or name}", ""]
     if best is None:
@@ -112,6 +119,10 @@ def render_markdown(spec: TuningSpec, best: BestResult | None, trials: list[Tria
         counts[t.state] = counts.get(t.state, 0) + 1
     lines += ["## Trials", "", f"{len(trials)} trials: " +
               ", ".join(f"{n} {s}" for s, n in sorted(counts.items())), ""]
+    if parents:
+        jobs = sorted({str(t.warm_start_from).split("#")[0] for t in parents})
+        lines += [f"Warm start: {len(parents)} parent trials from {', '.join(jobs)} seeded the "
+                  "search (not counted above).", ""]
     metric = spec.primary.metric
     done = [t for t in trials if t.state == "complete" and metric in t.metrics]
     done.sort(key=lambda t: t.metrics[metric], reverse=spec.primary.goal == "maximize")
@@ -186,7 +197,7 @@ def _plot_parallel(spec: TuningSpec, trials: list[TrialRecord], path: Path) -> b
     from matplotlib import cm, colors
 
     metric = spec.primary.metric
-    done = [t for t in trials if t.state == "complete" and metric in t.metrics]
+    done = [t for t in own_trials(trials) if t.state == "complete" and metric in t.metrics]
     if len(done) < 2:
         return False
     axes_names = [p.name for p in spec.parameters] + [metric]

@@ -166,6 +166,12 @@ def pareto_front(trials: list[TrialRecord], goals: list[str]) -> list[TrialRecor
     return [t for t in done if not any(dominates(o, t) for o in done if o is not t)]
 
 
+def own_trials(trials: list[TrialRecord]) -> list[TrialRecord]:
+    """The job's own trials, without the parent trials a warm start listed (which seeded
+    its search but are not its trials: not counted, not its best, not its cost)."""
+    return [t for t in trials if t.warm_start_from is None]
+
+
 def pick_best(spec: TuningSpec, trials: list[TrialRecord]) -> TrialRecord | None:
     """The complete trial with the best primary objective."""
     metric = spec.primary.metric
@@ -187,7 +193,7 @@ def build_best(spec: TuningSpec, job: str, backend: str, trials: list[TrialRecor
         reasons = sorted({t.reason for t in trials if t.reason})[:3]
         raise JobFailed(job, "no trial completed with a value for "
                         f"{spec.primary.metric!r}" + (f"; reasons: {reasons}" if reasons else ""))
-    trials = [t for t in trials if t.warm_start_from is None]  # the job's own trials
+    trials = own_trials(trials)
     counts = {s: sum(1 for t in trials if t.state == s)
               for s in ("complete", "failed", "pruned", "infeasible")}
     front = pareto_front(trials, [o.goal for o in spec.objectives]) if spec.multi_objective else None

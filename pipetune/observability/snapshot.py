@@ -28,7 +28,7 @@ from pipetune.observability.convergence import (
     last_improvement,
 )
 from pipetune.observability.cost import CostEstimate, estimate_cost
-from pipetune.results import TrialRecord
+from pipetune.results import TrialRecord, own_trials
 from pipetune.spec import TuningSpec
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ def observe(ref: "JobRef | str | dict", backend: "Backend | None" = None, *,
     be = backend or get_backend(ref.backend)
     status = status or be.status(ref)
     spec = spec_of(be, ref)
-    trials = be.trials(ref)
+    trials = own_trials(be.trials(ref))  # a warm start's parent trials are not the job's
     cost, cost_error = None, None
     try:
         cost = estimate_cost(ref, be, spec=spec, trials=trials)

@@ -6,6 +6,7 @@ a training script gets the chance to write a checkpoint, a hung one cannot block
 
 from __future__ import annotations
 
+import fcntl
 import os
 import select
 import signal
@@ -55,24 +56,33 @@ def run_process(
     called once the process has been started. ``pidfile`` is written to name it (pid and
     start time), so that :func:`kill_orphan` can end it if this process dies first. It is
     left behind when the process ends (removing it would delay the next trial's start, and
-    the start time tells a stale file apart).
+    the start time tells a stale file apart). The process also inherits a descriptor holding
+    a lock on ``pidfile`` (see :func:`lock_held`): should this process die between the spawn
+    and writing the pid, the lock still tells that the trial started and runs.
     """
     start = time.monotonic()
-    with open(stdout, "wb") as out, open(stderr, "wb") as err:
-        try:
-            proc = subprocess.Popen(
-                argv, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                start_new_session=True, close_fds=True,
-            )
-        except FileNotFoundError:
-            raise SpecError(f"command not found: {argv[0]!r} (looked in PATH and {cwd})",
-                            field="trial.command") from None
-        except PermissionError:
-            raise SpecError(f"command is not executable: {argv[0]!r}", field="trial.command") from None
+    lock = _lock(pidfile) if pidfile is not None else None
+    try:
+        with open(stdout, "wb") as out, open(stderr, "wb") as err:
+            try:
+                proc = subprocess.Popen(
+                    argv, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                    start_new_session=True, close_fds=True,
+                    pass_fds=(lock,) if lock is not None else (),
+                )
+            except FileNotFoundError:
+                raise SpecError(f"command not found: {argv[0]!r} (looked in PATH and {cwd})",
+                                field="trial.command") from None
+            except PermissionError:
+                raise SpecError(f"command is not executable: {argv[0]!r}",
+                                field="trial.command") from None
+        if pidfile is not None:
+            _write_pidfile(pidfile, proc.pid)
+    finally:
+        if lock is not None:
+            os.close(lock)  # the child's copy keeps the lock while it (or its own children) run
     if on_start is not None:
         on_start()
-    if pidfile is not None:
-        _write_pidfile(pidfile, proc.pid)
     reason: str | None = None
     deadline = start + timeout if timeout else None
     pidfd = _pidfd(proc)
@@ -140,22 +150,119 @@ def _started_at(pid: int) -> tuple[float, int] | None:
         return None
 
 
+def _lock(pidfile: Path) -> int | None:
+    """A descriptor of ``pidfile`` holding an exclusive ``flock``; None if it cannot be had."""
+    try:
+        fd = os.open(pidfile, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def lock_held(pidfile: Path) -> bool:
+    """True while a trial process started by :func:`run_process` with this ``pidfile`` (or a
+    child of it that kept the inherited descriptor) still runs."""
+    try:
+        fd = os.open(pidfile, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # also releases the lock if we took it
+    return False
+
+
+def read_pidfile(pidfile: Path) -> tuple[int, float] | None:
+    """``(pid, spawn time)`` from a trial's pidfile; None when it names no process yet (the
+    trial never started) or cannot be read."""
+    try:
+        pid_text, spawned_text = pidfile.read_text().split()
+        return int(pid_text), float(spawned_text)
+    except (OSError, ValueError):
+        return None
+
+
+def orphan_pid(pidfile: Path, tolerance: float = 2.0) -> int | None:
+    """The pid named in ``pidfile`` if that very process still runs, else None.
+
+    The process must lead its own group and have started within ``tolerance`` seconds of
+    the recorded spawn, so a reused pid is never taken for it."""
+    named = read_pidfile(pidfile)
+    if named is None:
+        return None
+    pid, spawned = named
+    found = _started_at(pid)
+    if found is None or found[1] != pid or abs(found[0] - spawned) > tolerance:
+        return None  # gone, or the pid now belongs to another process
+    return pid
+
+
+def wait_orphan(pid: int, *, poll: Callable[[], str | None] | None = None,
+                deadline: float | None = None, grace_period: float = 10.0,
+                poll_interval: float = 0.5) -> str | None:
+    """Wait for a process that is not our child (a trial whose engine died) to exit.
+
+    ``poll`` and ``deadline`` (a ``time.time()``) work as in :func:`run_process`: when one
+    fires, the process group gets SIGTERM, then SIGKILL after ``grace_period``; the reason
+    is returned. None when the process ended by itself (its exit code is not ours to read)."""
+    try:
+        pidfd: int | None = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None
+
+    def gone(timeout: float) -> bool:
+        if pidfd is not None:
+            return bool(select.select([pidfd], [], [], max(0.0, timeout))[0])
+        time.sleep(max(0.0, timeout))
+        return start_time(pid) is None
+
+    try:
+        reason: str | None = None
+        while not gone(poll_interval if deadline is None
+                       else min(poll_interval, deadline - time.time())):
+            if deadline is not None and time.time() >= deadline:
+                reason = "timed out"
+            elif poll is not None:
+                reason = poll()
+            if reason:
+                _signal_group(pid, signal.SIGTERM)
+                end = time.monotonic() + grace_period
+                while not gone(min(0.1, end - time.monotonic())) and time.monotonic() < end:
+                    pass
+                _signal_group(pid, signal.SIGKILL)
+                return reason
+        return None
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def kill_orphan(pidfile: Path, tolerance: float = 2.0) -> bool:
     """SIGKILL the process group named in ``pidfile`` if that very process still runs.
 
-    A trial runs in its own session, so it outlives an engine that is SIGKILLed. The engine
-    that later finds the trial left behind calls this before retrying it, so the abandoned
-    run does not go on using the machine next to its retry. The process must lead its own
-    group and have started within ``tolerance`` seconds of the recorded spawn, so a reused
-    pid is never hit. True when it killed something."""
-    try:
-        pid_text, spawned_text = pidfile.read_text().split()
-        pid, spawned = int(pid_text), float(spawned_text)
-    except (OSError, ValueError):
+    A trial runs in its own session, so it outlives an engine that is SIGKILLed. An engine
+    that finds such a trial left behind and will not adopt it calls this, so the abandoned
+    run does not go on using the machine next to its retry. True when it killed something."""
+    pid = orphan_pid(pidfile, tolerance)
+    if pid is None:
         return False
-    found = _started_at(pid)
-    if found is None or found[1] != pid or abs(found[0] - spawned) > tolerance:
-        return False  # gone, or the pid now belongs to another process
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):

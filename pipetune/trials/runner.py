@@ -7,12 +7,14 @@ calls :func:`run_trial`; it never raises for a trial's own failure, it records i
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import math
+import os
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -23,6 +25,9 @@ from pipetune.trials.process import run_process
 
 # names a trial's process (pid and start time), so an orphan of a dead engine can be found
 PIDFILE = "trial.pid"
+# a finished command trial's outcome, written before the engine records it: an engine that
+# dies in between leaves it for the next one (see pipetune.trials.recovery)
+RESULT_FILE = "trial.result.json"
 
 #: how often a running trial's hypertune file is read (it holds the last 100 reports only)
 HYPERTUNE_POLL_SECONDS = 0.005
@@ -31,6 +36,12 @@ log = logging.getLogger(__name__)
 
 # report(step, value) -> True when the trial should stop early (pruned)
 Reporter = Callable[[int, float], bool]
+
+
+class HostFailure(Exception):
+    """The host failed a command trial before it started: its directory or logs could not be
+    written (a full disk, a path in the way) or its process could not be spawned. Not the
+    trial's own failure, so :func:`run_trial` raises it; the engine does not charge it."""
 
 
 class TrialPruned(Exception):
@@ -110,15 +121,39 @@ def run_trial(
     """Run the spec's trial with ``params`` (tuned and static values, typed).
 
     ``on_start`` is called once the trial has started: a command's process is running, or a
-    callable is about to be called. ``prepared``: what :func:`set_up` made ahead of time
+    callable is about to be called. Raises :class:`HostFailure` when the host keeps a command
+    trial from starting. ``prepared``: what :func:`set_up` made ahead of time
     for this trial, if anything."""
     if spec.trial.callable is not None:
         if on_start is not None:
             on_start()
         return _run_callable(spec, params, number, trial_dir, report)
     assert trial_dir is not None
-    return _run_command(spec, params, number, trial_dir, report, stop_requested, on_start,
-                        prepared)
+    outcome = _run_command(spec, params, number, trial_dir, report, stop_requested, on_start,
+                           prepared)
+    write_outcome(trial_dir, outcome)
+    return outcome
+
+
+def write_outcome(trial_dir: Path, outcome: TrialOutcome) -> None:
+    """Keep ``outcome`` in the trial's directory (atomically; best effort: a full disk must
+    not turn a finished trial into an error, the engine records it anyway)."""
+    tmp = trial_dir / (RESULT_FILE + ".tmp")
+    try:
+        tmp.write_text(json.dumps(asdict(outcome)))
+        os.replace(tmp, trial_dir / RESULT_FILE)
+    except OSError:
+        pass
+
+
+def read_outcome(trial_dir: Path) -> TrialOutcome | None:
+    """The outcome :func:`write_outcome` kept, or None."""
+    try:
+        body = json.loads((trial_dir / RESULT_FILE).read_text())
+        body["intermediate"] = [(int(s), float(v)) for s, v in body.get("intermediate") or []]
+        return TrialOutcome(**body)
+    except (OSError, ValueError, TypeError):
+        return None
 
 
 def set_up(spec: TuningSpec, params: dict[str, Any], number: int, trial_dir: Path) -> PreparedTrial:
@@ -191,7 +226,11 @@ def _as_metrics(spec: TuningSpec, result: Any) -> dict[str, float]:
 def _run_command(spec, params, number, trial_dir, report, stop_requested, on_start=None,
                  prepared=None) -> TrialOutcome:
     if prepared is None:
-        prepared = set_up(spec, params, number, trial_dir)
+        try:
+            prepared = set_up(spec, params, number, trial_dir)
+        except OSError as exc:
+            raise HostFailure(f"host failure: cannot lay out the trial directory {trial_dir}: "
+                              f"{exc.strerror or exc}") from exc
     stdout, stderr = trial_dir / "stdout.log", trial_dir / "stderr.log"
     source = spec.resolved_metric_source()
     primary = spec.primary.metric
@@ -233,6 +272,9 @@ def _run_command(spec, params, number, trial_dir, report, stop_requested, on_sta
             timeout=spec.budget.trial_timeout, grace_period=spec.trial.grace_period,
             poll=poll if needs_poll else None, on_start=on_start, pidfile=trial_dir / PIDFILE,
         )
+    except OSError as exc:  # opening its logs or spawning it failed: the host, not the trial
+        raise HostFailure(f"host failure: cannot start the trial in {trial_dir}: "
+                          f"{exc.strerror or exc}") from exc
     finally:
         if stream is not None:
             stream.stop()

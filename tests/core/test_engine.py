@@ -122,7 +122,18 @@ def test_coordinator_killed_then_resumed_loses_and_double_counts_nothing(home):
         assert {r.number: r.metrics for r in records}[number] == metrics
 
 
-def test_resume_kills_the_trial_process_a_killed_coordinator_left_running(home, tmp_path):
+def _wait_for(predicate, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def test_resume_adopts_the_trial_a_killed_coordinator_left_running(home, tmp_path):
+    """Issue 18: the trial process outlives its SIGKILLed coordinator; the resumed one adopts
+    it (waits for it) and records its result; the trial asked ahead, never started, is no
+    attempt: asked again, its directory gone."""
+    from pipetune.backends.local.jobstore import T_EXCLUDED, T_RETRY_OF
     from pipetune.trials.process import start_time
 
     hold = tmp_path / "hold"
@@ -134,23 +145,28 @@ def test_resume_kills_the_trial_process_a_killed_coordinator_left_running(home, 
     ref = be.launch(spec, "orphan")
     job = be._job(ref)
     pidfile = job.trial_dir(0) / "trial.pid"
-    deadline = time.monotonic() + 60
-    while not (pidfile.exists() and pidfile.read_text().strip()) and time.monotonic() < deadline:
-        time.sleep(0.05)  # the file is laid out empty before the trial starts
+    _wait_for(lambda: pidfile.exists() and pidfile.read_text().strip(), "trial 0 never started")
+    _wait_for(lambda: job.trial_dir(1).is_dir(), "trial 1 was never asked ahead")
+    assert be.status(ref).trials.running == 1  # the trial asked ahead is not running
     trial_pid = int(pidfile.read_text().split()[0])
     os.kill(job.coordinator()["pid"], signal.SIGKILL)
     time.sleep(0.5)
     assert start_time(trial_pid) is not None  # its own session: it outlived the coordinator
 
-    be.resume(ref)  # detached: the new coordinator finds trial 0 left behind
-    deadline = time.monotonic() + 30
-    while start_time(trial_pid) is not None and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert start_time(trial_pid) is None, "the orphaned trial process is still running"
+    be.resume(ref)  # detached: the new coordinator finds trial 0 left behind, still running
+    _wait_for(lambda: not job.trial_dir(1).exists(), "the never-started trial 1 kept its dir")
+    assert start_time(trial_pid) is not None, "the adopted trial process was killed"
     hold.unlink()
     be.wait(ref, poll_seconds=0.2, timeout=60)
     records = be.trials(ref)
     assert len(records) == 2 and all(r.state == "complete" for r in records)
+    study = job.load_study()
+    first = study.trials[0]
+    assert first.state.name == "COMPLETE" and first.values == [1.0]  # the adopted run's result
+    assert not any(T_RETRY_OF in t.user_attrs for t in study.trials)  # nothing was retried
+    skipped = study.trials[1]
+    assert skipped.user_attrs.get(T_EXCLUDED) and not job.trial_dir(1).exists()
+    assert study.trials[2].params == skipped.params  # asked again: it was no attempt
 
 
 @pytest.mark.parametrize("early_stopping", [

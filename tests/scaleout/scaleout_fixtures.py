@@ -112,7 +112,7 @@ def check_exact_budget(study: optuna.Study, max_trials: int) -> list:
     """The budget invariants: exactly ``max_trials`` counted trials, all finished, each
     interrupted trial replaced by exactly one retry; returns the counted trials."""
     from pipetune.backends.local.engine import counted_trials
-    from pipetune.backends.local.jobstore import T_RETRY_OF
+    from pipetune.backends.local.jobstore import T_EXCLUDED, T_RETRY_OF
 
     trials = study.get_trials(deepcopy=False)
     counted = counted_trials(study)
@@ -120,7 +120,9 @@ def check_exact_budget(study: optuna.Study, max_trials: int) -> list:
     assert all(t.state in (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)
                for t in counted), [t.state for t in counted]
     assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
-    retry_of = [t.user_attrs[T_RETRY_OF] for t in trials if T_RETRY_OF in t.user_attrs]
+    # a retry that never started (excluded) hands its retry on to the one asked again
+    retry_of = [t.user_attrs[T_RETRY_OF] for t in trials
+                if T_RETRY_OF in t.user_attrs and not t.user_attrs.get(T_EXCLUDED)]
     assert len(retry_of) == len(set(retry_of)), "a trial was retried twice"
     by_number = {t.number: t for t in trials}
     for n in retry_of:

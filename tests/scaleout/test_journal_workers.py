@@ -24,3 +24,19 @@ def test_journal_eight_workers_share_400_trials_exactly(home):
     text = log.read_text()
     assert "database is locked" not in text and "Traceback" not in text
     assert get_backend("local").status("local-fleet").trials.complete == 400
+    # seed 7 in every worker, yet each worker's sampler draws its own sequence
+    assert len({(t.params["x"], t.params["k"]) for t in counted}) == 400
+
+
+def test_journal_four_random_workers_with_one_seed_draw_distinct_parameters(home):
+    """Issue 18: four workers, strategy random, seed 7: as many parameter sets as trials."""
+    from pipetune.worker import prepare_shared_job
+
+    prepare_shared_job(load_spec(callable_spec("quick", max_trials=80)), "distinct")
+    procs = [start_worker("distinct", home=home / "home", PIPETUNE_TEST_SLEEP="0.01")
+             for _ in range(4)]
+    reports = [finish(p) for p in procs]
+    assert sum(1 for r in reports if r["trials_recorded"]) >= 2  # really drawn by several
+    counted = check_exact_budget(JobDir("distinct").load_study(), 80)
+    drawn = [(t.params["x"], t.params["k"]) for t in counted]
+    assert len(set(drawn)) == len(drawn) == 80

@@ -37,6 +37,8 @@ def test_pg_eight_workers_share_400_trials_exactly(home, pg_url):
     owners = {t.user_attrs[T_OWNER]["id"] for t in counted}
     assert owners == {r["worker"] for r in reports if r["trials_recorded"]}
     assert len(owners) >= 6  # the load really was shared
+    # seed 7 in every worker, yet each draws its own sequence (issue 18)
+    assert len({(t.params["x"], t.params["k"]) for t in counted}) == 400
     assert all(r["state"] == "completed" for r in reports)
     st = get_backend("local").status("fleet")
     assert st.state == JobState.COMPLETED and st.trials.complete == 400

@@ -25,7 +25,7 @@ from optuna.trial import TrialState
 
 from pipetune.backends.base import Backend
 from pipetune.backends.local import space
-from pipetune.backends.local.engine import Engine, counted_trials
+from pipetune.backends.local.engine import Engine, counted_trials, not_started
 from pipetune.backends.local.heartbeat import live_workers
 from pipetune.backends.local.jobstore import (
     ATTR_FINISHED,
@@ -45,6 +45,7 @@ from pipetune import warm_start
 from pipetune.secrets import redact_spec_dict
 from pipetune.spec import TuningSpec
 from pipetune.storages import open_storage
+from pipetune.trials.runner import RESULT_FILE
 from pipetune.warm_start import Transfer
 
 log = logging.getLogger(__name__)
@@ -286,14 +287,34 @@ class LocalBackend(Backend):
             if job.stop_file.exists():
                 state, reason = JobState.STOPPED, "stopped on request"
             else:
+                if not (state == JobState.INTERRUPTED and reason):  # else the engine said why
+                    reason = (f"the coordinator process is gone; continue with "
+                              f"`pipetune resume {job.name}`")
                 state = JobState.INTERRUPTED
-                reason = (f"the coordinator process is gone; continue with "
-                          f"`pipetune resume {job.name}`")
         elif state in (JobState.RUNNING, JobState.PENDING) and job.stop_file.exists():
             state = JobState.STOPPING
-        records = self._records(job, spec, study)
+        # the job's own trials: a warm start's parent trials seed the sampler, not this budget
+        every = self._records(job, spec, study)
+        records = [r for r in every if r.warm_start_from is None]
+        warm = None
+        if spec.warm_start:
+            seeded: dict[str, int] = {}
+            for r in every:
+                if r.warm_start_from:
+                    parent = r.warm_start_from.rsplit("#", 1)[0]
+                    seeded[parent] = seeded.get(parent, 0) + 1
+            warm = {"seeded": seeded, "left_out": dict(attrs.get(warm_start.ATTR_LEFT_OUT) or {})}
+        # A trial whose process has ended, its outcome kept but not yet recorded, no longer
+        # runs (with prefetch the next one may already have started). Read after _records
+        # read the pidfiles: a trial seen started there implies its predecessor's outcome.
+        ended = set()
+        if spec.trial.command is not None:
+            ended = {r.number for r in records if r.state == "running"
+                     and (job.trial_dir(r.number) / RESULT_FILE).exists()}
         counts = TrialCounts()
         for r in records:
+            if r.number in ended:
+                continue
             if r.state in ("complete", "failed", "pruned", "infeasible", "running"):
                 setattr(counts, r.state, getattr(counts, r.state) + 1)
             elif r.state == "stopped":
@@ -309,7 +330,7 @@ class LocalBackend(Backend):
         elapsed = ((finished or time.time()) - started) if started else None
         return JobStatus(ref=self.ref(job.name), state=state, reason=reason, trials=counts,
                          max_trials=space.trial_limit(spec), best_value=best_value,
-                         elapsed_seconds=elapsed)
+                         elapsed_seconds=elapsed, warm_start=warm)
 
     def poll(self, ref: "JobRef | str", *, poll_seconds: float,
              timeout: float | None) -> Iterator[JobStatus]:
@@ -374,6 +395,9 @@ class LocalBackend(Backend):
         warm = [t for t in study.get_trials(deepcopy=False)
                 if t.user_attrs.get(T_INFO, {}).get("warm_start_from")]
         for t in warm + counted_trials(study):
+            if (t.state == TrialState.RUNNING and spec.trial.command is not None
+                    and not_started(job, t.number)):
+                continue  # asked ahead, not started: not a trial (yet), not running
             info = t.user_attrs.get(T_INFO, {})
             if t.state == TrialState.COMPLETE:
                 state = "complete"

@@ -1,9 +1,16 @@
 """The local engine's coordinator: ask Optuna, run trials, tell Optuna, until the budget ends.
 
 One coordinator runs a job's trials on this machine, up to ``budget.max_parallel`` at once
-(threads waiting on trial processes). It can die at any point: trials it was running are
-found on the next start, marked as interrupted (not counted) and retried once with the same
-parameters, so no result is lost or counted twice.
+(threads waiting on trial processes). It can die at any point. A command trial runs in its
+own session and outlives it: the next start records the outcome the trial left in its
+directory, or adopts its still-running process and waits for it (see
+:mod:`pipetune.trials.recovery`); a trial asked ahead that never started was no attempt and
+is asked again. An in-process trial dies with it: it is marked interrupted (not counted) and
+retried once with the same parameters. So no result is lost or counted twice.
+
+A trial the host failed (its directory or logs could not be written, its process could not be
+spawned) is not charged: it is asked again, and the job ends ``interrupted`` with the cause,
+to be resumed once the host is fixed.
 
 The same engine is also a ``pipetune worker``: any number of them, on any machines, share
 one study (a PostgreSQL URL, or a journal file on one machine). Each stamps the trials it asks
@@ -12,17 +19,23 @@ found by the others, marked interrupted and retried once. A worker with nothing 
 waits while others still run trials, so a dead worker's trial is never left behind.
 
 With ``local.prefetch`` (the default) it asks the sampler for the next trial while the
-current command runs, so the sampler's time hides behind the trial's.
+current command runs, so the sampler's time hides behind the trial's. Prefetch never changes
+the outcome: a trial that might end the job (a failure, a guard on its value or the cost) is
+recorded and the guards decided before the trial asked ahead starts; one that never starts
+is discarded with its directory, and is not shown as running meanwhile.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import queue
+import shutil
 import sys
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Callable
 
 import optuna
@@ -35,6 +48,7 @@ from pipetune.backends.local.jobstore import (
     ATTR_FINISHED,
     ATTR_REASON,
     ATTR_STARTED,
+    ATTR_STARTS,
     ATTR_STATE,
     ATTR_STOP,
     ATTR_WORKER_PREFIX,
@@ -46,14 +60,17 @@ from pipetune.backends.local.jobstore import (
 )
 from pipetune.job import JobState
 from pipetune.spec import TuningSpec
-from pipetune.trials.process import kill_orphan
+from pipetune.trials import recovery
 from pipetune.trials.contracts import PreparedTrial
-from pipetune.trials.runner import PIDFILE, TrialOutcome, run_trial, set_up
+from pipetune.trials.process import kill_orphan, read_pidfile
+from pipetune.trials.runner import PIDFILE, HostFailure, TrialOutcome, run_trial, set_up
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
 _EMPTY = object()
+# the outcome of a trial the host failed (HostFailure): not charged, asked again on resume
+HOST_ERROR = "host_error"
 
 
 @dataclass
@@ -62,6 +79,8 @@ class _Running:
     params: dict[str, Any]
     started: float
     prepared: PreparedTrial | None = None  # a command trial's directory, laid out at the ask
+    adopted: bool = False  # a dead engine's trial, still running: wait for it, run nothing
+    adopt_pid: int | None = None  # its process (None: only its pidfile's lock is known)
 
 
 class _StartGate:
@@ -100,8 +119,10 @@ class Engine:
     """Runs one job to its end. ``on_trial`` is called after each finished trial."""
 
     def __init__(self, job: JobDir, spec: TuningSpec,
-                 on_trial: Callable[[optuna.Study], None] | None = None):
+                 on_trial: Callable[[optuna.Study], None] | None = None, *,
+                 role: str = "coordinator"):
         self.job = job
+        self.role = role  # "coordinator" (one per job at a time) or "worker" (any number)
         self.spec = spec
         self.on_trial = on_trial
         self.stop_event = threading.Event()
@@ -115,16 +136,20 @@ class Engine:
         self._beats: heartbeat.Heartbeat | None = None
         self._next_look = 0.0
         self._fresh_counted: list[FrozenTrial] | None = None
+        self._adopted: list[_Running] = []  # found running by _recover; the pool waits for them
+        self._host_failure: str | None = None  # why the host failed a trial: the job pauses
+        self._closing = False
 
     # ---- public -------------------------------------------------------------------------
     def run(self) -> JobState:
         spec = self.spec
         study = optuna.load_study(study_name=self.job.name, storage=self.job.storage(),
-                                  sampler=space.make_sampler(spec), pruner=space.make_pruner(spec))
+                                  pruner=space.make_pruner(spec))
         self._prunes = not isinstance(study.pruner, optuna.pruners.NopPruner)
         recorded = JobState(study.user_attrs.get(ATTR_STATE, "pending"))
         if recorded.terminal:
             return recorded  # a worker joining a job that has ended runs nothing
+        study.sampler = space.make_sampler(spec, self._sampler_instance(study))
         self._settings = heartbeat.Settings.for_study(study)
         self._beats = heartbeat.Heartbeat(study, self._settings, self.owner)
         self._beats.start()
@@ -135,6 +160,16 @@ class Engine:
             study.set_user_attr(ATTR_WORKER_PREFIX + self.worker,
                                 {"seen": time.time(), "pid": self.owner["pid"], "ended": True,
                                  "recorded": self.recorded})
+
+    def _sampler_instance(self, study: optuna.Study) -> str | None:
+        """Names this engine's sampler among the job's, so each draws its own sequence: the
+        job's first coordinator keeps the spec's seed; a resumed one counts its starts (one
+        coordinator runs at a time); a worker is named by its process."""
+        if self.role == "worker":
+            return f"worker/{self.worker}/{self.owner.get('start')}"
+        starts = int(study.user_attrs.get(ATTR_STARTS, 0))
+        study.set_user_attr(ATTR_STARTS, starts + 1)
+        return None if starts == 0 else f"coordinator/{starts}"
 
     def _run(self, study: optuna.Study) -> JobState:
         spec = self.spec
@@ -179,6 +214,9 @@ class Engine:
                 self.stop_event.set()
         if self._stop_requested():
             self._decision = (JobState.STOPPED, "stopped on request")
+        if self._decision is None and self._host_failure is not None:
+            self._decision = (JobState.INTERRUPTED, f"{self._host_failure}; the trial was not "
+                              f"charged: fix the host, then `pipetune resume {self.job.name}`")
         if self._decision is None:
             self._decision = self._check_end(study)
         return self._decision is None
@@ -210,10 +248,13 @@ class Engine:
     def _run_pooled(self, study: optuna.Study, *, prefetch: bool) -> None:
         """Trials run on ``max_parallel`` slot threads fed by a queue. With ``prefetch`` one
         more trial is asked for ahead, so a slot starts its next trial the moment the last
-        one ends, while this thread does the sampler's work and the bookkeeping."""
+        one ends, while this thread does the sampler's work and the bookkeeping; unless the
+        last one's outcome may end the job: then the slot waits for this thread's decision."""
         max_parallel = self.spec.budget.max_parallel
         todo: queue.Queue[_Running | None] = queue.Queue()
-        done: queue.Queue[tuple[_Running, TrialOutcome | None]] = queue.Queue()
+        # (trial, outcome or None if it never ran, the event a slot waits on for the decision)
+        done: queue.Queue[tuple[_Running, TrialOutcome | None, threading.Event | None]]
+        done = queue.Queue()
         gate = _StartGate()
 
         def slot() -> None:
@@ -221,23 +262,33 @@ class Engine:
             started = gate.begin()
             while item is not None:
                 outcome: TrialOutcome | None = None  # None: asked ahead, but the job has ended
-                if self._decision is None:
+                # an adopted trial runs already: always wait for it (a stop still ends it)
+                if item.adopted or (self._decision is None
+                                                  and not self._timed_out()):
                     try:
                         outcome = self._run_one(item, on_start=started)
                     except Exception as exc:  # never lose a trial to a bug in its bookkeeping
                         outcome = TrialOutcome("failed", reason=f"pipetune error: {exc!r}")
                 started()
-                # Take the trial asked ahead, if any, before handing this result over: the
-                # coordinating thread then sees this slot starting it and lets it go first.
-                try:
-                    following = todo.get_nowait()
-                    started = gate.begin()
-                except queue.Empty:
-                    following = _EMPTY
-                done.put((item, outcome))
-                if following is _EMPTY:
+                if outcome is not None and self._may_end_job(outcome):
+                    decided = threading.Event()
+                    done.put((item, outcome, decided))
+                    while not decided.wait(0.5) and not self._closing:
+                        pass
                     following = todo.get()
                     started = gate.begin()
+                else:
+                    # Take the trial asked ahead, if any, before handing this result over: the
+                    # coordinating thread then sees this slot starting it and lets it go first.
+                    try:
+                        following = todo.get_nowait()
+                        started = gate.begin()
+                    except queue.Empty:
+                        following = _EMPTY
+                    done.put((item, outcome, None))
+                    if following is _EMPTY:
+                        following = todo.get()
+                        started = gate.begin()
                 item = following
             started()
 
@@ -248,8 +299,11 @@ class Engine:
         in_flight = 0
         target = max_parallel + (1 if prefetch else 0)
         try:
+            go_on = self._next_decision(study)
             while True:
-                go_on = self._next_decision(study)
+                while self._adopted:  # found running by _recover: wait for them, whatever else
+                    todo.put(self._adopted.pop(0))
+                    in_flight += 1
                 while go_on and in_flight < target:
                     item = self._ask(study)
                     if item is None:
@@ -258,11 +312,13 @@ class Engine:
                     in_flight += 1
                 if in_flight == 0:
                     if self._wait_for_others(study):
+                        go_on = self._next_decision(study)
                         continue
                     break
                 try:
-                    item, outcome = done.get(timeout=0.5)
+                    item, outcome, decided = done.get(timeout=0.5)
                 except queue.Empty:
+                    go_on = self._next_decision(study)
                     continue
                 gate.wait()
                 in_flight -= 1
@@ -270,9 +326,35 @@ class Engine:
                     self._discard(study, item.trial, "not run: the job ended first")
                 else:
                     self._finished(study, item, outcome)
+                go_on = self._next_decision(study)
+                if decided is not None:
+                    decided.set()
         finally:
+            self._closing = True
             for _ in slots:
                 todo.put(None)
+
+    def _may_end_job(self, outcome: TrialOutcome) -> bool:
+        """Whether recording ``outcome`` may end the job (a guard): then the trial asked ahead
+        waits for the decision instead of starting at once."""
+        budget = self.spec.budget
+        if outcome.state not in ("complete", "pruned"):
+            return True  # max_failed, a host failure
+        if budget.max_cost_usd is not None or budget.no_improvement_trials is not None:
+            return True
+        if self.spec.convergence is not None and self.spec.convergence.stop:
+            return True  # convergence.stop: the not-converging rule may end the job
+        if budget.target_value is not None and outcome.state == "complete":
+            value = outcome.metrics.get(self.spec.primary.metric)
+            if value is None or self.spec.multi_objective:
+                return value is None
+            maximize = self.spec.primary.goal == "maximize"
+            return value >= budget.target_value if maximize else value <= budget.target_value
+        return False
+
+    def _timed_out(self) -> bool:
+        timeout = self.spec.budget.timeout
+        return timeout is not None and time.monotonic() - self._started > timeout
 
     def request_stop(self) -> None:
         self.stop_event.set()
@@ -314,6 +396,12 @@ class Engine:
         spec = self.spec
         number = item.trial.number
         trial_dir = self.job.trial_dir(number) if spec.trial.command is not None else None
+        if item.adopted:
+            assert trial_dir is not None
+            if on_start is not None:
+                on_start()
+            return recovery.adopt(spec, {**item.params, **spec.static}, number, trial_dir,
+                                  item.adopt_pid, self._stop_requested)
         reporter = None
         if self._prunes:
 
@@ -321,11 +409,22 @@ class Engine:
                 item.trial.report(value, step)
                 return item.trial.should_prune()
 
-        return run_trial(spec, {**item.params, **spec.static}, number=number, trial_dir=trial_dir,
-                         report=reporter, stop_requested=self._stop_requested, on_start=on_start,
-                         prepared=item.prepared)
+        try:
+            return run_trial(spec, {**item.params, **spec.static}, number=number,
+                             trial_dir=trial_dir, report=reporter,
+                             stop_requested=self._stop_requested, on_start=on_start,
+                             prepared=item.prepared)
+        except HostFailure as exc:
+            return TrialOutcome(HOST_ERROR, reason=str(exc))
 
     def _tell(self, study: optuna.Study, item: _Running, out: TrialOutcome) -> None:
+        if out.state == HOST_ERROR:
+            self._forget(item.trial)
+            self._host_failure = out.reason or "host failure"
+            trial = item.trial
+            self._requeue(study, trial._trial_id, trial.number, trial.params, trial.user_attrs,
+                          out.reason or "host failure", state=HOST_ERROR)
+            return
         info: dict[str, Any] = {"metrics": out.metrics, "duration": round(out.duration, 4)}
         if out.reason:
             info["reason"] = out.reason
@@ -361,10 +460,32 @@ class Engine:
             self._beats.forget(trial)
 
     def _discard(self, study: optuna.Study, trial: optuna.Trial, reason: str) -> None:
+        """A trial that never ran: not counted, not shown, no directory left behind."""
         self._forget(trial)
         trial.set_user_attr(T_EXCLUDED, True)
         trial.set_user_attr(T_INFO, {"state": "discarded", "reason": reason})
         study.tell(trial, state=TrialState.FAIL)
+        if self.spec.trial.command is not None:
+            shutil.rmtree(self.job.trial_dir(trial.number), ignore_errors=True)
+
+    def _requeue(self, study: optuna.Study, trial_id: int, number: int, params: dict[str, Any],
+                 attrs: dict[str, Any], reason: str, *, state: str = "discarded") -> None:
+        """A trial that was no attempt (never started, or failed by the host): not counted,
+        its directory removed, and its parameters asked again (keeping the interrupted trial
+        it retries, if any, so that one keeps its single retry)."""
+        storage = study._storage
+        try:
+            storage.set_trial_user_attr(trial_id, T_EXCLUDED, True)
+            storage.set_trial_user_attr(trial_id, T_INFO, {"state": state, "reason": reason})
+            storage.set_trial_state_values(trial_id, TrialState.FAIL)
+        except UpdateFinishedTrialError:
+            return  # another engine took care of it
+        again: dict[str, Any] = {T_INFO: {"retry_reason": f"trial {number}: {reason}"}}
+        if T_RETRY_OF in attrs:
+            again[T_RETRY_OF] = attrs[T_RETRY_OF]
+        study.enqueue_trial(params, skip_if_exists=False, user_attrs=again)
+        if self.spec.trial.command is not None:
+            shutil.rmtree(self.job.trial_dir(number), ignore_errors=True)
 
     def _too_many_failed(self, trials: list) -> str | None:
         """The reason to fail the job when more than ``budget.max_failed`` trials failed."""
@@ -377,13 +498,14 @@ class Engine:
 
     def _check_end(self, study: optuna.Study) -> tuple[JobState, str] | None:
         budget = self.spec.budget
-        if budget.timeout is not None and time.monotonic() - self._started > budget.timeout:
+        if self._timed_out():
             return JobState.COMPLETED, f"job timeout of {budget.timeout:g}s reached"
         trials = counted_trials(study)
         self._fresh_counted = trials  # the next ask's budget check may use it
         from pipetune.observability.budget import local_convergence_guard, local_cost_guard
 
-        if (over_budget := local_cost_guard(self.spec, trials)) is not None:  # max_cost_usd
+        if budget.max_cost_usd is not None and (
+                over_budget := local_cost_guard(self.spec, _as_run(self.job, trials))) is not None:
             return over_budget
         if (stuck := local_convergence_guard(self.spec, trials)) is not None:  # convergence.stop
             return stuck
@@ -411,8 +533,35 @@ class Engine:
                                             f"trials (best {best_value:g} at trial {done[best_at].number})")
         return None
 
+    def _pick_up(self, study: optuna.Study, t: FrozenTrial) -> bool:
+        """A command trial of a dead engine of this machine: record the outcome it left, adopt
+        its still-running process, or ask it again if it never started. False when its
+        directory is not here (then it is retried as interrupted)."""
+        params = space.user_params(self.spec, t.params)
+        found = recovery.left_behind(self.spec, {**params, **self.spec.static}, t.number,
+                                     self.job.trial_dir(t.number))
+        if found.kind == "unknown":
+            return False
+        if found.kind == "not_started":
+            self._requeue(study, t._trial_id, t.number, t.params, t.user_attrs,
+                          "asked ahead, never started (not an attempt)")
+            return True
+        started = t.datetime_start.timestamp() if t.datetime_start else time.time()
+        item = _Running(optuna.Trial(study, t._trial_id), params, started)
+        assert self._beats is not None
+        self._beats.add(item.trial)  # ours now: no other engine finds it stale
+        if found.kind == "running":
+            item.adopted, item.adopt_pid = True, found.pid
+            self._adopted.append(item)
+        else:
+            assert found.outcome is not None
+            self._finished(study, item, found.outcome)
+        return True
+
     def _recover(self, study: optuna.Study) -> None:
-        """Trials left running by a coordinator or worker that died: not counted, retried once.
+        """Trials left running by a coordinator or worker that died. A command trial whose
+        directory is on this machine is picked up (:meth:`_pick_up`); any other is not
+        counted and is retried once.
 
         Several workers may find the same stale trial; marking it failed is the claim (the
         storage lets only one finish a trial), and only the winner enqueues the retry. The
@@ -421,6 +570,10 @@ class Engine:
         """
         storage = study._storage
         for t in heartbeat.stale_trials(study, self._settings, self.worker):
+            if (t.params and self.spec.trial.command is not None
+                    and heartbeat.owner_dead(t.user_attrs.get(T_OWNER) or {})
+                    and self._pick_up(study, t)):
+                continue
             if heartbeat.owner_dead(t.user_attrs.get(T_OWNER) or {}):
                 # its process may still run, in its own session: not next to its retry
                 kill_orphan(self.job.trial_dir(t.number) / PIDFILE)
@@ -445,6 +598,30 @@ class Engine:
                     T_RETRY_OF: t.number,
                     T_INFO: {"retry_reason": f"trial {t.number} was interrupted: the process "
                              "running it stopped"}})
+
+
+def not_started(job: JobDir, number: int) -> bool:
+    """A command trial asked (its directory laid out, e.g. ahead of its turn) whose process
+    has not been spawned: its pidfile is still empty. Not running; not yet a trial."""
+    pidfile = job.trial_dir(number) / PIDFILE
+    return pidfile.exists() and read_pidfile(pidfile) is None
+
+
+def _as_run(job: JobDir, trials: list[FrozenTrial]) -> list[FrozenTrial]:
+    """``trials`` as they really ran, for the cost guard: a trial asked ahead that has not
+    started costs nothing yet, and one that has started runs from its spawn, not its ask."""
+    out = []
+    for t in trials:
+        if t.state == TrialState.RUNNING:
+            pidfile = job.trial_dir(t.number) / PIDFILE
+            if pidfile.exists():
+                spawned = read_pidfile(pidfile)
+                if spawned is None:
+                    continue
+                t = copy.copy(t)
+                t.datetime_start = datetime.fromtimestamp(spawned[1])
+        out.append(t)
+    return out
 
 
 def counted_trials(study: optuna.Study) -> list[FrozenTrial]:

@@ -14,6 +14,7 @@ The ``auto`` strategy rule (evidence: benchmarks/RESULTS.md and docs/benchmarks.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import logging
 import math
@@ -184,9 +185,29 @@ def trial_limit(spec: TuningSpec) -> int:
     return spec.budget.max_trials
 
 
-def make_sampler(spec: TuningSpec) -> optuna.samplers.BaseSampler:
+def instance_seed(seed: int | None, instance: str | None) -> int | None:
+    """The seed of one sampler instance: ``seed`` itself for the job's first coordinator
+    (``instance`` None), so a single-process job is reproducible; for any other instance (a
+    resumed coordinator, a worker) a seed derived from both, so no two instances draw the
+    same sequence. None stays None (Optuna seeds from the OS).
+
+    Example:
+        >>> instance_seed(7, None)
+        7
+        >>> instance_seed(7, "coordinator/1") != instance_seed(7, "coordinator/2")
+        True
+    """
+    if seed is None or instance is None:
+        return seed
+    digest = hashlib.sha256(f"{seed}\x00{instance}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+def make_sampler(spec: TuningSpec, instance: str | None = None) -> optuna.samplers.BaseSampler:
+    """The spec's sampler; ``instance`` names this sampler among the job's (see
+    :func:`instance_seed`)."""
     strategy = resolve_strategy(spec)
-    seed = spec.seed
+    seed = instance_seed(spec.seed, instance)
     if strategy in ("tpe", "hyperband"):
         return optuna.samplers.TPESampler(
             seed=seed, multivariate=True, group=any(p.condition for p in spec.parameters),

@@ -74,7 +74,7 @@ def run_worker(name: str, *, storage_url: str | None = None,
     spec = job.spec()
     if spec.trial.workdir and spec.trial.workdir not in sys.path:
         sys.path.insert(0, spec.trial.workdir)
-    engine = Engine(job, spec)
+    engine = Engine(job, spec, role="worker")
     state = engine.run()
     return WorkerSummary(job=name, worker=engine.worker, state=state.value,
                          trials_recorded=engine.recorded, trials_lost=engine.lost,
