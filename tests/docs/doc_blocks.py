@@ -15,7 +15,9 @@ not render it; the block renders as usual):
     After the block runs, the assertion NAME of ``tests/docs/test_docs.py`` checks what the
     prose around it claims.
 ``<!-- env: NAME -->``
-    Runs against a test fake: ``aws`` (moto's server, through ``AWS_ENDPOINT_URL``).
+    Runs against a test fake: ``aws`` (moto's server, through ``AWS_ENDPOINT_URL``), ``gcp``
+    (the fake Vertex AI of ``tests/vertex``, through ``PIPETUNE_VERTEX_ENDPOINT`` and
+    Application Default Credentials).
 """
 
 from __future__ import annotations

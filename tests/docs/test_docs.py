@@ -238,15 +238,24 @@ def aws_env(moto_endpoint, fake_aws_credentials):
             "SAGEMAKER_VALIDATE_ROLE": "false"}
 
 
+@pytest.fixture
+def gcp_env(fake_vertex, adc_env):
+    """The fake Vertex AI over TLS, reached through PIPETUNE_VERTEX_ENDPOINT, with
+    Application Default Credentials from a generated service-account key."""
+    return {"PIPETUNE_VERTEX_ENDPOINT": fake_vertex.endpoint,
+            "GOOGLE_APPLICATION_CREDENTIALS": adc_env["GOOGLE_APPLICATION_CREDENTIALS"],
+            "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH": adc_env["GRPC_DEFAULT_SSL_ROOTS_FILE_PATH"]}
+
+
 DOCS = [str(p.relative_to(ROOT)) for p in documents()]
 
 
 @pytest.mark.parametrize("doc", DOCS)
 def test_document_runs_as_written(doc, tmp_path, request):
     blocks = blocks_of(ROOT / doc)
-    extra = {}
-    if any(b.markers.get("env") == "aws" for b in blocks):
-        extra = request.getfixturevalue("aws_env")
+    extra: dict[str, str] = {}
+    for env in sorted({b.markers["env"] for b in blocks if "env" in b.markers}):
+        extra.update(request.getfixturevalue(f"{env}_env"))
     ws = Workspace(tmp_path, extra)
     for i, block in enumerate(blocks):
         try:
