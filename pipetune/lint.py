@@ -32,6 +32,19 @@ def _is_power_of_two(n: int) -> bool:
     return n > 0 and n & (n - 1) == 0
 
 
+_SIZE_WORDS = ("batch", "unit", "hidden", "width", "filter", "channel", "neuron", "embed",
+               "dim", "size", "head", "token")
+
+
+def _looks_like_powers(p: "IntegerParam", pows: list[int]) -> bool:
+    """Bounds on powers of two say "powers of two" only for sizes: counts such as a tree's
+    depth 1..8 or layers 2..16 run over every integer on purpose. The warning is worth giving
+    when the name is a size's, or the bounds are large ones, and the range holds at least
+    four times as many integers as powers."""
+    sized = p.min >= 8 or any(w in p.name.lower() for w in _SIZE_WORDS)
+    return sized and (p.max - p.min + 1) >= 4 * len(pows)
+
+
 def lint(spec: TuningSpec) -> list[LintWarning]:
     """Warnings, each saying what to change. An empty list means nothing suspicious, and
     every field reaches the spec's backend (:mod:`pipetune.translation`)."""
@@ -54,9 +67,10 @@ def lint(spec: TuningSpec) -> list[LintWarning]:
                     f"{where}.min",
                     f"{p.name!r} starts at 0 on a linear scale; rates and penalties usually want "
                     "a small positive min with scaling: log"))
-            if isinstance(p, IntegerParam) and _is_power_of_two(lo) and _is_power_of_two(hi) \
-                    and hi // lo >= 8 and p.step == 1:
-                pows = [2 ** k for k in range(int(math.log2(lo)), int(math.log2(hi)) + 1)]
+            pows = ([2 ** k for k in range(int(math.log2(lo)), int(math.log2(hi)) + 1)]
+                    if isinstance(p, IntegerParam) and _is_power_of_two(lo)
+                    and _is_power_of_two(hi) and hi // lo >= 8 and p.step == 1 else [])
+            if pows and _looks_like_powers(p, pows):
                 out.append(LintWarning(
                     f"{where}.type",
                     f"{p.name!r} looks like a power of two ({lo}..{hi}) but every integer in "

@@ -107,6 +107,13 @@ def render_markdown(spec: TuningSpec, best: BestResult | None, trials: list[Tria
 
         for line in report_lines(spec, trials, backend=best.backend, cost_usd=best.cost_usd):
             lines += [line, ""]
+    from pipetune.observability.goldilocks import check_ranges  # best at an edge, flat objective
+
+    ranges = check_ranges(spec, trials)
+    if ranges:
+        lines += ["## Search ranges", ""]
+        lines += [f"- Warning: {w.message}" for w in ranges]
+        lines.append("")
     counts: dict[str, int] = {}
     for t in trials:
         counts[t.state] = counts.get(t.state, 0) + 1

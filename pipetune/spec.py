@@ -806,7 +806,7 @@ def _convert(exc: ValidationError) -> SpecError:
         if kind == "extra_forbidden":
             valid = _model_fields_at(loc[:-1])
             close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = f"; did you mean {close[0]!r}?" if close else "."
             problems.append((path, f"unknown field{hint} Valid fields: {', '.join(valid)}"))
         elif kind == "union_tag_invalid" or kind == "union_tag_not_found":
             problems.append((path + ".type" if kind == "union_tag_invalid" else path,
@@ -900,7 +900,7 @@ def _check_text(text: str, where: str) -> None:
 def _read_text(source: "str | Path") -> tuple[str, str, Path | None]:
     """The spec's text, where it came from (for messages) and the file's folder, if a file."""
     if isinstance(source, Path) or (
-        isinstance(source, str) and "\n" not in source and source.endswith((".yaml", ".yml", ".json"))
+        isinstance(source, str) and "\n" not in source and source.lower().endswith((".yaml", ".yml", ".json"))
     ):
         path = Path(source)
         if not path.is_file():

@@ -183,16 +183,22 @@ def register(app: typer.Typer) -> None:
         ref = resolve_ref(job)
         be = backend_for(ref)
         st = be.status(ref)
-        try:  # cost and convergence (pipetune.observability) need the trials: best effort
+        ranges: list = []
+        try:  # cost, convergence and ranges (pipetune.observability) need the trials
+            from pipetune.observability.goldilocks import check_ranges
             from pipetune.observability.snapshot import observe
 
-            st = observe(ref, be, status=st).status
+            snap = observe(ref, be, status=st)
+            st, ranges = snap.status, check_ranges(snap.spec, snap.trials)
         except Exception as exc:
             console.print(f"cost and convergence unavailable: {exc}", highlight=False)
         if as_json:
-            print_json(json.loads(st.model_dump_json()))
+            print_json({**json.loads(st.model_dump_json()),
+                        "range_warnings": [w.to_dict() for w in ranges]})
         else:
             out.print(_status_line(st), highlight=False)
+            for w in ranges:
+                out.print(warning_text(w.message, "warning"), soft_wrap=True)
 
     @app.command()
     @handle_errors
@@ -287,19 +293,35 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     @handle_errors
-    def lint(spec: Path, as_json: bool = typer.Option(False, "--json"),
+    def lint(spec: Optional[Path] = typer.Argument(None, help="path to the spec (YAML or JSON)"),
+             job: Optional[str] = typer.Option(
+                 None, "--job", help="a job (name or handle): its spec, and after a run, "
+                 "whether the best trials sit at a range's edge or the objective is flat"),
+             as_json: bool = typer.Option(False, "--json"),
              strict: bool = typer.Option(False, help="exit 1 when there are warnings"),
              profile: Optional[str] = typer.Option(
                  None, "--profile", help="check this profile of the spec's profiles section "
                  "(default: $PIPETUNE_PROFILE, else the spec's profile)")) -> None:
         """Validate a spec as `launch` does (exit 2 on an error), then warn about
-        search-space traps (linear ranges over decades, powers of two, ...)."""
+        search-space traps (linear ranges over decades, powers of two, ...). With ``--job``,
+        the job's spec, and whether its best trials sit at a range's edge."""
         from pipetune.lint import lint as run_lint
         from pipetune.observability.tiers import select_profile
 
-        tuning = select_profile(load_spec(spec), profile)
-        get_backend(tuning.backend).validate(tuning)  # what launch checks before any call
-        warnings = run_lint(tuning)
+        if (spec is None) == (job is None):
+            raise UsageError("give a spec file or --job NAME (one of them)")
+        if job is not None:
+            from pipetune.observability.goldilocks import check_ranges
+            from pipetune.observability.snapshot import spec_of
+
+            ref = resolve_ref(job)
+            be = backend_for(ref)
+            job_spec = spec_of(be, ref)
+            warnings = run_lint(job_spec) + check_ranges(job_spec, be.trials(ref))
+        else:
+            tuning = select_profile(load_spec(spec), profile)
+            get_backend(tuning.backend).validate(tuning)  # what launch checks before any call
+            warnings = run_lint(tuning)
         if as_json:
             print_json([{"field": w.field, "message": w.message} for w in warnings])
         elif not warnings:

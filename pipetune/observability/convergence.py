@@ -14,6 +14,8 @@ rule, on the primary objective:
    ``best/recent`` when minimizing).
 4. The job is **not converging** when ``progress < fraction``, or when none of the recent
    window completed.
+5. A flat objective (every complete trial gave the same value) is neither: the verdict is
+   *not informative* (``converging`` None, ``flat`` True).
 
 Defaults: ``window=10``, ``min_trials=20``, ``fraction=0.5``, ``baseline=median``: after 20
 trials, the best of the last 10 must get at least halfway from the typical trial to the best
@@ -58,6 +60,7 @@ class ConvergenceVerdict:
     recent_best: float | None = None
     baseline: float | None = None
     progress: float | None = None
+    flat: bool = False  # every complete trial gave the same value: nothing to judge
 
     @property
     def not_converging(self) -> bool:
@@ -92,6 +95,10 @@ def check_convergence(spec: TuningSpec, trials: list[TrialRecord],
                                   "finished trials completed", n,
                                   best=pick(values) if values else None)
     best, recent_best = pick(values), pick(recent)
+    if len(values) >= 2 and min(values) == max(values):
+        return ConvergenceVerdict(None, f"not informative: every complete trial gave {best:.6g}, "
+                                  "a flat objective neither converges nor stalls", n, best=best,
+                                  recent_best=recent_best, flat=True)
     sign = 1.0 if maximize else -1.0
     if rule.baseline == "median":
         baseline = statistics.median(values)

@@ -1,6 +1,6 @@
 """A Prometheus exporter for tuning jobs on any backend.
 
-Per job (labels ``job`` and ``backend``):
+Per job (labels ``pipetune_job`` and ``backend``; ``job`` is Prometheus's own label):
 
 =====================================  ====================================================
 ``pipetune_job_up``                    1 when the job could be read at this scrape, else 0
@@ -106,7 +106,7 @@ class JobsCollector:
     def collect(self) -> Iterator:
         from prometheus_client.core import GaugeMetricFamily as G
 
-        L = ["job", "backend"]
+        L = ["pipetune_job", "backend"]
         up = G("pipetune_job_up", "1 when the job could be read at this scrape", labels=L)
         state = G("pipetune_job_state", "1 for the job's current state", labels=L + ["state"])
         trials = G("pipetune_trials", "trials by state", labels=L + ["state"])

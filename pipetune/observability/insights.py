@@ -113,8 +113,9 @@ class Insights:
         for ax, p in zip(axes[:, 0], rows):
             pos, labels = _positions(p)
             ax.axhspan(-0.5, len(self.jobs) - 0.5, xmin=0, xmax=1, color="0.93")
-            lo, hi = pos(p.suggested, "lo"), pos(p.suggested, "hi")
-            ax.axvspan(lo - 0.01, hi + 0.01, color="tab:green", alpha=0.25, label="suggested")
+            for band, (lo, hi) in enumerate(suggestion_bands(p)):
+                ax.axvspan(lo, hi, color="tab:green", alpha=0.25,
+                           label="suggested" if band == 0 else None)
             for k, job in enumerate(self.jobs):
                 span = p.per_job.get(job)
                 if span is None:
@@ -159,6 +160,24 @@ def _fmt(v: Any) -> str:
     if isinstance(v, tuple):
         return f"{v[0]:.4g} – {v[1]:.4g}"
     return "{" + ", ".join(str(x) for x in v) + "}"
+
+
+def suggestion_bands(p: ParameterInsight) -> list[tuple[float, float]]:
+    """Where :meth:`Insights.plot` shades the suggestion, on the 0..1 axis of ``p``: one band
+    for a range, one band per suggested value for categorical and discrete parameters (a
+    value between two suggested ones is not suggested, so it is never shaded).
+
+    >>> p = ParameterInsight("act", "categorical", "linear", ["relu", "tanh", "gelu"], {},
+    ...                      ["relu", "gelu"], 2 / 3)
+    >>> suggestion_bands(p)
+    [(-0.1, 0.1), (0.9, 1.1)]
+    """
+    pos, _ = _positions(p)
+    if isinstance(p.suggested, tuple):
+        return [(pos(p.suggested, "lo") - 0.01, pos(p.suggested, "hi") + 0.01)]
+    half = 0.2 / max(1, len(p.original) - 1)
+    return [(round(pos([v], "lo") - half, 6), round(pos([v], "lo") + half, 6))
+            for v in p.suggested]
 
 
 def _positions(p: ParameterInsight):

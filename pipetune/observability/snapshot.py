@@ -46,7 +46,8 @@ class NotConverging(PipetuneError):
 
     def __init__(self, job: str, reason: str):
         self.job, self.reason = job, reason
-        super().__init__(f"tuning job {job!r} is not converging: {reason}")
+        detail = reason.removeprefix("not converging: ")
+        super().__init__(f"tuning job {job!r} is not converging: {detail}")
 
 
 @dataclass

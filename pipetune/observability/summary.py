@@ -27,9 +27,11 @@ from pipetune.spec import TuningSpec
 
 def convergence_line(verdict: ConvergenceVerdict) -> str:
     """``Convergence: ...`` for a report."""
+    head, _, detail = verdict.reason.partition(": ")
+    if verdict.flat:
+        return f"Convergence: not informative ({detail})"
     if verdict.converging is None:
         return f"Convergence: not judged yet ({verdict.reason})"
-    head, _, detail = verdict.reason.partition(": ")
     if verdict.converging:
         return f"Convergence: converging ({detail})"
     return f"Convergence: **not converging** ({detail})"

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import psutil
+
 from pipetune.errors import SpecError
 
 
@@ -115,17 +117,16 @@ def run_process(
     return ProcessResult(rc, reason, time.monotonic() - start)
 
 
-def start_time(pid: int) -> int | None:
-    """Start time of ``pid`` in clock ticks since boot (tells a reused pid apart); None when
-    there is no such live process."""
+def start_time(pid: int) -> float | None:
+    """Start time of ``pid`` in seconds since the epoch, as the OS records it (tells a reused
+    pid apart); None when there is no such live process."""
     try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(") ", 1)[-1].split()
-    except OSError:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return None
+        return proc.create_time()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
         return None
-    if fields[0] == "Z":
-        return None
-    return int(fields[19])
 
 
 def _write_pidfile(path: Path, pid: int) -> None:
@@ -138,18 +139,15 @@ def _write_pidfile(path: Path, pid: int) -> None:
 
 
 def _started_at(pid: int) -> tuple[float, int] | None:
-    """Wall-clock start of ``pid`` (to ~1 s: the boot time's resolution) and its process
-    group; None when there is no such live process."""
+    """Wall-clock start of ``pid`` and its process group; None when there is no such live
+    process."""
+    started = start_time(pid)
+    if started is None:
+        return None
     try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(") ", 1)[-1].split()
-        with open("/proc/stat") as fh:
-            boot = next(float(line.split()[1]) for line in fh if line.startswith("btime "))
-    except (OSError, StopIteration, ValueError):
+        return started, os.getpgid(pid)
+    except OSError:
         return None
-    if fields[0] == "Z":
-        return None
-    return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK"), int(fields[2])
 
 
 def _lock(pidfile: Path) -> int | None:

@@ -30,3 +30,17 @@ def test_a_sound_space_has_no_warnings():
         {"name": "depth", "type": "integer", "min": 2, "max": 10},
     ])
     assert lint(spec) == []
+
+
+def test_power_of_two_bounds_warn_only_for_sizes():
+    spec = _spec([
+        {"name": "depth", "type": "integer", "min": 1, "max": 8},
+        {"name": "layers", "type": "integer", "min": 2, "max": 16},
+        {"name": "max_depth", "type": "integer", "min": 1, "max": 32},
+        {"name": "hidden_units", "type": "integer", "min": 4, "max": 256},
+        {"name": "n", "type": "integer", "min": 32, "max": 1024},
+    ])
+    found = {w.field: w.message for w in lint(spec) if w.field.endswith(".type")}
+    assert set(found) == {"parameters[3].type", "parameters[4].type"}, found
+    assert "[4, 8, 16, 32, 64, 128, 256]" in found["parameters[3].type"]
+    assert "'n' looks like a power of two (32..1024)" in found["parameters[4].type"]

@@ -53,7 +53,7 @@ def test_vertex_cost_is_machine_hours_plus_fees_and_is_exported(vertex):
     samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
                for f in text_string_to_metric_families(render([ref], backends={"vertex": backend}))
                for s in f.samples}
-    lbl = (("backend", "vertex"), ("job", "costed"))
+    lbl = (("backend", "vertex"), ("pipetune_job", "costed"))
     assert samples[("pipetune_estimated_cost_usd", lbl)] == pytest.approx(est.usd)
     for state in ("complete", "infeasible"):
         assert samples[("pipetune_trials", lbl + (("state", state),))] == \

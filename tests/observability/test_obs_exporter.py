@@ -49,14 +49,14 @@ def test_exporter_follows_a_running_local_job(home):
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             s = scrape(exporter.url)
-            assert value(s, "pipetune_job_up", job="watched", backend="local") == 1
-            running = value(s, "pipetune_trials", job="watched", state="running")
+            assert value(s, "pipetune_job_up", pipetune_job="watched", backend="local") == 1
+            running = value(s, "pipetune_trials", pipetune_job="watched", state="running")
             seen_running |= running >= 1
-            cost = value(s, "pipetune_estimated_cost_usd", job="watched")
-            complete = value(s, "pipetune_trials", job="watched", state="complete")
+            cost = value(s, "pipetune_estimated_cost_usd", pipetune_job="watched")
+            complete = value(s, "pipetune_trials", pipetune_job="watched", state="complete")
             if running >= 1 and complete == 0:
                 costs.append(cost)
-            if value(s, "pipetune_job_state", job="watched", state="completed") == 1:
+            if value(s, "pipetune_job_state", pipetune_job="watched", state="completed") == 1:
                 break
             time.sleep(0.3)
         else:
@@ -65,32 +65,32 @@ def test_exporter_follows_a_running_local_job(home):
     assert seen_running, "no scrape saw a running trial"
     # before any trial finished, the running ones were counted with their time so far
     assert costs and max(costs) > 0
-    final_cost = value(final, "pipetune_estimated_cost_usd", job="watched")
+    final_cost = value(final, "pipetune_estimated_cost_usd", pipetune_job="watched")
 
     records = be.trials(ref)
     for state in ("complete", "failed", "pruned", "infeasible", "running"):
         expected = sum(1 for r in records if r.state == state)
-        assert value(final, "pipetune_trials", job="watched", state=state) == expected
-    assert value(final, "pipetune_trials", job="watched", state="complete") == 5
-    assert value(final, "pipetune_max_trials", job="watched") == 5
+        assert value(final, "pipetune_trials", pipetune_job="watched", state=state) == expected
+    assert value(final, "pipetune_trials", pipetune_job="watched", state="complete") == 5
+    assert value(final, "pipetune_max_trials", pipetune_job="watched") == 5
     best = be.best(ref)
-    assert value(final, "pipetune_best_objective", job="watched", objective="loss",
+    assert value(final, "pipetune_best_objective", pipetune_job="watched", objective="loss",
                  goal="minimize") == pytest.approx(best.value)
     # the cost: CPU-seconds of the trials (one CPU each) at $3.6 per CPU-hour
     cpu_seconds = sum(r.duration_seconds for r in records)
-    assert value(final, "pipetune_compute_seconds", job="watched", unit="CPU-seconds") == \
+    assert value(final, "pipetune_compute_seconds", pipetune_job="watched", unit="CPU-seconds") == \
         pytest.approx(cpu_seconds, abs=0.01)
-    assert value(final, "pipetune_estimated_cost_usd", job="watched") == \
+    assert value(final, "pipetune_estimated_cost_usd", pipetune_job="watched") == \
         pytest.approx(cpu_seconds * 3.6 / 3600, abs=1e-5)
     assert estimate_cost(ref).usd == pytest.approx(final_cost, abs=1e-5)
     # last improvement: the best trial (first to reach the best value) finished then
     winner = min((r for r in records if r.state == "complete"),
                  key=lambda r: (r.metrics["loss"], parse_time(r.finished_at)))
-    since = value(final, "pipetune_seconds_since_improvement", job="watched")
+    since = value(final, "pipetune_seconds_since_improvement", pipetune_job="watched")
     assert since == pytest.approx(time.time() - parse_time(winner.finished_at), abs=5)
     # five trials are fewer than min_trials (20): not judged, so not flagged
-    assert value(final, "pipetune_not_converging", job="watched") == 0
-    assert value(final, "pipetune_convergence_progress", job="watched") is None
+    assert value(final, "pipetune_not_converging", pipetune_job="watched") == 0
+    assert value(final, "pipetune_convergence_progress", pipetune_job="watched") is None
 
 
 def test_an_unreadable_job_is_down_and_does_not_hide_the_others(home):
@@ -98,10 +98,10 @@ def test_an_unreadable_job_is_down_and_does_not_hide_the_others(home):
     be.launch(load_spec(script_spec("obs_sleepy.py", budget={"max_trials": 2})), "fine",
               detach=False)
     samples = parse(render(["fine", "never-launched"]))
-    assert value(samples, "pipetune_job_up", job="never-launched") == 0
-    assert value(samples, "pipetune_job_up", job="fine") == 1
-    assert value(samples, "pipetune_trials", job="fine", state="complete") == 2
-    assert value(samples, "pipetune_trials", job="never-launched", state="complete") is None
+    assert value(samples, "pipetune_job_up", pipetune_job="never-launched") == 0
+    assert value(samples, "pipetune_job_up", pipetune_job="fine") == 1
+    assert value(samples, "pipetune_trials", pipetune_job="fine", state="complete") == 2
+    assert value(samples, "pipetune_trials", pipetune_job="never-launched", state="complete") is None
 
 
 def test_exporter_cli_serves_metrics_and_rejects_bad_input(home):
@@ -135,8 +135,8 @@ def test_exporter_cli_serves_metrics_and_rejects_bad_input(home):
                 if time.monotonic() > deadline or proc.poll() is not None:
                     pytest.fail(f"exporter did not come up: {proc.stderr.read() if proc.poll() is not None else ''}")
                 time.sleep(0.2)
-        assert value(samples, "pipetune_trials", job="done", state="complete") == 2
-        assert value(samples, "pipetune_job_state", job="done", state="completed") == 1
+        assert value(samples, "pipetune_trials", pipetune_job="done", state="complete") == 2
+        assert value(samples, "pipetune_job_state", pipetune_job="done", state="completed") == 1
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -154,5 +154,5 @@ def test_push_sends_the_metrics_to_a_pushgateway(home, httpserver):
     push(["pushed"], f"http://127.0.0.1:{httpserver.port}", grouping_job="nightly-dag")
     (request, _response), = httpserver.log
     samples = parse(request.get_data(as_text=True))
-    assert value(samples, "pipetune_trials", job="pushed", state="complete") == 2
-    assert value(samples, "pipetune_job_state", job="pushed", state="completed") == 1
+    assert value(samples, "pipetune_trials", pipetune_job="pushed", state="complete") == 2
+    assert value(samples, "pipetune_job_state", pipetune_job="pushed", state="completed") == 1

@@ -34,7 +34,7 @@ def cli(*args, home):
 def flag_of(text: str, job: str) -> float:
     for family in text_string_to_metric_families(text):
         for s in family.samples:
-            if s.name == "pipetune_not_converging" and s.labels["job"] == job:
+            if s.name == "pipetune_not_converging" and s.labels["pipetune_job"] == job:
                 return s.value
     raise AssertionError(f"no pipetune_not_converging for {job}")
 

@@ -94,3 +94,30 @@ def test_insights_cli_writes_table_plot_and_space(three_jobs, jobs_home, tmp_pat
     bad_top = subprocess.run([PIPETUNE, "insights", "data0", "--top", "2"], cwd=home, env=env,
                              capture_output=True, text=True, timeout=120)
     assert bad_top.returncode == 2 and "top fraction" in bad_top.stderr
+
+
+def test_the_plot_shades_only_the_suggested_categorical_values(three_jobs, tmp_path, monkeypatch):
+    from matplotlib.axes import Axes
+
+    from pipetune.observability.insights import ParameterInsight, suggestion_bands
+
+    skip_middle = ParameterInsight("kind", "categorical", "linear", ["a", "b", "c"],
+                                   {"j": ["a", "c"]}, ["a", "c"], 2 / 3)
+    bands = suggestion_bands(skip_middle)
+    assert len(bands) == 2 and not any(lo <= 0.5 <= hi for lo, hi in bands)  # "b" not shaded
+    assert bands[0][0] < 0 < bands[0][1] and bands[1][0] < 1 < bands[1][1]
+
+    be, names = three_jobs
+    found = cross_study_insights([(n, be._job(n).spec(), be.trials(n)) for n in names],
+                                 top_fraction=0.2, min_top=3, margin=0.1)
+    shaded: list[tuple[float, float]] = []
+    real_axvspan = Axes.axvspan
+
+    def record(ax, xmin, xmax, *args, **kwargs):
+        shaded.append((xmin, xmax))
+        return real_axvspan(ax, xmin, xmax, *args, **kwargs)
+
+    monkeypatch.setattr(Axes, "axvspan", record)
+    found.plot(tmp_path / "insights.png")
+    assert (tmp_path / "insights.png").stat().st_size > 0
+    assert shaded == [band for p in found.parameters for band in suggestion_bands(p)]

@@ -191,6 +191,8 @@ class Engine:
             finally:
                 sys.setswitchinterval(interval)
         state, reason = self._decision or (JobState.COMPLETED, "budget spent")
+        if state == JobState.FAILED:  # trials still running at the decision may have failed too
+            reason = self._too_many_failed(counted_trials(study)) or reason
         if state == JobState.COMPLETED and not any(
             t.state == TrialState.COMPLETE for t in study.get_trials(deepcopy=False)
         ):
@@ -485,6 +487,15 @@ class Engine:
         if self.spec.trial.command is not None:
             shutil.rmtree(self.job.trial_dir(number), ignore_errors=True)
 
+    def _too_many_failed(self, trials: list) -> str | None:
+        """The reason to fail the job when more than ``budget.max_failed`` trials failed."""
+        limit = self.spec.budget.effective_max_failed
+        failed = [t for t in trials if t.state == TrialState.FAIL]
+        if len(failed) <= limit:
+            return None
+        last = failed[-1].user_attrs.get(T_INFO, {}).get("reason", "unknown")
+        return f"{len(failed)} trials failed, more than max_failed={limit}; last failure: {last}"
+
     def _check_end(self, study: optuna.Study) -> tuple[JobState, str] | None:
         budget = self.spec.budget
         if self._timed_out():
@@ -498,11 +509,8 @@ class Engine:
             return over_budget
         if (stuck := local_convergence_guard(self.spec, trials)) is not None:  # convergence.stop
             return stuck
-        failed = [t for t in trials if t.state == TrialState.FAIL]
-        if len(failed) > budget.effective_max_failed:
-            last = failed[-1].user_attrs.get(T_INFO, {}).get("reason", "unknown")
-            return JobState.FAILED, (f"{len(failed)} trials failed, more than max_failed="
-                                     f"{budget.effective_max_failed}; last failure: {last}")
+        if (too_many := self._too_many_failed(trials)) is not None:
+            return JobState.FAILED, too_many
         if self.spec.multi_objective or (budget.target_value is None
                                          and budget.no_improvement_trials is None):
             return None

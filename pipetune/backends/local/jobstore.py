@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+import psutil
 
 from pipetune.errors import JobConflict, JobNotFound, SpecError
 from pipetune.secrets import redact_spec_dict, restore_spec_dict, secret_values
@@ -78,16 +79,11 @@ def worker_id() -> str:
 def pid_alive(pid: int | None) -> bool:
     if not pid:
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     try:  # a zombie is dead for our purposes
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(") ")[-1][:1] != "Z"
-    except OSError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:
         return True
 
 

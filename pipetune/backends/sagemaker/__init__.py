@@ -9,7 +9,7 @@ __all__ = ["SageMakerBackend"]
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy, so `pipetune iam-policy` and `pipetune validate` work without boto3 installed.
+    # Lazy, so `pipetune iam-policy` and `pipetune lint` work without boto3 installed.
     if name == "SageMakerBackend":
         from pipetune.backends.sagemaker.backend import SageMakerBackend
 

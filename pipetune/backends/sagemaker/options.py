@@ -212,7 +212,7 @@ def parse_options(raw: dict[str, Any] | None) -> SageMakerOptions:
             if err["type"] == "extra_forbidden":
                 valid = _fields_of(loc[:-1])
                 close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
+                hint = f"; did you mean {close[0]!r}?" if close else "."
                 msg = f"unknown field{hint} Valid fields: {', '.join(valid)}"
             elif err["type"] == "missing":
                 msg = "is required"
