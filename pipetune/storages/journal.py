@@ -124,7 +124,7 @@ class FlockJournalBackend(BaseJournalBackend):
     def close(self) -> None:
         """Close the journal's descriptor (also done when the backend is garbage-collected,
         so a long-lived process that opens a job's storage on every poll keeps no fds)."""
-        fd, self._fd = self._fd, -1
+        fd, self._fd = getattr(self, "_fd", -1), -1  # -1: __init__ failed before opening
         if fd >= 0:
             try:
                 os.close(fd)

@@ -23,7 +23,7 @@ from without_extras import EXTRAS
 SCRIPTS = REPO / "tests" / "core" / "scripts"
 
 #: What `pip install pipetune` brings and the core may import at module level.
-CORE_IMPORTS = {"optuna", "pydantic", "yaml", "typer", "rich", "pipetune"}
+CORE_IMPORTS = {"optuna", "pydantic", "yaml", "typer", "rich", "psutil", "pipetune"}
 #: Packages whose own __init__ checks an extra, and what their modules may import then.
 GATED = {"pipetune/proxy": {"pyarrow", "fsspec", "numpy"},
          "pipetune/backends/vertex": {"google"}}
@@ -171,7 +171,7 @@ def test_pyproject_core_is_lean_and_extras_exist():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     core = {d.split(">")[0].split("=")[0].split("<")[0].split("[")[0].strip().lower()
             for d in project["dependencies"]}
-    assert core == {"optuna", "pydantic", "pyyaml", "typer", "rich"}
+    assert core == {"optuna", "pydantic", "pyyaml", "typer", "rich", "psutil"}
     extras = project["optional-dependencies"]
     named = set()
     for path in (REPO / "pipetune").rglob("*.py"):

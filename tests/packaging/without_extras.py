@@ -20,7 +20,7 @@ import sys
 EXTRAS = (
     "matplotlib", "pyarrow", "fsspec", "scipy", "pandas", "sklearn", "torch", "cmaes",
     "greenlet", "boto3", "botocore", "aiobotocore", "s3fs", "gcsfs", "google", "grpc",
-    "hypertune", "airflow", "kfp", "prometheus_client", "plotly", "tenacity", "psutil",
+    "hypertune", "airflow", "kfp", "prometheus_client", "plotly", "tenacity",
 )
 
 
