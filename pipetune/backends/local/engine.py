@@ -635,9 +635,10 @@ def _too_many_failures(trials: list[FrozenTrial], max_failed: int) -> str | None
     failed = [t for t in trials if t.state == TrialState.FAIL]
     if len(failed) <= max_failed:
         return None
+    from pipetune.runtime.guards import max_failed_reason
+
     last = failed[-1].user_attrs.get(T_INFO, {}).get("reason", "unknown")
-    return (f"{len(failed)} trials failed, more than max_failed={max_failed}; "
-            f"last failure: {last}")
+    return max_failed_reason(len(failed), max_failed, last)
 
 
 def _last_reasons(study: optuna.Study) -> str:
