@@ -727,21 +727,6 @@ class _CrossFieldErrors(ValueError):
         super().__init__("; ".join(f"{f}: {m}" for f, m in problems))
 
 
-def unknown_field_message(name: Any, valid: list[str]) -> str:
-    """The message for a field no model knows: the closest valid name, if one is close,
-    then every valid name.
-
-    Example:
-        >>> unknown_field_message("mn", ["min", "max"])
-        "unknown field; did you mean 'min'? valid fields: min, max"
-        >>> unknown_field_message("zz", ["min", "max"])
-        'unknown field; valid fields: min, max'
-    """
-    close = difflib.get_close_matches(str(name), valid, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ";"
-    return f"unknown field{hint} valid fields: {', '.join(valid)}"
-
-
 def _loc_to_path(loc: tuple) -> str:
     out = ""
     for part in loc:
@@ -819,7 +804,10 @@ def _convert(exc: ValidationError) -> SpecError:
         path = _loc_to_path(loc)
         kind = err["type"]
         if kind == "extra_forbidden":
-            problems.append((path, unknown_field_message(loc[-1], _model_fields_at(loc[:-1]))))
+            valid = _model_fields_at(loc[:-1])
+            close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.append((path, f"unknown field{hint} Valid fields: {', '.join(valid)}"))
         elif kind == "union_tag_invalid" or kind == "union_tag_not_found":
             problems.append((path + ".type" if kind == "union_tag_invalid" else path,
                              "type must be one of continuous, integer, categorical, discrete"))

@@ -16,13 +16,13 @@ Example:
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipetune.errors import SpecError
-from pipetune.spec import unknown_field_message
 
 ROLE_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-/]+$")
 S3_RE = re.compile(r"^s3://([^/]+)/?(.*)$")
@@ -210,7 +210,10 @@ def parse_options(raw: dict[str, Any] | None) -> SageMakerOptions:
             loc = tuple(err["loc"])
             msg = str(err["msg"]).removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
-                msg = unknown_field_message(loc[-1], _fields_of(loc[:-1]))
+                valid = _fields_of(loc[:-1])
+                close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                msg = f"unknown field{hint} Valid fields: {', '.join(valid)}"
             elif err["type"] == "missing":
                 msg = "is required"
             field = _path(loc)
