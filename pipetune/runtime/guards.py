@@ -47,17 +47,6 @@ def check_action(action: str) -> str:
     return action
 
 
-def max_failed_reason(failed: int, max_failed: int, last: str) -> str:
-    """Why a job failed by ``budget.max_failed``, worded alike wherever the rule applies.
-
-    Example:
-        >>> max_failed_reason(3, 1, "exit code 1")
-        '3 trials failed, more than max_failed=1; last failure: exit code 1'
-    """
-    count = "1 trial failed" if failed == 1 else f"{failed} trials failed"
-    return f"{count}, more than max_failed={max_failed}; last failure: {last}"
-
-
 def service_guard(spec: "TuningSpec", backend: "Backend", ref: JobRef,
                   st: JobStatus) -> tuple[JobState, str] | None:
     """Whether a running cloud job must be stopped now, and how it then ends: more trials
@@ -69,8 +58,8 @@ def service_guard(spec: "TuningSpec", backend: "Backend", ref: JobRef,
     if "max_failed" not in done and st.trials.failed > budget.effective_max_failed:
         failed = [t for t in backend.trials(ref) if t.state == "failed"]
         last = (failed[-1].reason if failed else None) or "unknown"
-        return JobState.FAILED, max_failed_reason(st.trials.failed, budget.effective_max_failed,
-                                                  last)
+        return JobState.FAILED, (f"{st.trials.failed} trials failed, more than max_failed="
+                                 f"{budget.effective_max_failed}; last failure: {last}")
     if "timeout" not in done and budget.timeout is not None \
             and st.elapsed_seconds is not None and st.elapsed_seconds > budget.timeout:
         return JobState.STOPPED, f"stopped by pipetune: job timeout of {budget.timeout:g}s reached"

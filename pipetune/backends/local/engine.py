@@ -127,7 +127,6 @@ class Engine:
         self.on_trial = on_trial
         self.stop_event = threading.Event()
         self._decision: tuple[JobState, str] | None = None
-        self._failed_by_max_failed = False
         self._started = time.monotonic()
         self._limit = space.trial_limit(spec)
         self.owner = heartbeat.this_process()
@@ -192,10 +191,6 @@ class Engine:
             finally:
                 sys.setswitchinterval(interval)
         state, reason = self._decision or (JobState.COMPLETED, "budget spent")
-        if self._failed_by_max_failed:
-            # trials still running at the decision ran to their end: count them too
-            max_failed = spec.budget.effective_max_failed
-            reason = _too_many_failures(counted_trials(study), max_failed) or reason
         if state == JobState.COMPLETED and not any(
             t.state == TrialState.COMPLETE for t in study.get_trials(deepcopy=False)
         ):
@@ -503,9 +498,11 @@ class Engine:
             return over_budget
         if (stuck := local_convergence_guard(self.spec, trials)) is not None:  # convergence.stop
             return stuck
-        if (too_many := _too_many_failures(trials, budget.effective_max_failed)) is not None:
-            self._failed_by_max_failed = True
-            return JobState.FAILED, too_many
+        failed = [t for t in trials if t.state == TrialState.FAIL]
+        if len(failed) > budget.effective_max_failed:
+            last = failed[-1].user_attrs.get(T_INFO, {}).get("reason", "unknown")
+            return JobState.FAILED, (f"{len(failed)} trials failed, more than max_failed="
+                                     f"{budget.effective_max_failed}; last failure: {last}")
         if self.spec.multi_objective or (budget.target_value is None
                                          and budget.no_improvement_trials is None):
             return None
@@ -627,18 +624,6 @@ def counted_trials(study: optuna.Study) -> list[FrozenTrial]:
     return [t for t in trials
             if t.state != TrialState.WAITING and not t.user_attrs.get(T_EXCLUDED)
             and not (t.state == TrialState.FAIL and t.number in retried)]
-
-
-def _too_many_failures(trials: list[FrozenTrial], max_failed: int) -> str | None:
-    """The reason a job fails when more than ``max_failed`` of ``trials`` failed, with their
-    true count and the last failure's reason; None while within the limit."""
-    failed = [t for t in trials if t.state == TrialState.FAIL]
-    if len(failed) <= max_failed:
-        return None
-    from pipetune.runtime.guards import max_failed_reason
-
-    last = failed[-1].user_attrs.get(T_INFO, {}).get("reason", "unknown")
-    return max_failed_reason(len(failed), max_failed, last)
 
 
 def _last_reasons(study: optuna.Study) -> str:
