@@ -210,15 +210,18 @@ def airflow_operator(n: int, tmp: Path) -> float:
     home.mkdir()
     dags.mkdir()
     (dags / "bench_entry.py").write_text(AIRFLOW_DAG)
-    env = {**_env(tmp), "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+    inherited = {k: v for k, v in _env(tmp).items() if not k.startswith("AIRFLOW")}
+    env = {**inherited, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
            "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR",
            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
            "BENCH_SPEC": json.dumps(spec_dict(n, {"command": NOOP}))}
     subprocess.run([str(Path(sys.executable).parent / "airflow"), "db", "migrate"], env=env,
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    out = subprocess.run([sys.executable, "-c", AIRFLOW_RUNNER, str(dags / "bench_entry.py")],
-                         env=env, check=True, capture_output=True, text=True).stdout
-    result = json.loads(out.strip().splitlines()[-1])
+    proc = subprocess.run([sys.executable, "-c", AIRFLOW_RUNNER, str(dags / "bench_entry.py")],
+                          env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"dag.test() failed:\n{proc.stderr[-3000:]}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert "success" in result["state"], result
     return result["seconds"]
 

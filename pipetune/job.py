@@ -137,6 +137,10 @@ class JobStatus(BaseModel):
     best_value: float | None = None
     elapsed_seconds: float | None = None
     # filled by pipetune.observability.snapshot.observe (None when not computed)
+    #: a warm-started job's parents: ``{"seeded": {parent: trials}, "left_out": {parent:
+    #: trials outside this spec's ranges}}`` (None without a warm start). Parent trials seed
+    #: the sampler; they are never counted in ``trials`` nor in ``best_value``.
+    warm_start: dict[str, dict[str, int]] | None = None
     cost_usd: float | None = None
     converging: bool | None = None
     convergence_reason: str | None = None

@@ -113,6 +113,12 @@ def _status_line(st: JobStatus) -> str:
             f"infeasible, {t.running} running) · best {best}")
     if st.cost_usd is not None:
         line += f" · cost ≈ ${st.cost_usd:,.2f}"
+    if st.warm_start is not None:
+        seeded = sum(st.warm_start.get("seeded", {}).values())
+        left = sum(st.warm_start.get("left_out", {}).values())
+        line += f"\n  warm start: {seeded} parent trials seeded the sampler (not counted here)"
+        if left:
+            line += f"; {left} left out, outside this spec's ranges"
     if st.converging is not None:
         line += " · converging" if st.converging else " · NOT converging"
     if st.reason:

@@ -40,6 +40,15 @@ def test_tunable_to_static_and_narrower_ranges_count_what_is_left_out(home):
     assert all(set(r.params) == {"x", "kind"} for r in seeded)  # n is static now: dropped
     study = be._job(ref).load_study()
     assert study.user_attrs[ATTR_LEFT_OUT] == {"parent": outside}
+    st = be.status(ref)  # reported where users look: status, and the CLI's status line
+    assert st.warm_start == {"seeded": {"parent": len(inside)}, "left_out": {"parent": outside}}
+    assert st.trials.finished == 2
+    from typer.testing import CliRunner
+
+    from pipetune.cli import app
+
+    out = CliRunner().invoke(app, ["status", "child"]).output
+    assert f"{len(inside)} parent trials seeded" in out and f"{outside} left out" in out, out
 
 
 def test_static_to_tunable_takes_the_parents_static_value(home):

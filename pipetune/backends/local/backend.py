@@ -294,7 +294,16 @@ class LocalBackend(Backend):
         elif state in (JobState.RUNNING, JobState.PENDING) and job.stop_file.exists():
             state = JobState.STOPPING
         # the job's own trials: a warm start's parent trials seed the sampler, not this budget
-        records = [r for r in self._records(job, spec, study) if r.warm_start_from is None]
+        every = self._records(job, spec, study)
+        records = [r for r in every if r.warm_start_from is None]
+        warm = None
+        if spec.warm_start:
+            seeded: dict[str, int] = {}
+            for r in every:
+                if r.warm_start_from:
+                    parent = r.warm_start_from.rsplit("#", 1)[0]
+                    seeded[parent] = seeded.get(parent, 0) + 1
+            warm = {"seeded": seeded, "left_out": dict(attrs.get(warm_start.ATTR_LEFT_OUT) or {})}
         # A trial whose process has ended, its outcome kept but not yet recorded, no longer
         # runs (with prefetch the next one may already have started). Read after _records
         # read the pidfiles: a trial seen started there implies its predecessor's outcome.
@@ -321,7 +330,7 @@ class LocalBackend(Backend):
         elapsed = ((finished or time.time()) - started) if started else None
         return JobStatus(ref=self.ref(job.name), state=state, reason=reason, trials=counts,
                          max_trials=space.trial_limit(spec), best_value=best_value,
-                         elapsed_seconds=elapsed)
+                         elapsed_seconds=elapsed, warm_start=warm)
 
     def stop(self, ref: "JobRef | str") -> None:
         import signal
