@@ -146,3 +146,18 @@ def test_trials_json_gives_intermediate_values_as_an_object_by_step(jobs):
     assert _run(["tune", "steps.yaml", "--name", "steps", "--json"]).exit_code == 0
     records = json.loads(_run(["trials", "steps", "--json"]).stdout)
     assert [r["intermediate"] for r in records] == [{"0": 3.0, "1": 2.0, "2": 1.0}] * 2
+
+
+def test_wait_json_prints_the_status_when_the_timeout_runs_out(jobs):
+    hold = jobs / "hold"
+    hold.write_text("")
+    code = f"import os, time\nwhile os.path.exists({str(hold)!r}): time.sleep(0.05)\nprint('loss=1')"
+    be = get_backend("local")
+    ref = be.launch(load_spec(_spec(code, max_trials=1)), "held")
+    try:
+        result = _run(["wait", "held", "--json", "--timeout", "0.5", "--poll", "0.1"])
+        assert result.exit_code == 5, result.stderr
+        assert json.loads(result.stdout)["state"] in ("pending", "running")
+    finally:
+        hold.unlink()
+        be.wait(ref, poll_seconds=0.1, timeout=60)
