@@ -89,7 +89,9 @@ with DAG("pt_no_retry", schedule=None, start_date=START, catchup=False,
                                 retries=2, trigger_rule="all_done", **RETRY_NOW)
     best = PipetuneBestParamsOperator(task_id="best", job=launch.output, retries=2,
                                       trigger_rule="all_done", **RETRY_NOW)
-    launch >> deferred >> [poke, best]
+    # stopping a job that has ended is no error, and changes nothing
+    stop = PipetuneStopOperator(task_id="stop", job=launch.output, trigger_rule="all_done")
+    launch >> deferred >> [poke, best] >> stop
 
 with DAG("pt_relaunch", schedule=None, start_date=START, catchup=False,
          default_args=ARGS) as relaunch:
