@@ -132,8 +132,8 @@ def stop(ref: JobRef, *, backend_options: dict[str, Any] | None = None,
 def resume(ref: JobRef, *, detach: bool = True, backend_options: dict[str, Any] | None = None,
            using: Backend | None = None) -> JobStatus:
     """Continue an interrupted job (what ran it died), in the background or, with
-    ``detach=False``, here to its end. A job that runs already is left as it is; the
-    status after the call is returned.
+    ``detach=False``, here to its end. A job whose coordinator lives is left as it is
+    (the backend decides); the status after the call is returned.
 
     Raises:
         UsageError: the job has ended (completed, failed or stopped): there is nothing to
@@ -150,10 +150,8 @@ def resume(ref: JobRef, *, detach: bool = True, backend_options: dict[str, Any] 
             f"job {ref.name!r} has ended: {st.state.value}{why}; only an interrupted job "
             "(what ran it died) can be resumed. To go on from its trials, launch the spec under "
             f"a new name with `warm_start: {{parents: [{ref.name}]}}`")
-    if st.state.ended:  # interrupted
-        be.resume(ref, detach=detach)
-        st = be.status(ref)
-    return st
+    be.resume(ref, detach=detach)  # the backend judges the rest: a live job is left alone
+    return be.status(ref)
 
 
 def best(ref: JobRef, *, backend_options: dict[str, Any] | None = None,
