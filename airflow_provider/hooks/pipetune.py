@@ -179,8 +179,10 @@ class PipetuneHook(BaseHook):
         self.log.info("job %s: %s, %d/%s trials finished, best %s", st.ref.name, st.state.value,
                       st.trials.finished, st.max_trials, st.best_value)
 
-    def stop(self, ref: JobRef) -> None:
-        self.get_conn().stop(ref)
+    def stop(self, ref: JobRef) -> JobStatus:
+        """Ask the job to stop unless it has ended (:func:`pipetune.runtime.stop`); returns
+        the status read first (``.state.terminal``: it had ended, nothing was asked)."""
+        return runtime.stop(ref, using=self.get_conn())
 
     def best(self, ref: JobRef) -> BestResult:
         """The typed best result (:func:`pipetune.runtime.best`)."""

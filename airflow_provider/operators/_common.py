@@ -7,23 +7,20 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterator
 
-from airflow.sdk.exceptions import AirflowFailException
-
 from pipetune.airflow.hooks.pipetune import BACKENDS, PipetuneHook
-from pipetune.errors import MissingExtra, SpecError, UsageError
+from pipetune.airflow.utils.outcome import USER_ERRORS, no_retry
+from pipetune.errors import SpecError
 from pipetune.spec import TuningSpec, load_spec
 
-USER_ERRORS = (SpecError, UsageError, MissingExtra)
+__all__ = ["USER_ERRORS", "BackendMixin", "build_spec", "check_backend", "no_retry", "user_errors"]
 
 
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
     """A user's mistake fails the task at once (no retry) with a one-line message naming
-    the field, instead of a retried stack trace."""
-    try:
+    the field, instead of a retried stack trace (:func:`no_retry` for user errors only)."""
+    with no_retry(job_outcome=False):
         yield
-    except USER_ERRORS as exc:
-        raise AirflowFailException(str(exc)) from None
 
 
 def check_backend(backend: str | None) -> None:

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from airflow.sdk import BaseOperator
 
-from pipetune.airflow.operators._common import BackendMixin, check_backend, user_errors
+from pipetune.airflow.operators._common import BackendMixin, check_backend
 from pipetune.airflow.utils.jobref import coerce_job_ref
-from pipetune.airflow.utils.outcome import check_outcome
+from pipetune.airflow.utils.outcome import check_outcome, no_retry
 from pipetune.job import JobState
 
 if TYPE_CHECKING:
@@ -43,7 +43,8 @@ class PipetuneBestParamsOperator(BackendMixin, BaseOperator):
     :param backend_options: backend constructor options (templated).
     :param include_trials: also push every trial under ``trials``.
     :param allow_incomplete: read the best so far of a job that has not ended; by default
-        the job must be completed (Failed/Stopped fail the task with the reason).
+        the job must be completed (Failed/Stopped fail the task with the reason, without
+        retry: a retry would find the job ended the same way).
     """
 
     template_fields: Sequence[str] = ("job", "backend", "conn_id", "backend_options")
@@ -70,7 +71,7 @@ class PipetuneBestParamsOperator(BackendMixin, BaseOperator):
         self.allow_incomplete = allow_incomplete
 
     def execute(self, context: "Context") -> dict[str, Any]:
-        with user_errors():
+        with no_retry():  # a user's mistake; a job with no best (failed, nothing completed)
             ref = coerce_job_ref(self.job, self.backend)
             hook = self.make_hook(ref.backend)
             if not self.allow_incomplete:

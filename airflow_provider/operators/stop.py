@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 
 class PipetuneStopOperator(BackendMixin, BaseOperator):
-    """Ask the backend to stop the job. Returns the job handle.
+    """Ask the backend to stop the job. Returns the job handle. A job that has ended
+    already is left alone (the task succeeds and logs how it ended).
 
     :param job: the launch task's output (handle dict), its JSON, or a job name (templated).
     :param backend: needed only when ``job`` is a bare name.
@@ -40,6 +41,10 @@ class PipetuneStopOperator(BackendMixin, BaseOperator):
     def execute(self, context: "Context") -> dict[str, Any]:
         with user_errors():
             ref = coerce_job_ref(self.job, self.backend)
-            self.make_hook(ref.backend).stop(ref)
-        self.log.info("Asked %s to stop tuning job %s", ref.backend, ref.name)
+            st = self.make_hook(ref.backend).stop(ref)
+        if st.state.terminal:
+            self.log.info("Tuning job %s has already ended: %s (%s); nothing to stop", ref.name,
+                          st.state.value, st.reason)
+        else:
+            self.log.info("Asked %s to stop tuning job %s", ref.backend, ref.name)
         return ref.model_dump(mode="json")

@@ -30,7 +30,7 @@ from pipetune.airflow.links.console import (
 )
 from pipetune.airflow.operators._common import BackendMixin, build_spec, check_backend, user_errors
 from pipetune.airflow.utils.job_name import deterministic_job_name
-from pipetune.airflow.utils.outcome import check_outcome
+from pipetune.airflow.utils.outcome import check_outcome, no_retry
 from pipetune.job import JobRef, JobState
 from pipetune.spec import TuningSpec
 
@@ -63,7 +63,8 @@ class PipetuneTuningOperator(BackendMixin, BaseOperator):
     :param conn_id: Airflow connection (``aws`` for SageMaker, ``google_cloud_platform`` for
         Vertex); the local backend needs none.
     :param backend_options: backend constructor options (templated).
-    :param wait: wait for the job to end; Failed and Stopped fail the task with the reason.
+    :param wait: wait for the job to end; Failed and Stopped fail the task with the reason
+        (without retry when ``relaunch_failed=False``: a retry would attach to the same job).
     :param deferrable: wait in the triggerer instead of holding a worker slot.
     :param poll_interval: seconds between status calls while waiting.
     :param wait_timeout: seconds to wait at most (``None``: as long as the job runs).
@@ -158,7 +159,7 @@ class PipetuneTuningOperator(BackendMixin, BaseOperator):
             with user_errors():
                 st = hook.settle(ref)  # it may be over already (attached on retry)
             if st.ended:
-                check_outcome(st.state.value, st.reason, ref.name)
+                check_outcome(st.state.value, st.reason, ref.name, retryable=self.relaunch_failed)
                 return handle
             from pipetune.airflow.triggers.tuning import PipetuneJobTrigger
 
@@ -169,7 +170,8 @@ class PipetuneTuningOperator(BackendMixin, BaseOperator):
                 method_name="execute_complete",
                 timeout=timedelta(seconds=self.wait_timeout) if self.wait_timeout else None,
             )
-        hook.wait(ref, poll_seconds=self.poll_interval, timeout=self.wait_timeout)
+        with no_retry(job_outcome=not self.relaunch_failed):
+            hook.wait(ref, poll_seconds=self.poll_interval, timeout=self.wait_timeout)
         return handle
 
     def _launch_or_attach(self, hook, spec: TuningSpec, context: "Context") -> JobRef:
@@ -192,7 +194,8 @@ class PipetuneTuningOperator(BackendMixin, BaseOperator):
 
     def execute_complete(self, context: "Context", event: dict[str, Any]) -> dict[str, Any]:
         job = event.get("job") or {}
-        check_outcome(event.get("status", "error"), event.get("reason"), job.get("name", "?"))
+        check_outcome(event.get("status", "error"), event.get("reason"), job.get("name", "?"),
+                      retryable=self.relaunch_failed)
         self.log.info("Tuning job %s completed: %s trials, best %s", job.get("name"),
                       event.get("trials_finished"), event.get("best_value"))
         return job

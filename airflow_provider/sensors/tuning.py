@@ -16,7 +16,7 @@ from airflow.sdk import BaseSensorOperator, conf
 
 from pipetune.airflow.operators._common import BackendMixin, check_backend, user_errors
 from pipetune.airflow.utils.jobref import coerce_job_ref
-from pipetune.airflow.utils.outcome import check_outcome
+from pipetune.airflow.utils.outcome import check_outcome, no_retry
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 class PipetuneTuningSensor(BackendMixin, BaseSensorOperator):
     """Succeeds when the job completes; Failed, Stopped (and an interrupted local job) fail
-    the task with the backend's reason, never a silent success.
+    the task with the backend's reason, never a silent success, and without retry: a retry
+    would find the job ended the same way (:class:`AirflowFailException`).
 
     Deferrable mode checks the state first (a job may be over already), then hands a
     :class:`~pipetune.airflow.triggers.tuning.PipetuneJobTrigger` to the triggerer, which
@@ -81,16 +82,9 @@ class PipetuneTuningSensor(BackendMixin, BaseSensorOperator):
     def poke(self, context: "Context") -> bool:
         """One poll (:meth:`PipetuneHook.settle`): an interrupted local job is resumed in the
         background, the guards and the convergence rule are applied."""
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from pipetune.observability.snapshot import NotConverging
-
         ref, hook = self._ref_and_hook()
-        try:
-            with user_errors():
-                st = hook.settle(ref, on_not_converging=self.on_not_converging)
-        except NotConverging as exc:
-            raise AirflowFailException(str(exc)) from None
+        with no_retry():  # a user's mistake, a job not converging
+            st = hook.settle(ref, on_not_converging=self.on_not_converging)
         if st.ended:
             check_outcome(st.state.value, st.reason, ref.name)
             return True
@@ -116,13 +110,6 @@ class PipetuneTuningSensor(BackendMixin, BaseSensorOperator):
         raise AssertionError("unreachable")  # pragma: no cover - defer() raises
 
     def execute_complete(self, context: "Context", event: dict[str, Any]) -> dict[str, Any]:
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from pipetune.observability.snapshot import NotConverging
-
         job = event.get("job") or {}
-        try:
-            check_outcome(event.get("status", "error"), event.get("reason"), job.get("name", "?"))
-        except NotConverging as exc:
-            raise AirflowFailException(str(exc)) from None
+        check_outcome(event.get("status", "error"), event.get("reason"), job.get("name", "?"))
         return job

@@ -22,7 +22,7 @@ from pipetune import runtime
 from pipetune.backends import get_backend
 from pipetune.backends.base import Backend
 from pipetune.cli._common import console, handle_errors, out, print_json, warning_text
-from pipetune.errors import UsageError
+from pipetune.errors import JobFailed, JobStopped, UsageError, WaitTimeout
 from pipetune.job import JobRef, JobStatus, parse_job_ref
 from pipetune.spec import TuningSpec, json_schema, load_spec
 
@@ -174,6 +174,11 @@ def register(app: typer.Typer) -> None:
         be = get_backend(tuning.backend)
         ref = runtime.launch(tuning, job_name=job_name, using=be)
         save_ref(be, ref)
+        st = be.status(ref)
+        if st.state.terminal:  # attached to a job that has ended: nothing new runs
+            why = f" ({st.reason})" if st.reason else ""
+            console.print(f"{ref.name} exists and has ended: {st.state.value}{why}; launch under "
+                          "a new name to tune again", soft_wrap=True)
         print_json(json.loads(ref.to_json()))
 
     @app.command()
@@ -215,8 +220,14 @@ def register(app: typer.Typer) -> None:
         wait does."""
         ref = resolve_ref(job)
         be = backend_for(ref)
-        with progress_bar(not no_progress and not as_json, None) as update:
-            st = runtime.wait(ref, using=be, poll_seconds=poll, timeout=timeout, on_status=update)
+        try:
+            with progress_bar(not no_progress and not as_json, None) as update:
+                st = runtime.wait(ref, using=be, poll_seconds=poll, timeout=timeout,
+                                  on_status=update)
+        except (JobFailed, JobStopped, WaitTimeout):
+            if as_json:  # the status on stdout whatever the outcome; the exit code says it
+                print_json(json.loads(be.status(ref).model_dump_json()))
+            raise
         if as_json:
             print_json(json.loads(st.model_dump_json()))
         else:
@@ -225,19 +236,27 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handle_errors
     def stop(job: str) -> None:
-        """Stop a job: running trials get SIGTERM, then SIGKILL after the grace period."""
+        """Stop a job: running trials get SIGTERM, then SIGKILL after the grace period.
+
+        A job that has ended already is left alone: exit 0, saying how it ended."""
         ref = resolve_ref(job)
-        backend_for(ref).stop(ref)
-        console.print(f"stop requested for {ref.name}")
+        st = runtime.stop(ref, using=backend_for(ref))
+        if st.state.terminal:
+            why = f" ({st.reason})" if st.reason else ""
+            console.print(f"{ref.name} has already ended: {st.state.value}{why}; nothing to stop",
+                          soft_wrap=True)
+        else:
+            console.print(f"stop requested for {ref.name}")
 
     @app.command()
     @handle_errors
     def resume(job: str, foreground: bool = typer.Option(False, help="run here, not detached")) -> None:
-        """Continue an interrupted local job (its coordinator died)."""
+        """Continue an interrupted local job (its coordinator died). Exit 2 for a job that
+        has ended (completed, failed, stopped): nothing can resume it; a running job is left
+        as it is (exit 0)."""
         ref = resolve_ref(job)
-        be = backend_for(ref)
-        be.resume(ref, detach=not foreground)
-        out.print(_status_line(be.status(ref)), highlight=False)
+        st = runtime.resume(ref, detach=not foreground, using=backend_for(ref))
+        out.print(_status_line(st), highlight=False)
 
     @app.command()
     @handle_errors
@@ -274,7 +293,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write report.md, report.html and PNG plots for a job."""
         from pipetune.backends.local.jobstore import home
-        from pipetune.errors import JobFailed
         from pipetune.report import write_report
 
         ref = resolve_ref(job)

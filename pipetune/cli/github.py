@@ -9,23 +9,69 @@ action passes its inputs that way (through ``env:``, never pasted into the scrip
 token is read from ``GITHUB_TOKEN`` only, never from an option, so it cannot end up in a
 process list or a log. Exit codes are those of ``pipetune`` plus 6: a regression with
 ``--fail-on-regression``.
+
+An invalid input (exit code 2: a bad option or spec, a missing extra) is also reported to
+the workflow run: an ``::error title=pipetune::`` annotation and a section in the step
+summary (``$GITHUB_STEP_SUMMARY``), as a failed job or a regression is.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from pipetune.cli._common import handle_errors, print_json
-from pipetune.errors import UsageError
+from pipetune.errors import PipetuneError, UsageError
 
 if TYPE_CHECKING:
     from pipetune.github.api import GitHubClient
     from pipetune.github.env import GitHubEnv
 
-gh = typer.Typer(name="github", no_args_is_help=True, add_completion=False,
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _report_input_error(message: str) -> None:
+    from pipetune.github.step import report_error
+
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    report_error(message, Path(summary) if summary else None)
+
+
+def reported(fn: F) -> F:
+    """An invalid input (a PipetuneError with exit code 2) is reported to the workflow run
+    too, then raised on to :func:`handle_errors` for the message and the exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except PipetuneError as exc:
+            if exc.exit_code == 2:
+                _report_input_error(str(exc))
+            raise
+
+    return wrapper  # type: ignore[return-value]
+
+
+class _WorkflowGroup(TyperGroup):
+    """``pipetune github``: an option click refuses (``--max-trials 0``, an unknown option)
+    is reported to the workflow run as well."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except typer.TyperException as exc:  # the command line's usage errors exit 2
+            if getattr(exc, "exit_code", None) == 2 and hasattr(exc, "format_message"):
+                _report_input_error(exc.format_message())
+            raise
+
+
+gh = typer.Typer(name="github", cls=_WorkflowGroup, no_args_is_help=True, add_completion=False,
                  help="GitHub Actions: re-tune on a pull request, comment, propose results.")
 
 
@@ -35,6 +81,7 @@ def _env(name: str) -> str:
 
 @gh.command("run")
 @handle_errors
+@reported
 def run_command(
     spec: str = typer.Option(..., "--spec", envvar=_env("SPEC"), help="path to the tuning spec"),
     backend: Optional[str] = typer.Option(None, envvar=_env("BACKEND"),
@@ -96,6 +143,7 @@ def run_command(
 
 @gh.command("comment")
 @handle_errors
+@reported
 def comment_command(
     body_file: Path = typer.Argument(..., help="markdown file to post"),
     key: str = typer.Option("default", help="which pipetune comment to create or update"),
@@ -121,6 +169,7 @@ def comment_command(
 
 @gh.command("open-pr")
 @handle_errors
+@reported
 def open_pr_command(
     file: str = typer.Option(..., "--file", help="repository path of the file to propose"),
     branch: str = typer.Option("pipetune/retune", help="branch the pull request comes from"),

@@ -180,3 +180,17 @@ def render_failure(job: str, backend: str, reason: str, *, run_url: str | None =
         f"Reason: {code(reason[:500])}", "",
         "<sub>" + " · ".join(bits) + " · pipetune</sub>",
     ]) + "\n"
+
+
+def render_error(message: str, *, run_url: str | None = None) -> str:
+    """The report when the step stopped on an error before any tuning (an invalid input,
+    a spec error): the message as a code block no backtick in it can close."""
+    text = _plain(message).replace("\r", "")[:5000]
+    longest = run = 0
+    for ch in text:
+        run = run + 1 if ch == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * max(3, longest + 1)
+    footer = f"[workflow run]({run_url}) · pipetune" if run_url else "pipetune"
+    return "\n".join(["## ❌ pipetune: the step stopped on an error", "",
+                      fence, text, fence, "", f"<sub>{footer}</sub>"]) + "\n"

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from pipetune.github.commands import append_summary, workflow_command, write_out
 from pipetune.github.comments import CommentResult, marker_for, upsert_comment
 from pipetune.github.compare import Comparison, Threshold, compare
 from pipetune.github.env import GitHubEnv
-from pipetune.github.render import ReportInputs, render_failure, render_report
+from pipetune.github.render import ReportInputs, render_error, render_failure, render_report
 from pipetune.job import JobRef, JobStatus
 from pipetune.results import BestResult
 from pipetune.spec import TuningSpec, load_spec
@@ -144,12 +145,23 @@ def run(opts: StepOptions, env: GitHubEnv) -> StepOutcome:
 
     name = opts.job_name or default_job_name(env, spec)
     backend = get_backend(spec.backend)
-    log(f"job {name!r} on {spec.backend} ({spec.budget.max_trials} trials)")
+    existing = backend.find(name)  # the local engine knows its jobs by name
+    if existing is not None:
+        st = backend.status(existing)
+        log(f"attaching to job {name!r} on {spec.backend}: it exists ({_progress_text(st)})")
+    else:
+        log(f"job {name!r} on {spec.backend} ({spec.budget.max_trials} trials)")
+    step_started = time.time()
 
     def launched(ref: JobRef) -> None:
         write_outputs(env.output_path, {"job": ref.to_json(), "job-name": name,
                                         "backend": spec.backend,
                                         "warm-started-from": parent or ""})
+        if existing is None:
+            st = backend.status(ref)
+            new = backend.find(name) is not None or not _existed_before(st, step_started)
+            log(f"{'launched' if new else 'attached to'} job {name!r} on {spec.backend} "
+                f"({_progress_text(st)})")
 
     marker = marker_for(opts.comment_key or opts.spec)
     try:  # the step runtime: launch or attach, run here or wait, resume, guards
@@ -227,7 +239,32 @@ def run(opts: StepOptions, env: GitHubEnv) -> StepOutcome:
     return StepOutcome(ref, result, comparison, report, outputs, comment)
 
 
-def _progress(st: JobStatus) -> None:
+#: seconds a job must predate the step to count as attached (clocks of the runner and of
+#: the cloud service may differ a little)
+CLOCK_SLACK = 30.0
+
+
+def _existed_before(st: JobStatus, step_started: float) -> bool:
+    """Whether a job just launched or attached by name (a cloud job) existed before this
+    step began: it has ended, or finished trials, or is older than the step."""
+    if st.state.terminal or st.trials.finished:
+        return True
+    step_age = time.time() - step_started
+    return st.elapsed_seconds is not None and st.elapsed_seconds > step_age + CLOCK_SLACK
+
+
+def report_error(message: str, summary_path: Path | None, *, run_url: str | None = None) -> None:
+    """Tell the workflow run why the step stopped before tuning (an invalid input): an
+    ``::error`` annotation (GitHub's escaping) and, where there is one, the step summary."""
+    workflow_command("error", message, title="pipetune")
+    append_summary(summary_path, render_error(message, run_url=run_url))
+
+
+def _progress_text(st: JobStatus) -> str:
     t = st.trials
-    log(f"{st.ref.name}: {st.state.value}, {t.finished}/{st.max_trials or '?'} trials "
-        f"({t.failed} failed), best {st.best_value if st.best_value is not None else '–'}")
+    return (f"{st.state.value}, {t.finished}/{st.max_trials or '?'} trials ({t.failed} failed), "
+            f"best {st.best_value if st.best_value is not None else '–'}")
+
+
+def _progress(st: JobStatus) -> None:
+    log(f"{st.ref.name}: {_progress_text(st)}")

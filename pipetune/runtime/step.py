@@ -111,6 +111,49 @@ def wait(ref: JobRef, *, backend_options: dict[str, Any] | None = None,
                     on_not_converging=on_not_converging)
 
 
+def stop(ref: JobRef, *, backend_options: dict[str, Any] | None = None,
+         using: Backend | None = None) -> JobStatus:
+    """Ask the job to stop, unless it has ended already (completed, failed or stopped):
+    then nothing is asked. Returns the status read before asking; ``.state.terminal``
+    says the job had ended, and its ``reason`` why.
+
+    Example:
+        >>> st = runtime.stop(ref)                                     # doctest: +SKIP
+        >>> "already ended" if st.state.terminal else "stop requested" # doctest: +SKIP
+        'already ended'
+    """
+    be = using or backend_for(ref.backend, backend_options)
+    st = be.status(ref)
+    if not st.state.terminal:
+        be.stop(ref)
+    return st
+
+
+def resume(ref: JobRef, *, detach: bool = True, backend_options: dict[str, Any] | None = None,
+           using: Backend | None = None) -> JobStatus:
+    """Continue an interrupted job (what ran it died), in the background or, with
+    ``detach=False``, here to its end. A job whose coordinator lives is left as it is
+    (the backend decides); the status after the call is returned.
+
+    Raises:
+        UsageError: the job has ended (completed, failed or stopped): there is nothing to
+            resume, and the message says how to go on from its trials instead; or the
+            backend cannot resume a job (its service runs it to its end).
+    """
+    be = using or backend_for(ref.backend, backend_options)
+    if type(be).resume is Backend.resume:
+        be.resume(ref, detach=detach)  # the contract's refusal, before any call to a service
+    st = be.status(ref)
+    if st.state.terminal:
+        why = f" ({st.reason})" if st.reason else ""
+        raise UsageError(
+            f"job {ref.name!r} has ended: {st.state.value}{why}; only an interrupted job "
+            "(what ran it died) can be resumed. To go on from its trials, launch the spec under "
+            f"a new name with `warm_start: {{parents: [{ref.name}]}}`")
+    be.resume(ref, detach=detach)  # the backend judges the rest: a live job is left alone
+    return be.status(ref)
+
+
 def best(ref: JobRef, *, backend_options: dict[str, Any] | None = None,
          using: Backend | None = None, spec: TuningSpec | None = None) -> BestResult:
     """The typed best result. With ``spec``, parameters are cast again to the spec's types

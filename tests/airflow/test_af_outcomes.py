@@ -104,3 +104,32 @@ def test_sensor_fails_or_warns_on_a_job_that_is_not_converging(pipetune_home):
     assert task_states(dr) == {"launch": "success", "warn": "success", "fail": "failed"}
     text = _failure(pipetune_home, "fail")
     assert "not converging" in text.lower() and "stuck" in text
+
+
+def test_a_task_waiting_on_a_failed_job_fails_without_retry(pipetune_home):
+    """Sensors (poking, and deferred: the trigger's completion) and the best operator fail
+    at once with AirflowFailException on a failed job, though each has retries=2."""
+    dr = load_dag(DAGS, "pt_no_retry").test()
+    assert task_states(dr) == {"launch": "success", "deferred": "failed", "poke": "failed",
+                               "best": "failed", "stop": "success"}
+    assert try_numbers(dr) == {"launch": 1, "deferred": 1, "poke": 1, "best": 1, "stop": 1}
+    from pipetune.backends.local import LocalBackend
+
+    (name,) = _jobs(pipetune_home)
+    st = LocalBackend().status(name)
+    assert st.state.value == "failed"  # the stop task left the ended job as it was
+    for task in ("deferred", "poke", "best"):
+        text = _failure(pipetune_home, task)
+        assert text.startswith(f"AirflowFailException: tuning job {name!r} failed: "), text
+        assert st.reason in text
+
+
+def test_the_launching_task_is_retried_only_when_the_retry_relaunches(pipetune_home):
+    dr = load_dag(DAGS, "pt_relaunch").test()
+    assert task_states(dr) == {"once": "failed", "again": "failed"}
+    assert try_numbers(dr) == {"once": 1, "again": 2}
+    assert _failure(pipetune_home, "once").startswith("AirflowFailException: tuning job 'once")
+    assert _failure(pipetune_home, "again").startswith("JobFailed: tuning job 'again-")
+    jobs = _jobs(pipetune_home)
+    assert len([j for j in jobs if j.startswith("once")]) == 1
+    assert len([j for j in jobs if j.startswith("again")]) == 2  # the retry launched "-a2"

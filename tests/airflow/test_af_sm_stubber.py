@@ -51,7 +51,7 @@ def test_sensor_in_progress_then_failed_fails_with_failure_reason(pipetune_home,
     dr = load_dag(TEST_DAGS / "pt_sm_stubber.py", "pt_sm_stubber").test()
     assert task_states(dr) == {"wait": "failed"}
     text = _failure(pipetune_home)
-    assert text.startswith(f"JobFailed: tuning job '{NAME}'"), text
+    assert text.startswith(f"AirflowFailException: tuning job '{NAME}'"), text  # no retry
     assert "All training jobs failed: OOM in algo-1" in text
     stubbed.assert_no_pending_responses()  # every poll was made, none more
 
@@ -63,5 +63,5 @@ def test_sensor_in_progress_then_stopped_is_not_success(pipetune_home, stubbed):
     dr = load_dag(TEST_DAGS / "pt_sm_stubber.py", "pt_sm_stubber").test()
     assert task_states(dr) == {"wait": "failed"}
     text = _failure(pipetune_home)
-    assert text.startswith(f"JobStopped: tuning job '{NAME}' was stopped"), text
+    assert text.startswith(f"AirflowFailException: tuning job '{NAME}' was stopped"), text
     stubbed.assert_no_pending_responses()

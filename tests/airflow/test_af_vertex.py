@@ -101,6 +101,6 @@ def test_vertex_failed_job_fails_sensor_with_vertex_error(pipetune_home, fake_ve
     dr = load_dag(DAGS, "pt_vertex_failed").test(run_conf={"api_endpoint": fake_vertex.endpoint})
     assert task_states(dr) == {"launch": "success", "wait": "failed", "best": "upstream_failed"}
     text = (pipetune_home / "failures" / "wait.txt").read_text()
-    assert text.startswith("JobFailed: tuning job 'vx-broken'"), text
+    assert text.startswith("AirflowFailException: tuning job 'vx-broken'"), text
     assert ("Trial job failed: the replica workerpool0-0 exited with a non-zero status of 1."
             in text), text

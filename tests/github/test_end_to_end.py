@@ -252,6 +252,39 @@ def test_bad_input_is_a_clear_error(runner, github):
     assert step.returncode == 2
     assert "threshold: 'ten percent' is not a number" in step.stderr
     assert "Traceback" not in step.stderr and step.outputs == {}
+    # the run's page shows it too: an annotation and the step summary
+    assert "::error title=pipetune::threshold: 'ten percent' is not a number" in step.stdout
+    assert step.summary.startswith("## ❌ pipetune: the step stopped on an error\n")
+    assert "threshold: 'ten percent' is not a number" in step.summary
+
+
+def test_a_spec_error_is_annotated_with_githubs_escaping(runner, github):
+    spec = runner.spec_variant("bad.yaml", command="python train.py", grace_period=-1)
+    step = runner.run_step({"spec": spec}, run_id=901, event=None)
+    assert step.returncode == 2 and "Traceback" not in step.stderr
+    [line] = [x for x in step.stdout.splitlines() if x.startswith("::error")]
+    assert line.startswith("::error title=pipetune::invalid spec (2 problems):%0A  - trial.")
+    assert "\r" not in line and "%0A  - trial." in line.split("%0A", 1)[1]
+    assert "invalid spec (2 problems):\n  - trial." in step.summary
+
+
+def test_an_option_click_refuses_is_annotated_too(runner, github):
+    step = runner.run_step({"spec": SPEC, "max-trials": "0"}, run_id=902, event=None)
+    assert step.returncode == 2
+    assert "::error title=pipetune::Invalid value for '--max-trials'" in step.stdout
+    assert "Invalid value for '--max-trials'" in step.summary
+
+
+def test_a_rerun_says_it_attached_to_the_job(runner, github):
+    inputs = {"spec": SPEC, "max-trials": "2", "comment": "never"}
+    first = runner.run_step(inputs, run_id=950, event=None)
+    assert first.returncode == 0, first.stderr
+    name = first.outputs["job-name"]
+    assert f"launched job {name!r} on local" in first.stderr and "attach" not in first.stderr
+    again = runner.run_step(inputs, run_id=950, event=None)  # "Re-run jobs": the same name
+    assert again.returncode == 0, again.stderr
+    assert f"attaching to job {name!r} on local: it exists (completed, 2/2 trials" in again.stderr
+    assert "launched" not in again.stderr and again.outputs["job-name"] == name
 
 
 def test_monthly_retune_warm_starts_from_last_results_and_proposes_them(runner, github, tmp_path):

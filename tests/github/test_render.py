@@ -131,3 +131,34 @@ def test_a_huge_result_still_fits_in_a_comment():
                                            trials=trials))
     assert len(text) < COMMENT_LIMIT
     assert "| … 440 more | | |" in text and "```mermaid" in text
+
+
+def test_an_error_report_keeps_the_message_in_one_code_block():
+    from pipetune.github.render import render_error
+
+    text = render_error("bad ```\nfence``` and <b>html</b>", run_url="https://x/runs/1")
+    lines = text.splitlines()
+    assert lines[0] == "## ❌ pipetune: the step stopped on an error"
+    assert lines[2] == "````" and lines[5] == "````"  # longer than any backtick run inside
+    assert lines[3:5] == ["bad ```", "fence``` and <b>html</b>"]
+    assert "[workflow run](https://x/runs/1)" in text
+
+
+def test_a_cloud_job_counts_as_attached_when_it_predates_the_step():
+    import time
+
+    from pipetune.github.step import CLOCK_SLACK, _existed_before
+    from pipetune.job import JobRef, JobState, JobStatus, TrialCounts
+
+    ref = JobRef(backend="sagemaker", id="j", name="j")
+    started = time.time() - 5  # the step began 5 s ago
+
+    def status(state=JobState.RUNNING, elapsed=None, finished=0):
+        return JobStatus(ref=ref, state=state, elapsed_seconds=elapsed,
+                         trials=TrialCounts(complete=finished))
+
+    assert not _existed_before(status(elapsed=3.0), started)  # created by this step
+    assert not _existed_before(status(state=JobState.PENDING), started)
+    assert _existed_before(status(elapsed=5 + CLOCK_SLACK + 60), started)  # an earlier run's
+    assert _existed_before(status(finished=2), started)
+    assert _existed_before(status(state=JobState.COMPLETED), started)

@@ -74,3 +74,31 @@ with DAG("pt_not_converging", schedule=None, start_date=START, catchup=False,
     fail = PipetuneTuningSensor(task_id="fail", job=launch.output, poll_interval=0.5,
                                 on_not_converging="fail")
     launch >> warn >> fail
+
+
+RETRY_NOW = {"retry_delay": timedelta(seconds=0)}
+
+with DAG("pt_no_retry", schedule=None, start_date=START, catchup=False,
+         default_args=ARGS) as no_retry:
+    # a retry cannot help a task waiting on a job that failed: each fails on its first try
+    launch = PipetuneTuningOperator(task_id="launch", spec=quad_spec(2, fail=True, sleep=1),
+                                    job_name="doomed")
+    deferred = PipetuneTuningSensor(task_id="deferred", job=launch.output, deferrable=True,
+                                    poll_interval=0.2, retries=2, **RETRY_NOW)
+    poke = PipetuneTuningSensor(task_id="poke", job=launch.output, poll_interval=0.2,
+                                retries=2, trigger_rule="all_done", **RETRY_NOW)
+    best = PipetuneBestParamsOperator(task_id="best", job=launch.output, retries=2,
+                                      trigger_rule="all_done", **RETRY_NOW)
+    # stopping a job that has ended is no error, and changes nothing
+    stop = PipetuneStopOperator(task_id="stop", job=launch.output, trigger_rule="all_done")
+    launch >> deferred >> [poke, best] >> stop
+
+with DAG("pt_relaunch", schedule=None, start_date=START, catchup=False,
+         default_args=ARGS) as relaunch:
+    # relaunch_failed=False: a retry would attach to the same failed job, so none is made;
+    # relaunch_failed (the default): the retry launches a fresh job, so it is made
+    PipetuneTuningOperator(task_id="once", spec=quad_spec(2, fail=True), job_name="once",
+                           wait=True, poll_interval=0.2, relaunch_failed=False, retries=1,
+                           **RETRY_NOW)
+    PipetuneTuningOperator(task_id="again", spec=quad_spec(2, fail=True), job_name="again",
+                           wait=True, poll_interval=0.2, retries=1, **RETRY_NOW)
