@@ -117,17 +117,11 @@ def _less(a: list[float], b: list[float]) -> bool:
 
 
 def _ranks(values: dict[str, float]) -> dict[str, float]:
-    ordered = sorted(values, key=values.__getitem__)
-    out: dict[str, float] = {}
-    i = 0
-    while i < len(ordered):
-        j = i
-        while j + 1 < len(ordered) and values[ordered[j + 1]] == values[ordered[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            out[ordered[k]] = (i + j) / 2 + 1
-        i = j + 1
-    return out
+    """1-based ranks by name; ties share the average of the ranks they span."""
+    from pipetune.proxy.fidelity import average_ranks
+
+    names = list(values)
+    return dict(zip(names, average_ranks([values[n] for n in names])))
 
 
 def summary(rows: list[dict[str, Any]], contenders: list[str]) -> dict[str, Any]:

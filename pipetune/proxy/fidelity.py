@@ -31,7 +31,7 @@ def spearman(x: list[float], y: list[float]) -> float | None:
         >>> spearman([1, 2, 3, 4], [10, 30, 20, 40])
         0.8
     """
-    rx, ry = _ranks(x), _ranks(y)
+    rx, ry = average_ranks(x), average_ranks(y)
     mean = (len(x) + 1) / 2  # ranks 1..n always average to this, ties included
     cov = sum((a - mean) * (b - mean) for a, b in zip(rx, ry))
     var_x = sum((a - mean) ** 2 for a in rx)
@@ -41,7 +41,7 @@ def spearman(x: list[float], y: list[float]) -> float | None:
     return cov / math.sqrt(var_x * var_y)
 
 
-def _ranks(values: list[float]) -> list[float]:
+def average_ranks(values: list[float]) -> list[float]:
     """1-based ranks; equal values share the average of the ranks they span."""
     order = sorted(range(len(values)), key=values.__getitem__)
     ranks = [0.0] * len(values)
