@@ -265,7 +265,7 @@ def register(app: typer.Typer) -> None:
         ref = resolve_ref(job)
         records = backend_for(ref).trials(ref)
         if as_json:
-            print_json([json.loads(r.model_dump_json()) for r in records])
+            print_json([r.model_dump(mode="json") for r in records])
             return
         table = Table("#", "state", "metrics", "params", "reason")
         for r in records:

@@ -73,12 +73,14 @@ class FlockJournalBackend(BaseJournalBackend):
             line = data[pos:end]
             pos = end + 1
             number += 1
-            self._offsets[number] = offset + pos
             if number - 1 >= log_number_from and line:
                 try:
                     logs.append(json.loads(line))
                 except json.JSONDecodeError:
                     continue
+        if number > known:
+            with self._lock:  # only where the next read starts: readers ask from their last line
+                self._offsets = {0: 0, number: offset + pos}
         return iter(logs)
 
     def append_logs(self, logs: list[dict[str, Any]]) -> None:
@@ -117,6 +119,62 @@ class FlockJournalBackend(BaseJournalBackend):
                 return
             time.sleep(self._sync_interval)  # trials ending meanwhile share the next fsync
 
+    # ---- checkpoints (see pipetune.storages.indexed) ---------------------------------------
+    @property
+    def checkpoint_path(self) -> str:
+        """Where this journal's checkpoint lives: beside it, ``<journal>.checkpoint``."""
+        return self._path + ".checkpoint"
+
+    def save_checkpoint(self, lines: int, payload: bytes) -> None:
+        """Save ``payload`` (the replayed state after the journal's first ``lines`` lines),
+        tied to this journal: its inode, the byte offset where line ``lines`` ends and the
+        bytes just before it. Written to a private temporary file, then renamed into place,
+        so a reader sees the old checkpoint or the new one, never half of one."""
+        with self._lock:
+            offset = self._offsets.get(lines)
+        if offset is None:
+            return  # not read up to there by this process: nothing to tie it to
+        tail = os.pread(self._fd, min(offset, 64), offset - min(offset, 64))
+        header = {"version": 1, "lines": lines, "offset": offset, "inode": os.fstat(self._fd).st_ino,
+                  "tail": tail.hex(), "length": len(payload)}
+        tmp = f"{self.checkpoint_path}.{os.getpid()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(json.dumps(header).encode() + b"\n")
+                fh.write(payload)
+            os.replace(tmp, self.checkpoint_path)
+        except OSError:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+    def load_checkpoint(self) -> tuple[int, bytes] | None:
+        """The checkpoint's ``(lines, payload)`` when it belongs to this journal as it is now;
+        None when there is none, or it is stale, damaged, or not private to this user (it is
+        a pickle: only a file nobody else could have written is loaded)."""
+        try:
+            with open(self.checkpoint_path, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                if st.st_uid != os.getuid() or st.st_mode & 0o022:
+                    return None
+                header = json.loads(fh.readline())
+                payload = fh.read()
+            lines, offset, tail = int(header["lines"]), int(header["offset"]), bytes.fromhex(header["tail"])
+            if header.get("version") != 1 or len(payload) != int(header["length"]):
+                return None
+            journal = os.fstat(self._fd)
+            if journal.st_ino != header["inode"] or journal.st_size < offset:
+                return None
+            if os.pread(self._fd, len(tail), offset - len(tail)) != tail:
+                return None
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        with self._lock:
+            self._offsets[lines] = offset
+        return lines, payload
+
     def flush(self) -> None:
         """Make everything written so far durable, now."""
         os.fsync(self._fd)
@@ -143,9 +201,12 @@ class FlockJournalBackend(BaseJournalBackend):
             os.write(self._fd, b"\n")
 
 
-def open_storage(url: str) -> BaseStorage:
+def open_storage(url: str, *, checkpoints: bool = False) -> BaseStorage:
     """An Optuna storage from a URL: ``journal:///path`` (or a bare path), ``sqlite:///``,
     ``postgresql://``, ``mysql://``.
+
+    A journal opens as an :class:`~pipetune.storages.indexed.IndexedJournalStorage`: from its
+    checkpoint when it has one, saving new ones when ``checkpoints`` is set (the engine).
 
     A URL that cannot be opened (unknown scheme, driver not installed, unreachable host,
     missing folder, read-only or full disk) raises :class:`~pipetune.errors.SpecError` on
@@ -153,12 +214,13 @@ def open_storage(url: str) -> BaseStorage:
     """
     from pipetune.storages.urls import check_storage_url, open_failure
 
+    from pipetune.storages.indexed import IndexedJournalStorage
+
     check_storage_url(url)
     try:
-        if url.startswith("journal://"):
-            return JournalStorage(FlockJournalBackend(url[len("journal://"):]))
-        if "://" not in url:
-            return JournalStorage(FlockJournalBackend(url))
+        if url.startswith("journal://") or "://" not in url:
+            path = url[len("journal://"):] if url.startswith("journal://") else url
+            return IndexedJournalStorage(FlockJournalBackend(path), checkpoints=checkpoints)
         engine_kwargs: dict[str, Any] = {"pool_pre_ping": True}
         if url.split("://", 1)[0] in ("postgresql", "postgresql+psycopg", "postgresql+psycopg2") \
                 and "connect_timeout" not in url:

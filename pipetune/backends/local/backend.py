@@ -97,8 +97,9 @@ class LocalBackend(Backend):
 
     # ---- launch ---------------------------------------------------------------------------
     def launch(self, spec: TuningSpec, name: str, *, detach: bool = True,
-               on_trial: Callable[[optuna.Study], None] | None = None) -> JobRef:
-        """Start (or attach to) job ``name``. ``detach=False`` runs it here to its end."""
+               on_trial: Callable[[Engine], None] | None = None) -> JobRef:
+        """Start (or attach to) job ``name``. ``detach=False`` runs it here to its end,
+        calling ``on_trial`` with the engine after each trial it records."""
         job = self._job(name)
         with self._lock(job):
             self._prepare(job, spec)
@@ -119,8 +120,10 @@ class LocalBackend(Backend):
         job = self._job(name)
         on_trial = None
         if on_status is not None:
-            def on_trial(_study: optuna.Study) -> None:
-                on_status(self.status(job.name))
+            limit = space.trial_limit(spec)
+
+            def on_trial(engine: Engine) -> None:  # from the engine's tally: nothing replayed
+                on_status(_live_status(self.ref(job.name), engine, limit))
         return self.launch(spec, name, detach=False, on_trial=on_trial)
 
     def find(self, name: str) -> JobRef | None:
@@ -193,7 +196,7 @@ class LocalBackend(Backend):
             log.warning("%s: %s", job.name, warm.message())
 
     def resume(self, ref: "JobRef | str", *, detach: bool = True,
-               on_trial: Callable[[optuna.Study], None] | None = None) -> JobRef:
+               on_trial: Callable[[Engine], None] | None = None) -> JobRef:
         """Continue an interrupted job (its coordinator died). A no-op for a live or ended job."""
         job = self._job(ref)
         return self.launch(job.spec(), job.name, detach=detach, on_trial=on_trial)
@@ -293,38 +296,49 @@ class LocalBackend(Backend):
                 state = JobState.INTERRUPTED
         elif state in (JobState.RUNNING, JobState.PENDING) and job.stop_file.exists():
             state = JobState.STOPPING
-        # the job's own trials: a warm start's parent trials seed the sampler, not this budget
-        every = self._records(job, spec, study)
-        records = [r for r in every if r.warm_start_from is None]
+        # the job's own trials: a warm start's parent trials seed the sampler, not this budget.
+        # Counted from the study's trials directly: no record is built (a 10,000-trial job).
         warm = None
         if spec.warm_start:
             seeded: dict[str, int] = {}
-            for r in every:
-                if r.warm_start_from:
-                    parent = r.warm_start_from.rsplit("#", 1)[0]
+            for t in study.get_trials(deepcopy=False):
+                parent = t.user_attrs.get(T_INFO, {}).get("warm_start_from")
+                if parent:
+                    parent = parent.rsplit("#", 1)[0]
                     seeded[parent] = seeded.get(parent, 0) + 1
             warm = {"seeded": seeded, "left_out": dict(attrs.get(warm_start.ATTR_LEFT_OUT) or {})}
-        # A trial whose process has ended, its outcome kept but not yet recorded, no longer
-        # runs (with prefetch the next one may already have started). Read after _records
-        # read the pidfiles: a trial seen started there implies its predecessor's outcome.
-        ended = set()
-        if spec.trial.command is not None:
-            ended = {r.number for r in records if r.state == "running"
-                     and (job.trial_dir(r.number) / RESULT_FILE).exists()}
         counts = TrialCounts()
-        for r in records:
-            if r.number in ended:
+        values: list[float] = []
+        primary = spec.objectives.index(spec.primary) if not spec.multi_objective else None
+        own = [(t, info) for t in counted_trials(study)
+               if not (info := t.user_attrs.get(T_INFO, {})).get("warm_start_from")]
+        # Of the command trials running: one asked ahead whose process has not started is no
+        # trial (yet); one whose process has ended, its outcome kept but not yet recorded, no
+        # longer runs (with prefetch the next one may already have started). Every pidfile
+        # is read before any outcome file: a trial seen started implies its predecessor's.
+        skip: set[int] = set()
+        if spec.trial.command is not None:
+            running = [t.number for t, _ in own if t.state == TrialState.RUNNING]
+            skip = {n for n in running if not_started(job, n)}
+            skip |= {n for n in running if n not in skip
+                     and (job.trial_dir(n) / RESULT_FILE).exists()}
+        for t, info in own:
+            if t.number in skip:
                 continue
-            if r.state in ("complete", "failed", "pruned", "infeasible", "running"):
-                setattr(counts, r.state, getattr(counts, r.state) + 1)
-            elif r.state == "stopped":
+            kind = _state_of(t, info)
+            if kind in ("complete", "failed", "pruned", "infeasible", "running"):
+                setattr(counts, kind, getattr(counts, kind) + 1)
+            elif kind == "stopped":
                 counts.failed += 1
+            if kind == "complete" and primary is not None:
+                value = (info.get("metrics") or {}).get(spec.primary.metric)
+                if value is None and t.values:
+                    value = t.values[primary]
+                if value is not None:
+                    values.append(value)
         best_value = None
-        if not spec.multi_objective:
-            values = [r.metrics[spec.primary.metric] for r in records
-                      if r.state == "complete" and spec.primary.metric in r.metrics]
-            if values:
-                best_value = max(values) if spec.primary.goal == "maximize" else min(values)
+        if values:
+            best_value = max(values) if spec.primary.goal == "maximize" else min(values)
         started = attrs.get(ATTR_STARTED)
         finished = attrs.get(ATTR_FINISHED) if state.terminal else None
         elapsed = ((finished or time.time()) - started) if started else None
@@ -399,14 +413,7 @@ class LocalBackend(Backend):
                     and not_started(job, t.number)):
                 continue  # asked ahead, not started: not a trial (yet), not running
             info = t.user_attrs.get(T_INFO, {})
-            if t.state == TrialState.COMPLETE:
-                state = "complete"
-            elif t.state == TrialState.PRUNED:
-                state = "pruned"
-            elif t.state == TrialState.RUNNING:
-                state = "running"
-            else:
-                state = info.get("state", "failed")
+            state = _state_of(t, info)
             metrics = dict(info.get("metrics") or {})
             if t.values and state == "complete":
                 for o, v in zip(spec.objectives, t.values):
@@ -431,6 +438,29 @@ class LocalBackend(Backend):
 
 
 _WATCH_SECONDS = 0.05
+
+def _state_of(t: optuna.trial.FrozenTrial, info: dict) -> str:
+    """A trial's state as records and statuses name it."""
+    if t.state == TrialState.COMPLETE:
+        return "complete"
+    if t.state == TrialState.PRUNED:
+        return "pruned"
+    if t.state == TrialState.RUNNING:
+        return "running"
+    return info.get("state", "failed")
+
+
+def _live_status(ref: JobRef, engine: Engine, limit: int) -> JobStatus:
+    """The status of a job running in this process, from its engine's tally (the same
+    counts and best value as :meth:`LocalBackend.status`, without reading the study)."""
+    tally = engine.tally
+    assert tally is not None
+    counts = TrialCounts(running=tally.running, complete=tally.complete, failed=tally.failed,
+                         pruned=tally.pruned, infeasible=tally.infeasible)
+    state = JobState.STOPPING if engine.stop_event.is_set() else JobState.RUNNING
+    elapsed = time.time() - engine.started_at if engine.started_at else None
+    return JobStatus(ref=ref, state=state, trials=counts, max_trials=limit,
+                     best_value=tally.best[0] if tally.best else None, elapsed_seconds=elapsed)
 
 
 def _stamp(job: JobDir, journal: Path) -> tuple:

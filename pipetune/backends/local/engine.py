@@ -44,6 +44,7 @@ from optuna.trial import FrozenTrial, TrialState
 from optuna.exceptions import UpdateFinishedTrialError
 
 from pipetune.backends.local import heartbeat, space
+from pipetune.backends.local.tally import Tally
 from pipetune.backends.local.jobstore import (
     ATTR_FINISHED,
     ATTR_REASON,
@@ -116,10 +117,18 @@ class _StartGate:
 
 
 class Engine:
-    """Runs one job to its end. ``on_trial`` is called after each finished trial."""
+    """Runs one job to its end.
+
+    Args:
+        job: The job's directory (its spec and study).
+        spec: The job's spec.
+        on_trial: Called with this engine after each trial it records; :attr:`tally` then
+            holds the job's counts and best value (cheap to read: nothing is replayed).
+        role: ``"coordinator"`` (one per job at a time) or ``"worker"`` (any number).
+    """
 
     def __init__(self, job: JobDir, spec: TuningSpec,
-                 on_trial: Callable[[optuna.Study], None] | None = None, *,
+                 on_trial: Callable[["Engine"], None] | None = None, *,
                  role: str = "coordinator"):
         self.job = job
         self.role = role  # "coordinator" (one per job at a time) or "worker" (any number)
@@ -135,7 +144,9 @@ class Engine:
         self.lost = 0  # trials this engine ran but others had declared stale meanwhile
         self._beats: heartbeat.Heartbeat | None = None
         self._next_look = 0.0
-        self._fresh_counted: list[FrozenTrial] | None = None
+        self.tally: Tally | None = None  # the job's counted trials, refreshed before each ask
+        self._tally_fresh = False  # refreshed since the last ask (the end-of-job check did)
+        self.started_at: float | None = None  # wall time the job first started
         self._adopted: list[_Running] = []  # found running by _recover; the pool waits for them
         self._host_failure: str | None = None  # why the host failed a trial: the job pauses
         self._closing = False
@@ -143,9 +154,11 @@ class Engine:
     # ---- public -------------------------------------------------------------------------
     def run(self) -> JobState:
         spec = self.spec
-        study = optuna.load_study(study_name=self.job.name, storage=self.job.storage(),
+        study = optuna.load_study(study_name=self.job.name, storage=self.job.storage(checkpoints=True),
                                   pruner=space.make_pruner(spec))
         self._prunes = not isinstance(study.pruner, optuna.pruners.NopPruner)
+        self.tally = Tally(study, maximize=spec.primary.goal == "maximize",
+                           single_objective=not spec.multi_objective)
         recorded = JobState(study.user_attrs.get(ATTR_STATE, "pending"))
         if recorded.terminal:
             return recorded  # a worker joining a job that has ended runs nothing
@@ -175,8 +188,10 @@ class Engine:
         spec = self.spec
         self._recover(study)
         study.set_user_attr(ATTR_STATE, JobState.RUNNING.value)
-        if ATTR_STARTED not in study.user_attrs:
-            study.set_user_attr(ATTR_STARTED, time.time())
+        self.started_at = study.user_attrs.get(ATTR_STARTED)
+        if self.started_at is None:
+            self.started_at = time.time()
+            study.set_user_attr(ATTR_STARTED, self.started_at)
         if spec.trial.command is None and spec.budget.max_parallel == 1:
             self._run_inline(study)  # no hand-off to a worker thread for in-process trials
         else:
@@ -200,6 +215,8 @@ class Engine:
         study.set_user_attr(ATTR_REASON, reason)
         study.set_user_attr(ATTR_FINISHED, time.time())
         study.set_user_attr(ATTR_STATE, state.value)
+        if hasattr(study._storage, "checkpoint"):
+            study._storage.checkpoint()  # readers of the ended job replay nothing
         backend = getattr(study._storage, "_backend", None)
         if hasattr(backend, "flush"):
             backend.flush()
@@ -223,8 +240,9 @@ class Engine:
 
     def _finished(self, study: optuna.Study, item: _Running, outcome: TrialOutcome) -> None:
         self._tell(study, item, outcome)
-        if self.on_trial is not None:
-            self.on_trial(study)
+        if self.on_trial is not None and self.tally is not None:
+            self.tally.refresh()
+            self.on_trial(self)
 
     def _run_inline(self, study: optuna.Study) -> None:
         while self._next_decision(study):
@@ -366,10 +384,13 @@ class Engine:
         return self.stop_event.is_set()
 
     def _ask(self, study: optuna.Study) -> _Running | None:
-        # Asked trials are RUNNING in the storage: counted. The list read by the end-of-job
-        # check just before is good enough here; the rank check below reads it afresh.
-        counted, self._fresh_counted = self._fresh_counted or counted_trials(study), None
-        if len(counted) >= self._limit:
+        # Asked trials are RUNNING in the storage: counted. The tally refreshed by the
+        # end-of-job check just before is good enough here; the rank check below reads afresh.
+        assert self.tally is not None
+        if not self._tally_fresh:
+            self.tally.refresh()
+        self._tally_fresh = False
+        if self.tally.counted >= self._limit:
             return None
         trial = study.ask()
         assert self._beats is not None
@@ -489,48 +510,50 @@ class Engine:
 
     def _too_many_failed(self, trials: list) -> str | None:
         """The reason to fail the job when more than ``budget.max_failed`` trials failed."""
-        limit = self.spec.budget.effective_max_failed
         failed = [t for t in trials if t.state == TrialState.FAIL]
-        if len(failed) <= limit:
+        last = failed[-1].user_attrs.get(T_INFO, {}).get("reason") if failed else None
+        return self._failure_reason(len(failed), last)
+
+    def _failure_reason(self, failures: int, last: str | None) -> str | None:
+        limit = self.spec.budget.effective_max_failed
+        if failures <= limit:
             return None
-        last = failed[-1].user_attrs.get(T_INFO, {}).get("reason", "unknown")
-        return f"{len(failed)} trials failed, more than max_failed={limit}; last failure: {last}"
+        return (f"{failures} trials failed, more than max_failed={limit}; "
+                f"last failure: {last or 'unknown'}")
 
     def _check_end(self, study: optuna.Study) -> tuple[JobState, str] | None:
         budget = self.spec.budget
         if self._timed_out():
             return JobState.COMPLETED, f"job timeout of {budget.timeout:g}s reached"
-        trials = counted_trials(study)
-        self._fresh_counted = trials  # the next ask's budget check may use it
-        from pipetune.observability.budget import local_convergence_guard, local_cost_guard
+        assert self.tally is not None
+        tally = self.tally.refresh()
+        self._tally_fresh = True  # the next ask's budget check may use it
+        convergence = self.spec.convergence
+        if budget.max_cost_usd is not None or (convergence is not None and convergence.stop):
+            # opt-in guards that look at every trial (their cost grows with the job)
+            from pipetune.observability.budget import local_convergence_guard, local_cost_guard
 
-        if budget.max_cost_usd is not None and (
-                over_budget := local_cost_guard(self.spec, _as_run(self.job, trials))) is not None:
-            return over_budget
-        if (stuck := local_convergence_guard(self.spec, trials)) is not None:  # convergence.stop
-            return stuck
-        if (too_many := self._too_many_failed(trials)) is not None:
+            trials = counted_trials(study)
+            if budget.max_cost_usd is not None and (over_budget := local_cost_guard(
+                    self.spec, _as_run(self.job, trials))) is not None:
+                return over_budget
+            if (stuck := local_convergence_guard(self.spec, trials)) is not None:
+                return stuck
+        last = tally.last_failure
+        if (too_many := self._failure_reason(tally.failures, last and last[1])) is not None:
             return JobState.FAILED, too_many
-        if self.spec.multi_objective or (budget.target_value is None
-                                         and budget.no_improvement_trials is None):
-            return None
-        done = [t for t in trials if t.state == TrialState.COMPLETE]
-        if not done:
+        if self.spec.multi_objective or tally.best is None:
             return None
         maximize = self.spec.primary.goal == "maximize"
-        best = max if maximize else min
-        best_value = best(t.values[0] for t in done)
+        best_value, best_number = tally.best
         if budget.target_value is not None and (
             best_value >= budget.target_value if maximize else best_value <= budget.target_value
         ):
             return JobState.COMPLETED, f"target value {budget.target_value:g} reached ({best_value:g})"
-        if budget.no_improvement_trials is not None:
-            done.sort(key=lambda t: t.number)
-            best_at = max(range(len(done)), key=lambda i: (done[i].values[0] if maximize
-                                                           else -done[i].values[0], -i))
-            if len(done) - 1 - best_at >= budget.no_improvement_trials:
-                return JobState.COMPLETED, (f"no improvement in {budget.no_improvement_trials} "
-                                            f"trials (best {best_value:g} at trial {done[best_at].number})")
+        if (budget.no_improvement_trials is not None
+                and tally.since_best() >= budget.no_improvement_trials):
+            return JobState.COMPLETED, (f"no improvement in {budget.no_improvement_trials} "
+                                        f"trials (best {best_value:g} at trial {best_number})")
         return None
 
     def _pick_up(self, study: optuna.Study, t: FrozenTrial) -> bool:

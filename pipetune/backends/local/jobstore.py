@@ -13,7 +13,9 @@ import json
 import os
 import re
 import socket
+import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -202,12 +204,65 @@ class JobDir:
             return True  # cannot tell for another machine; trust the recorded state
         return pid_alive(info.get("pid"))
 
-    def storage(self) -> optuna.storages.BaseStorage:
-        return open_storage(self.storage_url())
+    def storage(self, *, checkpoints: bool = False) -> optuna.storages.BaseStorage:
+        """The job's study storage; ``checkpoints`` for the engine that writes it (see
+        :mod:`pipetune.storages.indexed`)."""
+        return open_storage(self.storage_url(), checkpoints=checkpoints)
 
     def load_study(self) -> optuna.Study:
+        """The job's study, for reading (and small writes such as a stop request).
+
+        A study on a journal file stays open in this process (see :func:`_open_journals`):
+        the next call reads only the lines written since, so a sensor or a wait step that
+        polls a long job does not replay it each time."""
+        url = self.storage_url()
         try:
+            if url.startswith("journal://"):
+                return _open_journals.get(self.name, url)
             return optuna.load_study(study_name=self.name, storage=self.storage())
         except KeyError:
-            raise JobNotFound(f"job {self.name!r} has no study in "
-                              f"{mask_url(self.storage_url())}") from None
+            raise JobNotFound(f"job {self.name!r} has no study in {mask_url(url)}") from None
+
+
+class _OpenJournals:
+    """Studies on journal files kept open by this process, the most recently used
+    ``size``; one whose file was replaced or removed since (a job deleted and made again
+    under its name) is opened afresh."""
+
+    def __init__(self, size: int = 16) -> None:
+        self._size = size
+        self._studies: "OrderedDict[tuple[str, str], optuna.Study]" = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, name: str, url: str) -> optuna.Study:
+        key = (name, url)
+        path = url[len("journal://"):]
+        with self._lock:
+            study = self._studies.get(key)
+            if study is not None and _same_file(study, path):
+                self._studies.move_to_end(key)
+                return study
+        study = optuna.load_study(study_name=name, storage=open_storage(url))
+        with self._lock:
+            self._studies[key] = study
+            self._studies.move_to_end(key)
+            while len(self._studies) > self._size:
+                self._studies.popitem(last=False)  # its descriptor closes when let go
+        return study
+
+    def clear(self) -> None:
+        """Forget every open study (their descriptors close when let go)."""
+        with self._lock:
+            self._studies.clear()
+
+
+def _same_file(study: optuna.Study, path: str) -> bool:
+    backend = getattr(study._storage, "_backend", None)
+    fd = getattr(backend, "_fd", -1)
+    try:
+        return fd >= 0 and os.fstat(fd).st_ino == os.stat(path).st_ino
+    except OSError:
+        return False
+
+
+_open_journals = _OpenJournals()
