@@ -23,6 +23,10 @@ from pipetune.errors import SpecError
 
 @dataclass
 class ProcessResult:
+    """How a trial's process ended: its ``returncode`` (negative: killed by that signal),
+    the ``reason`` when it did not exit by itself (timed out, stopped, killed by a signal;
+    None when it did) and how long it ran, in seconds."""
+
     returncode: int
     reason: str | None  # None when the process exited by itself
     duration: float
