@@ -290,8 +290,8 @@ class Budget(_Model):
 
     @property
     def effective_max_failed(self) -> int:
-        """The failed trials the job tolerates: ``max_failed``, or by default half of
-        ``max_trials`` (at least 1). One more failure fails the job."""
+        """How many failed trials the job tolerates: ``max_failed``, or by default half of
+        ``max_trials`` (at least 1)."""
         return self.max_failed if self.max_failed is not None else max(1, self.max_trials // 2)
 
 
