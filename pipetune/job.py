@@ -53,6 +53,7 @@ class JobRef(BaseModel):
     extra: dict[str, Any] = Field(default_factory=dict)
 
     def to_json(self) -> str:
+        """The handle as compact JSON text; :meth:`from_json` reads it back to an equal handle."""
         return self.model_dump_json()
 
     @classmethod
@@ -117,6 +118,8 @@ def parse_job_ref(value: Any, *, backend: str | None = None, field: str = "job")
 
 
 class TrialCounts(BaseModel):
+    """How many of a job's trials are in each state (warm-start parents' trials not counted)."""
+
     running: int = 0
     complete: int = 0
     failed: int = 0
@@ -125,10 +128,15 @@ class TrialCounts(BaseModel):
 
     @property
     def finished(self) -> int:
+        """Trials that have ended, in any state: complete, failed, pruned and infeasible."""
         return self.complete + self.failed + self.pruned + self.infeasible
 
 
 class JobStatus(BaseModel):
+    """One reading of a job: its state (and why, once it has ended), trial counts and
+    budget, best value so far and time elapsed; the fields after ``elapsed_seconds`` are
+    filled by :func:`pipetune.observability.snapshot.observe` and None when not computed."""
+
     ref: JobRef
     state: JobState
     reason: str | None = None
@@ -147,6 +155,8 @@ class JobStatus(BaseModel):
 
     @property
     def done(self) -> bool:
+        """True once the job is over for good: completed, failed or stopped (see
+        :attr:`JobState.terminal`)."""
         return self.state.terminal
 
     @property

@@ -21,6 +21,9 @@ from pipetune.spec import CategoricalParam, ContinuousParam, DiscreteParam, Inte
 
 @dataclass(frozen=True)
 class LintWarning:
+    """One advice of ``pipetune lint``: the spec field it concerns and what to change; its
+    text is ``field: message``."""
+
     field: str
     message: str
 

@@ -25,6 +25,9 @@ from pipetune.spec import TuningSpec
 
 @dataclass
 class ReportFiles:
+    """The files a report wrote: its Markdown, its HTML, and each chart by title (e.g.
+    ``"Optimization history"``)."""
+
     markdown: Path
     html: Path
     images: dict[str, Path]

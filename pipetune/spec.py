@@ -124,6 +124,9 @@ class _RangeParam(_ParamBase):
 
 
 class ContinuousParam(_RangeParam):
+    """A real-valued parameter in ``[min, max]``; ``step`` sets a grid (for ``strategy:
+    grid``), ``scaling`` how it is sampled (see :meth:`effective_scaling`)."""
+
     type: Literal["continuous"] = "continuous"
     min: float
     max: float
@@ -138,6 +141,9 @@ class ContinuousParam(_RangeParam):
 
 
 class IntegerParam(_RangeParam):
+    """An integer parameter in ``[min, max]`` (both included), every ``step`` from ``min``; a
+    ``step`` above 1 cannot be log-scaled."""
+
     type: Literal["integer"] = "integer"
     min: int
     max: int
@@ -151,6 +157,8 @@ class IntegerParam(_RangeParam):
 
 
 class CategoricalParam(_ParamBase):
+    """A parameter taking one of ``values`` (text, numbers or booleans, no duplicates)."""
+
     type: Literal["categorical"] = "categorical"
     values: list[Union[str, int, float, bool]]
 
@@ -206,6 +214,7 @@ class DiscreteParam(_ParamBase):
 
     @property
     def is_integer(self) -> bool:
+        """True when every value is an ``int``, so the trial receives ints."""
         return all(isinstance(x, int) for x in self.values)
 
 
@@ -223,6 +232,8 @@ Parameter = Annotated[
 
 
 class Objective(_Model):
+    """A metric to optimise and its ``goal`` (``maximize``, the default, or ``minimize``)."""
+
     metric: str
     goal: Goal = "maximize"
 
@@ -253,6 +264,10 @@ class MetricDefinition(_Model):
 
 
 class Budget(_Model):
+    """How much the job may spend: trials (in all, at once, failed), time (per trial, in
+    all), a target value or a run of trials without improvement that ends it early, and a
+    cost cap. ``max_parallel`` may not exceed ``max_trials``."""
+
     max_trials: int = Field(default=20, ge=1, le=MAX_TRIALS)
     max_parallel: int = Field(default=1, ge=1, le=MAX_PARALLEL)
     max_failed: int | None = Field(default=None, ge=0, le=MAX_TRIALS,
@@ -275,6 +290,8 @@ class Budget(_Model):
 
     @property
     def effective_max_failed(self) -> int:
+        """How many failed trials the job tolerates: ``max_failed``, or by default half of
+        ``max_trials`` (at least 1)."""
         return self.max_failed if self.max_failed is not None else max(1, self.max_trials // 2)
 
 
@@ -299,6 +316,9 @@ class EarlyStopping(_Model):
 
 
 class WarmStart(_Model):
+    """Jobs whose trials seed this one's sampler (``parents``, 1 to 100), and whether they ran
+    on the same data and algorithm or on related ones (``type``)."""
+
     parents: list[str] = Field(min_length=1, max_length=100)
     type: Literal["identical_data_and_algorithm", "transfer_learning"] = (
         "identical_data_and_algorithm"
@@ -662,12 +682,20 @@ class TuningSpec(_Model):
         return self
 
     def parameter(self, name: str):
+        """The parameter named ``name``.
+
+        Raises:
+            KeyError: the spec has no such parameter.
+        """
         for p in self.parameters:
             if p.name == name:
                 return p
         raise KeyError(name)
 
     def resolved_metric_source(self) -> str:
+        """Where the trial's metrics come from: ``trial.metric_source`` when set, else ``api``
+        for a callable trial, ``hypertune`` for a ``vertex`` contract without ``metrics``, else
+        ``regex``."""
         if self.trial.metric_source:
             return self.trial.metric_source
         if self.trial.callable is not None:
@@ -678,13 +706,17 @@ class TuningSpec(_Model):
 
     @property
     def primary(self) -> Objective:
+        """The first objective in ``objectives``: the one a single-objective job optimises."""
         return self.objectives[0]
 
     @property
     def multi_objective(self) -> bool:
+        """True with more than one objective (the result is a Pareto front)."""
         return len(self.objectives) > 1
 
     def to_dict(self) -> dict[str, Any]:
+        """The spec as a JSON-able dict, unset optional fields left out (what :func:`load_spec`
+        reads back)."""
         return self.model_dump(mode="json", exclude_none=True)
 
     def fingerprint(self) -> str:

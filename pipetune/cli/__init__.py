@@ -35,4 +35,6 @@ for _name in COMMAND_MODULES:
 
 
 def main() -> None:
+    """Run the ``pipetune`` command line on ``sys.argv`` (the console script's entry point);
+    exits with the command's exit code."""
     app()

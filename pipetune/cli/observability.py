@@ -13,6 +13,7 @@ from pipetune.cli._common import console, handle_errors, out, print_json
 
 
 def register(app: typer.Typer) -> None:
+    """Add the ``exporter`` and ``insights`` commands to ``app``."""
     from pipetune.observability.exporter import DEFAULT_PORT
 
     @app.command()

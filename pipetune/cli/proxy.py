@@ -92,4 +92,5 @@ def tune(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the ``proxy`` command group (``proxy sample``, ``proxy tune``) to ``app``."""
     app.add_typer(proxy_app, name="proxy")

@@ -11,11 +11,15 @@ from pipetune.cli._common import handle_errors, print_json
 
 
 class PolicyFor(str, Enum):
+    """Whose IAM policy ``iam-policy --for`` prints: the caller who launches the job, or the
+    execution role its training jobs run as."""
+
     caller = "caller"
     execution_role = "execution-role"
 
 
 def register(app: typer.Typer) -> None:
+    """Add the ``iam-policy`` command to ``app``."""
     @app.command("iam-policy")
     @handle_errors
     def iam_policy(

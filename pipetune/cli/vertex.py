@@ -16,6 +16,7 @@ from pipetune.cli._common import handle_errors, print_json
 
 
 def register(app: typer.Typer) -> None:
+    """Add the ``vertex-worker`` command to ``app``."""
     app.command("vertex-worker")(vertex_worker)
 
 

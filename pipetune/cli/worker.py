@@ -10,6 +10,7 @@ from pipetune.cli._common import handle_errors, print_json
 
 
 def register(app: typer.Typer) -> None:
+    """Add the ``worker`` command to ``app``."""
     app.command("worker")(worker)
 
 

@@ -50,11 +50,18 @@ class GitHubAPIError(PipetuneError):
 
 @dataclass
 class Response:
+    """One HTTP answer of the GitHub API, error statuses included: status, headers, raw body."""
+
     status: int
     headers: Message
     body: bytes
 
     def json(self) -> Any:
+        """The body parsed as JSON; None for an empty body.
+
+        Raises:
+            ValueError: the body is not JSON (``json.JSONDecodeError``) or not UTF-8.
+        """
         return json.loads(self.body.decode("utf-8")) if self.body else None
 
 
@@ -80,6 +87,8 @@ class GitHubClient:
 
     # ---- plumbing ---------------------------------------------------------------------------
     def url(self, path: str, params: Mapping[str, Any] | None = None) -> str:
+        """The absolute URL of ``path`` (an API path, or a full URL kept as is) with ``params``
+        appended as a query string, parameters that are None left out."""
         base = path if path.startswith(("http://", "https://")) else self.api_url + path
         if params:
             base += ("&" if "?" in base else "?") + urllib.parse.urlencode(
@@ -140,6 +149,11 @@ class GitHubClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Send one request (as :meth:`request`) and return its body parsed as JSON.
+
+        Raises:
+            GitHubAPIError: as :meth:`request`.
+        """
         return self.request(method, path, **kwargs).json()
 
     def identity(self) -> str:

@@ -36,6 +36,8 @@ def history(trials: list[TrialRecord], metric: str) -> list[tuple[int, float]]:
 
 
 def best_so_far(values: list[float], goal: str) -> list[float]:
+    """The running best of ``values``: item ``i`` is the best of ``values[:i + 1]`` for
+    ``goal`` (``"maximize"`` or ``"minimize"``)."""
     out: list[float] = []
     for v in values:
         out.append(v if not out else (max(out[-1], v) if goal == "maximize" else min(out[-1], v)))

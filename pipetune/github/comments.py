@@ -33,11 +33,15 @@ def marker_for(key: str) -> str:
 
 
 def with_marker(body: str, marker: str) -> str:
+    """``body`` starting with ``marker`` (added on a line of its own unless already there)."""
     return body if body.startswith(marker) else f"{marker}\n{body}"
 
 
 @dataclass
 class CommentResult:
+    """What posting pipetune's comment did (``created``, ``updated`` or ``unchanged``), the
+    comment's id and link, and the ids of duplicate pipetune comments it deleted."""
+
     action: Literal["created", "updated", "unchanged"]
     id: int
     url: str | None

@@ -34,6 +34,16 @@ class Threshold(BaseModel):
 
     @classmethod
     def parse(cls, text: "str | float | None", field: str = "threshold") -> "Threshold":
+        """A threshold from the step's input: ``0.01`` (objective units), ``1%`` (of the
+        baseline), or empty/None for zero.
+
+        Args:
+            text: The input, a number or its text.
+            field: The input's name, for the error message.
+
+        Raises:
+            UsageError: ``text`` is not a number, or is negative or not finite.
+        """
         if text is None or (isinstance(text, str) and not text.strip()):
             return cls()
         if isinstance(text, (int, float)) and not isinstance(text, bool):

@@ -68,6 +68,7 @@ class GitHubEnv:
     # ---- the run ----------------------------------------------------------------------------
     @property
     def in_actions(self) -> bool:
+        """True when this runs in a GitHub Actions workflow (a run id and a repository are set)."""
         return self.run_id is not None and self.repository is not None
 
     @property
@@ -83,11 +84,13 @@ class GitHubEnv:
     # ---- the pull request ---------------------------------------------------------------------
     @property
     def pull_request(self) -> dict[str, Any] | None:
+        """The event's ``pull_request`` object; None when the run was not triggered by one."""
         pr = self.event.get("pull_request")
         return pr if isinstance(pr, dict) else None
 
     @property
     def pr_number(self) -> int | None:
+        """The pull request's number; None when the run was not triggered by one."""
         pr = self.pull_request
         if pr is None:
             return None
@@ -102,11 +105,14 @@ class GitHubEnv:
 
     @property
     def base_ref(self) -> str | None:
+        """The name of the branch the pull request targets; None outside a pull request."""
         pr = self.pull_request
         return ((pr or {}).get("base") or {}).get("ref")
 
     @property
     def head_repository(self) -> str | None:
+        """``owner/name`` of the repository the pull request's head lives in (another one for a
+        fork); None outside a pull request."""
         pr = self.pull_request
         return (((pr or {}).get("head") or {}).get("repo") or {}).get("full_name")
 
@@ -118,6 +124,7 @@ class GitHubEnv:
 
     @property
     def default_branch(self) -> str | None:
+        """The repository's default branch, from the event; None when the event does not say."""
         return (self.event.get("repository") or {}).get("default_branch")
 
 

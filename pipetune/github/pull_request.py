@@ -26,6 +26,9 @@ PULLS = "pull-requests: write"
 
 @dataclass
 class PullRequestResult:
+    """What proposing a file did (``created``, ``updated`` or ``unchanged``), and the pull
+    request's number and link."""
+
     action: Literal["created", "updated", "unchanged"]
     number: int | None
     url: str | None

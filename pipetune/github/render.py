@@ -73,6 +73,8 @@ def _plain(value: Any) -> str:
 
 
 def number(value: float | None, digits: int = 6) -> str:
+    """``value`` in at most ``digits`` significant digits; integers, ``nan`` and ``inf``
+    as they are, ``–`` for None."""
     if value is None:
         return "–"
     if isinstance(value, float) and not math.isfinite(value):
@@ -83,10 +85,12 @@ def number(value: float | None, digits: int = 6) -> str:
 
 
 def signed(value: float, digits: int = 4) -> str:
+    """``value`` in ``digits`` significant digits with its sign, ``+`` included."""
     return ("+" if value > 0 else "") + format(value, f".{digits}g")
 
 
 def headline(c: Comparison) -> str:
+    """The report's Markdown heading: the verdict's icon and word for the objective."""
     icon, word = HEADLINES[c.verdict]
     if c.verdict == "no-baseline":
         return f"## {icon} pipetune: {word} for {code(c.objective)}"
@@ -94,6 +98,9 @@ def headline(c: Comparison) -> str:
 
 
 def summary_line(c: Comparison, inputs: ReportInputs) -> str:
+    """One sentence: the best value against the baseline's, the change (absolute and
+    relative) and the threshold; without a baseline, the best value and why there is no
+    comparison."""
     if c.verdict == "no-baseline" or c.baseline_value is None or c.delta is None:
         reason = c.note if c.note and c.note != "no baseline results to compare with" else None
         reason = reason or inputs.baseline_note or "no baseline results to compare with"
@@ -105,6 +112,8 @@ def summary_line(c: Comparison, inputs: ReportInputs) -> str:
 
 
 def params_table(result: BestResult, c: Comparison, baseline: BestResult | None) -> list[str]:
+    """Markdown table rows of the objective and each parameter, this run against the baseline
+    (``–`` where one has none); long lists are cut with a "more" row."""
     base_params = baseline.params if baseline else {}
     names = list(result.params) + [k for k in base_params if k not in result.params]
     rows = ["| | this run | baseline |", "|---|---:|---:|",
@@ -120,6 +129,8 @@ def params_table(result: BestResult, c: Comparison, baseline: BestResult | None)
 
 
 def trials_line(result: BestResult) -> str:
+    """Markdown lines with the trial counts (run, complete, failed, pruned, and infeasible
+    when any) and the cost, or that the backend reports none."""
     parts = [f"**Trials:** {result.trials_total} run",
              f"{result.trials_complete} complete",
              f"{result.trials_failed} failed",
@@ -132,6 +143,8 @@ def trials_line(result: BestResult) -> str:
 
 
 def footer(result: BestResult, inputs: ReportInputs) -> str:
+    """The report's last line, in small print: the job and backend, the spec, the best trial,
+    the warm-start parent and the workflow run, where known."""
     bits = [f"job {code(inputs.job_name or result.job)} on {code(result.backend)}"]
     if inputs.spec_path:
         bits.append(f"spec {code(inputs.spec_path)}")

@@ -37,10 +37,14 @@ def to_document(best: BestResult, source: dict[str, Any] | None = None) -> dict[
 
 
 def dumps(best: BestResult, source: dict[str, Any] | None = None) -> str:
+    """The results document of ``best`` (:func:`to_document`) as indented JSON with sorted
+    keys and a final newline."""
     return json.dumps(to_document(best, source), indent=2, sort_keys=True) + "\n"
 
 
 def write(path: str | Path, best: BestResult, source: dict[str, Any] | None = None) -> Path:
+    """Write the results document of ``best`` to ``path`` (parent folders created); returns
+    the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(dumps(best, source), encoding="utf-8")
@@ -72,6 +76,11 @@ def loads(text: str | bytes, origin: str = "results file") -> BestResult:
 
 
 def read(path: str | Path) -> BestResult:
+    """The result kept in the results file at ``path``.
+
+    Raises:
+        UsageError: the file is missing or unreadable, or not a pipetune results document.
+    """
     path = Path(path)
     try:
         text = path.read_bytes()

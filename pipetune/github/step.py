@@ -69,6 +69,10 @@ class StepOptions:
 
 @dataclass
 class StepOutcome:
+    """What one run of the GitHub step produced: the job's handle, its best result, the
+    comparison with the baseline, the report's Markdown, the step outputs, and the comment
+    written (None when none was)."""
+
     ref: JobRef
     result: BestResult
     comparison: Comparison
@@ -83,6 +87,12 @@ def log(message: str) -> None:
 
 
 def prepare_spec(opts: StepOptions) -> TuningSpec:
+    """The step's spec: the file ``opts.spec``, with the step's ``backend`` and ``max_trials``
+    inputs applied when given (``max_parallel`` lowered to ``max_trials`` if above).
+
+    Raises:
+        SpecError: the spec file is missing or invalid.
+    """
     spec = load_spec(Path(opts.spec))
     changes: dict[str, Any] = {}
     if opts.backend:

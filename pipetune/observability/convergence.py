@@ -64,6 +64,8 @@ class ConvergenceVerdict:
 
     @property
     def not_converging(self) -> bool:
+        """True only when the job was judged not converging; False when it converges or was not
+        judged (too few trials, or a flat objective)."""
         return self.converging is False
 
 
@@ -152,6 +154,8 @@ class LastImprovement:
     at: float | None  # epoch seconds the trial finished, when the backend says
 
     def seconds_since(self, now: float | None = None) -> float | None:
+        """Seconds from the improving trial's end to ``now`` (default: the current time), never
+        negative; None when the backend did not say when the trial finished."""
         if self.at is None:
             return None
         import time

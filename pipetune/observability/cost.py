@@ -63,11 +63,15 @@ class CostEstimate:
     warning: str | None = None
 
     def describe(self) -> str:
+        """One line for people: the USD amount (or "unknown"), the compute in hours of ``unit``,
+        and the basis, e.g. ``≈ $0.12 (0.50 instance-hours, billable
+        instance-hours of ml.m5.large)``."""
         usd = "unknown" if self.usd is None else f"${self.usd:,.2f}"
         return f"≈ {usd} ({self.compute_seconds / 3600:,.2f} {self.unit.replace('seconds', 'hours')}, {self.basis})"
 
 
 def settings_of(spec: TuningSpec) -> CostSettings:
+    """The spec's ``cost:`` settings, or the defaults when it has none."""
     return spec.cost or CostSettings()
 
 

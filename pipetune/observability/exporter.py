@@ -92,6 +92,13 @@ class JobsCollector:
         return self._backends[ref.backend]
 
     def snapshot(self, ref: JobRef) -> JobSnapshot:
+        """The job's :class:`~pipetune.observability.snapshot.JobSnapshot`, read afresh unless
+        the last reading is younger than ``refresh_seconds``.
+
+        Raises:
+            Exception: whatever reading the job raised (:meth:`collect` reports such a job as
+                down and goes on).
+        """
         now = time.monotonic()
         cached = self._cache.get(ref.name)
         if cached and now - cached[0] < self._refresh:
@@ -101,9 +108,17 @@ class JobsCollector:
         return snap
 
     def describe(self) -> list:
+        """No metrics: which ones exist depends on the jobs, so nothing is read when the
+        collector is registered."""
         return []  # metrics depend on the jobs: no describe-time reads
 
     def collect(self) -> Iterator:
+        """The ``pipetune_*`` gauge families, one sample per watched job, read at this scrape.
+
+        Every sample is labelled ``pipetune_job`` and ``backend`` (never ``job``, which
+        Prometheus sets itself). A job that cannot be read gets ``pipetune_job_up 0`` and no
+        other sample; the other jobs are still reported.
+        """
         from prometheus_client.core import GaugeMetricFamily as G
 
         L = ["pipetune_job", "backend"]
@@ -193,13 +208,17 @@ class Exporter:
 
     @property
     def port(self) -> int:
+        """The port the server listens on (the one the OS chose when started with port 0)."""
         return self._server.server_port
 
     @property
     def url(self) -> str:
+        """The ``/metrics`` URL to scrape, at the bound address and port."""
         return f"http://{self.addr}:{self.port}/metrics"
 
     def close(self) -> None:
+        """Stop serving and free the port; returns once the server thread has ended (or
+        after 5 s)."""
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)

@@ -62,6 +62,7 @@ class RangeWarning:
         return self.message
 
     def to_dict(self) -> dict[str, Any]:
+        """The warning as a JSON-able dict (``--json`` outputs): every field, None where unset."""
         return {"field": self.field, "parameter": self.parameter, "edge": self.edge,
                 "widen_to": self.widen_to, "message": self.message}
 

@@ -59,6 +59,10 @@ class ParameterInsight:
 
 @dataclass
 class Insights:
+    """What ``pipetune insights`` found across finished jobs: per parameter, each job's range
+    of top trials and the suggested range; ``top_counts`` is how many top trials each job
+    had, ``base`` the first job's spec, ``skipped`` the parameters not compared."""
+
     jobs: list[str]
     objective: str
     goal: str
@@ -140,6 +144,8 @@ class Insights:
         return path
 
     def to_dict(self) -> dict[str, Any]:
+        """The insights as a JSON-able dict (ranges as lists), with the suggested
+        ``parameters:``."""
         return {"jobs": self.jobs, "objective": self.objective, "goal": self.goal,
                 "top_counts": self.top_counts, "skipped": self.skipped,
                 "parameters": [{"name": p.name, "type": p.type, "scaling": p.scaling,

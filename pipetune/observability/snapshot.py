@@ -66,6 +66,8 @@ class JobSnapshot:
 
     @property
     def seconds_since_improvement(self) -> float | None:
+        """Seconds from the last improvement to when the snapshot was taken; None with no
+        complete trial or no finish time."""
         return self.improvement.seconds_since(self.taken_at) if self.improvement else None
 
 

@@ -17,6 +17,10 @@ class ProxyFidelityWarning(UserWarning):
 
 @dataclass(frozen=True)
 class Fidelity:
+    """How well the proxy's ranking matched the full data's: Spearman's ``correlation`` over
+    ``pairs`` candidates (None below three pairs or when a side has no spread), ``low``
+    when it is under the required minimum, and then a ``message`` saying so."""
+
     correlation: float | None  # None below 3 pairs, or when a side has no spread
     pairs: int
     low: bool

@@ -51,6 +51,8 @@ class ColumnTypes:
         self.types = {n: pa.int64() for n in self.names}
 
     def observe(self, batch: pa.RecordBatch) -> None:
+        """Widen each column's type (int64, then float64, then string) until it holds every
+        value of ``batch``; types never narrow again."""
         for name, column in zip(batch.schema.names, batch.columns):
             current = self.types[name]
             while current != pa.string():
@@ -62,15 +64,22 @@ class ColumnTypes:
             self.types[name] = current
 
     def schema(self) -> pa.Schema:
+        """The Arrow schema of the columns, in their order, with the types observed so far."""
         return pa.schema([(n, self.types[n]) for n in self.names])
 
     def cast(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """``batch`` with every column cast to its observed type.
+
+        Raises:
+            pyarrow.ArrowInvalid: a value does not fit (the batch was not observed first).
+        """
         return pa.RecordBatch.from_arrays(
             [pc.cast(col, self.types[n]) for n, col in zip(self.names, batch.columns)],
             schema=self.schema())
 
 
 def csv_header(fh: BinaryIO) -> list[str]:
+    """The column names of the CSV file ``fh`` (its first line), in order."""
     reader = pacsv.open_csv(fh, read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES))
     return list(reader.schema.names)
 
@@ -85,10 +94,13 @@ def csv_batches(fh: BinaryIO, names: list[str]) -> Iterator[pa.RecordBatch]:
 
 
 def parquet_schema(fh: BinaryIO) -> pa.Schema:
+    """The Arrow schema of the Parquet file ``fh``, read from its footer."""
     return pq.ParquetFile(fh).schema_arrow
 
 
 def parquet_batches(fh: BinaryIO) -> Iterator[pa.RecordBatch]:
+    """The rows of the Parquet file ``fh``, in order, in record batches of at most
+    ``PARQUET_BATCH_ROWS`` rows."""
     yield from pq.ParquetFile(fh).iter_batches(batch_size=PARQUET_BATCH_ROWS)
 
 
@@ -105,6 +117,8 @@ class BatchWriter:
             self._pending_rows = 0
 
     def write(self, batch: pa.RecordBatch) -> None:
+        """Add the rows of ``batch`` (an empty one is ignored). CSV rows are written at once;
+        Parquet rows are buffered and written in large row groups."""
         if batch.num_rows == 0:
             return
         if self._fmt == "csv":
@@ -121,6 +135,8 @@ class BatchWriter:
             self._pending, self._pending_rows = [], 0
 
     def close(self) -> None:
+        """Write what is buffered and finish the file (Parquet's footer); call it once, after the
+        last :meth:`write`."""
         if self._fmt == "parquet":
             self._flush()
         self._w.close()

@@ -45,6 +45,10 @@ def base_environment() -> dict[str, str]:
 
 @dataclass
 class PreparedTrial:
+    """What a trial's contract set up before it runs: the ``argv``, ``env`` and ``cwd`` to
+    run it with, its directory, the file its hypertune metrics go to (if any), where its
+    model is written, and contract-specific paths in ``extra``."""
+
     argv: list[str]
     env: dict[str, str]
     cwd: str
@@ -67,6 +71,8 @@ def render_value(value: Any) -> str:
 
 
 def env_name(name: str, prefix: str = "") -> str:
+    """``name`` as an environment variable name: upper case, every character but letters and
+    digits replaced by ``_``, after ``prefix``."""
     return prefix + "".join(c if c.isalnum() else "_" for c in name).upper()
 
 

@@ -81,6 +81,7 @@ class RegexScanner:
                     self.unparsed[name] = (text or "")[:80]
 
     def final(self) -> dict[str, float]:
+        """The last value scanned for each metric that has one."""
         return {name: vals[-1] for name, vals in self.series.items() if vals}
 
 
@@ -263,4 +264,5 @@ def scored(pairs: list[tuple[int, float]], goal: str, rule: str) -> tuple[int, f
 
 
 def is_finite(value: float) -> bool:
+    """False for NaN and for positive or negative infinity, True for any other float."""
     return not (math.isnan(value) or math.isinf(value))

@@ -23,6 +23,10 @@ from pipetune.errors import SpecError
 
 @dataclass
 class ProcessResult:
+    """How a trial's process ended: its ``returncode`` (negative: killed by that signal),
+    the ``reason`` when it did not exit by itself (timed out, stopped, killed by a signal;
+    None when it did) and how long it ran, in seconds."""
+
     returncode: int
     reason: str | None  # None when the process exited by itself
     duration: float
@@ -214,7 +218,16 @@ def wait_orphan(pid: int, *, poll: Callable[[], str | None] | None = None,
 
     ``poll`` and ``deadline`` (a ``time.time()``) work as in :func:`run_process`: when one
     fires, the process group gets SIGTERM, then SIGKILL after ``grace_period``; the reason
-    is returned. None when the process ended by itself (its exit code is not ours to read)."""
+    is returned. None when the process ended by itself (its exit code is not ours to read).
+
+    On Linux a pidfd wakes the wait the moment the process exits. Where there is none
+    (macOS, or a kernel before 5.3) the process is looked up every
+    :data:`ORPHAN_POLL_STEP` seconds: it has ended once it is gone, a zombie, or its pid
+    names a process started at another time (the pid was reused).
+    """
+    started = start_time(pid)
+    if started is None:
+        return None  # already gone (or a zombie): nothing to wait for
     try:
         pidfd: int | None = os.pidfd_open(pid)
     except (AttributeError, OSError):
@@ -223,8 +236,7 @@ def wait_orphan(pid: int, *, poll: Callable[[], str | None] | None = None,
     def gone(timeout: float) -> bool:
         if pidfd is not None:
             return _readable(pidfd, timeout)
-        time.sleep(max(0.0, timeout))
-        return start_time(pid) is None
+        return _gone_within(pid, started, timeout)
 
     try:
         reason: str | None = None
@@ -245,6 +257,23 @@ def wait_orphan(pid: int, *, poll: Callable[[], str | None] | None = None,
     finally:
         if pidfd is not None:
             os.close(pidfd)
+
+
+ORPHAN_POLL_STEP = 0.02
+"""Seconds between two looks at a process :func:`wait_orphan` waits for without a pidfd."""
+
+
+def _gone_within(pid: int, started: float, timeout: float) -> bool:
+    """Whether the process ``pid`` that started at ``started`` ends within ``timeout``
+    seconds, looked up every :data:`ORPHAN_POLL_STEP` seconds (no pidfd to wake us)."""
+    end = time.monotonic() + max(0.0, timeout)
+    while True:
+        if start_time(pid) != started:  # exited, a zombie, or the pid is another process's
+            return True
+        left = end - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(ORPHAN_POLL_STEP, left))
 
 
 def _signal_group(pid: int, sig: int) -> None:

@@ -50,6 +50,11 @@ class TrialPruned(Exception):
 
 @dataclass
 class TrialOutcome:
+    """How one trial ended: ``state`` (complete, failed, infeasible, pruned or stopped), its
+    final ``metrics``, why it did not complete (``reason``), its duration in seconds, its
+    intermediate ``(step, value)`` pairs, where its artifacts are, and the ``step`` whose
+    value scored it."""
+
     state: str  # complete | failed | infeasible | pruned | stopped
     metrics: dict[str, float] = field(default_factory=dict)
     reason: str | None = None
@@ -80,15 +85,26 @@ class TrialContext:
         self.intermediate: list[tuple[int, float]] = []
 
     def report(self, step: int, value: float) -> None:
+        """Record ``value`` of the primary metric at ``step``; the engine may then judge the trial
+        worth pruning (see :meth:`should_prune`)."""
         self.intermediate.append((int(step), float(value)))
         if self._reporter is not None and self._reporter(int(step), float(value)):
             self._prune = True
 
     def should_prune(self) -> bool:
+        """True once a reported value made the pruner stop this trial: the trial should raise
+        :class:`TrialPruned`."""
         return self._prune
 
 
 def load_callable(path: str) -> Callable[..., Any]:
+    """The object ``path`` names, ``"package.module:function"`` (the part after the colon
+    may be dotted, e.g. ``module:Class.method``).
+
+    Raises:
+        ImportError: the module cannot be imported.
+        AttributeError: the module has no such attribute.
+    """
     module_name, _, attr = path.partition(":")
     module = importlib.import_module(module_name)
     obj: Any = module

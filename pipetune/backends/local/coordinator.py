@@ -14,6 +14,17 @@ from pipetune.backends.local.jobstore import JobDir
 
 
 def main(argv: list[str]) -> int:
+    """Run the local job named ``argv[0]`` to its end in this process; always returns 0.
+
+    SIGTERM asks the engine to stop (running trials are stopped, no new one starts) rather
+    than killing it, so the job ends recorded as stopped. The job's final state is printed.
+
+    Args:
+        argv: The command line after the module name: the job's name.
+
+    Returns:
+        0, whatever the job's final state (``status`` reads it from the job's files).
+    """
     job = JobDir(argv[0])
     spec = job.spec()
     if spec.trial.workdir:

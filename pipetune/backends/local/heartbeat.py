@@ -37,6 +37,13 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> "Settings":
+        """The settings from ``PIPETUNE_HEARTBEAT_INTERVAL`` (default 10 s) and
+        ``PIPETUNE_HEARTBEAT_GRACE`` (default three intervals); the interval is at least 0.05 s
+        and the grace at least two intervals.
+
+        Raises:
+            ValueError: either variable is not a number.
+        """
         interval = float(os.environ.get(ENV_INTERVAL, "10"))
         grace = float(os.environ.get(ENV_GRACE, str(3 * interval)))
         return cls(max(interval, 0.05), max(grace, 2 * interval))
@@ -65,6 +72,8 @@ def _process_scope() -> str:
 
 
 def this_process() -> dict[str, Any]:
+    """The owner stamp of this process: ``id`` (host:pid), ``scope`` (which pids it can
+    see), ``pid`` and ``start`` (its start time, which tells a reused pid apart)."""
     pid = os.getpid()
     return {"id": f"{socket.gethostname()}:{pid}", "scope": _process_scope(), "pid": pid,
             "start": start_time(pid)}
@@ -106,10 +115,12 @@ class Heartbeat:
         self._thread = threading.Thread(target=self._loop, name="pipetune-heartbeat", daemon=True)
 
     def start(self) -> None:
+        """Record this worker's first beat at once, then beat every interval on a daemon thread."""
         self._beat_worker()
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop beating; returns once the beating thread has ended (or after 5 s at most)."""
         self._stop.set()
         self._thread.join(timeout=5)
 

@@ -54,6 +54,9 @@ def distribution(param) -> BaseDistribution:
 
 
 def to_user_value(param, internal: Any) -> Any:
+    """The value the trial sees for an Optuna-sampled ``internal`` value: ``1 - value`` for
+    a reverse-log parameter, an ``int`` for an integer one, a ``float`` for a continuous one,
+    the value unchanged for a categorical or discrete one."""
     if isinstance(param, ContinuousParam) and param.effective_scaling() == "reverse_log":
         return 1.0 - float(internal)
     if isinstance(param, IntegerParam):
@@ -64,12 +67,16 @@ def to_user_value(param, internal: Any) -> Any:
 
 
 def to_internal_value(param, user: Any) -> Any:
+    """The value Optuna's distribution holds for a user-typed value (the inverse of
+    :func:`to_user_value`: ``1 - value`` for a reverse-log parameter, else unchanged)."""
     if isinstance(param, ContinuousParam) and param.effective_scaling() == "reverse_log":
         return 1.0 - float(user)
     return user
 
 
 def active(param, values: dict[str, Any]) -> bool:
+    """Whether ``param`` is sampled given the values chosen so far: True when it has no
+    condition, or its parent was chosen with one of the condition's values."""
     cond = param.condition
     return cond is None or (cond.parent in values and values[cond.parent] in cond.values)
 
@@ -86,6 +93,8 @@ def suggest(spec: TuningSpec, trial: optuna.Trial) -> dict[str, Any]:
 
 
 def user_params(spec: TuningSpec, internal: dict[str, Any]) -> dict[str, Any]:
+    """The user-typed values of the spec's parameters found in Optuna's ``internal`` params
+    (inactive ones left out), in the spec's order."""
     out = {}
     for p in spec.parameters:
         if p.name in internal:
@@ -94,6 +103,8 @@ def user_params(spec: TuningSpec, internal: dict[str, Any]) -> dict[str, Any]:
 
 
 def grid_size(spec: TuningSpec) -> int | None:
+    """How many points a full grid over the spec's parameters has; None when a parameter has
+    no finite grid (continuous without ``step``, or log-scaled integer)."""
     total = 1
     for p in spec.parameters:
         if isinstance(p, (CategoricalParam, DiscreteParam)):
@@ -240,6 +251,10 @@ def make_sampler(spec: TuningSpec, instance: str | None = None) -> optuna.sample
 
 
 def make_pruner(spec: TuningSpec) -> optuna.pruners.BasePruner:
+    """The Optuna pruner for the spec's ``early_stopping`` (``NopPruner`` for ``none``).
+
+    The ``hyperband`` strategy with no early stopping set gets a ``HyperbandPruner``.
+    """
     es = spec.early_stopping
     kind = es.type
     if spec.strategy == "hyperband" and kind == "none":
@@ -258,4 +273,5 @@ def make_pruner(spec: TuningSpec) -> optuna.pruners.BasePruner:
 
 
 def directions(spec: TuningSpec) -> list[str]:
+    """The study directions (``"minimize"``/``"maximize"``), one per objective, in order."""
     return [o.goal for o in spec.objectives]

@@ -39,6 +39,7 @@ class WorkerSummary:
     storage: str
 
     def to_dict(self) -> dict[str, Any]:
+        """The summary as a JSON-able dict, one key per field."""
         return asdict(self)
 
 

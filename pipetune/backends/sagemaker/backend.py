@@ -266,6 +266,18 @@ class SageMakerBackend(Backend):
 
     # ---- status and waiting ------------------------------------------------------------------
     def status(self, ref: "JobRef | str") -> JobStatus:
+        """The tuning job's state, training-job counts and best objective value, from one
+        ``DescribeHyperParameterTuningJob``.
+
+        ``Deleting`` and ``DeleteFailed`` count as failed; SageMaker's ``Stopped`` training
+        jobs (early-stopped) count as pruned trials.
+
+        Args:
+            ref: The job's handle, or a tuning job's name in the backend's region.
+
+        Raises:
+            JobNotFound: SageMaker has no tuning job of that name in the region.
+        """
         ref = self._as_ref(ref)
         return self._to_status(ref, self._describe(self._client_for(ref), ref))
 
@@ -347,6 +359,15 @@ class SageMakerBackend(Backend):
                             on_status=on_status)
 
     def stop(self, ref: "JobRef | str") -> None:
+        """Ask SageMaker to stop the tuning job (``StopHyperParameterTuningJob``); a no-op when
+        the job has already ended.
+
+        Args:
+            ref: The job's handle, or a tuning job's name in the backend's region.
+
+        Raises:
+            JobNotFound: SageMaker has no tuning job of that name.
+        """
         ref = self._as_ref(ref)
         client = self._client_for(ref)
         try:

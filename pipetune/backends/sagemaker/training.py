@@ -92,6 +92,8 @@ def request(spec: TuningSpec, opts: SageMakerOptions, params: dict[str, Any], jo
 
 
 def not_found(exc: Exception) -> bool:
+    """Whether ``exc`` is SageMaker's answer for a training job that does not exist (a
+    not-found error code, or a ``ValidationException`` saying "not found")."""
     # DescribeTrainingJob answers a missing job with ValidationException "Requested resource
     # not found." (moto: "Could not find training job ...").
     message = str(exc).lower()
@@ -101,6 +103,11 @@ def not_found(exc: Exception) -> bool:
 
 
 def describe_or_none(client: Any, name: str) -> dict[str, Any] | None:
+    """``DescribeTrainingJob`` of training job ``name``; None when there is no such job.
+
+    Raises:
+        Exception: any other error of the client, unchanged.
+    """
     try:
         return client.describe_training_job(TrainingJobName=name)
     except Exception as exc:

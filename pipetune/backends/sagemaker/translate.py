@@ -51,6 +51,9 @@ def grid_values(param: Any) -> list[Any] | None:
 
 
 def needs_categorical(spec: TuningSpec, param: Any) -> bool:
+    """Whether ``param`` must go to SageMaker as a categorical range: categorical and discrete
+    parameters, every parameter under the ``grid`` strategy (AMT's grid takes only
+    categorical ranges), and an integer parameter with a ``step`` above 1."""
     if isinstance(param, (CategoricalParam, DiscreteParam)):
         return True
     if spec.strategy == "grid":
@@ -120,6 +123,8 @@ def max_runtime(spec: TuningSpec, opts: SageMakerOptions) -> int:
 
 
 def early_stopping_type(spec: TuningSpec, opts: SageMakerOptions) -> str:
+    """``TrainingJobEarlyStoppingType``: ``sagemaker.early_stopping`` when set, else ``Off``
+    for the hyperband and grid strategies and for ``early_stopping: none``, else ``Auto``."""
     if opts.early_stopping is not None:
         return opts.early_stopping.capitalize()
     if spec.strategy in ("hyperband", "grid"):
@@ -190,10 +195,24 @@ def _merged(opts: SageMakerOptions, definition: Definition | None) -> TrainingOp
 
 
 def objective(spec: TuningSpec) -> dict[str, str]:
+    """``HyperParameterTuningJobObjective``: the primary objective's metric and goal."""
     return {"Type": spec.primary.goal.capitalize(), "MetricName": spec.primary.metric}
 
 
 def tuning_config(spec: TuningSpec, opts: SageMakerOptions, *, single: bool) -> dict[str, Any]:
+    """``HyperParameterTuningJobConfig``: strategy, resource limits, early stopping,
+    completion criteria and seed, from the spec's budget.
+
+    Args:
+        spec: The validated tuning spec.
+        opts: Its SageMaker options.
+        single: True with one training definition: the objective and parameter ranges go
+            here (with several they go in each definition instead).
+
+    Returns:
+        The config; ``MaxNumberOfTrainingJobs`` is left out under the grid strategy, where
+        SageMaker runs every combination.
+    """
     strategy = STRATEGIES[spec.strategy]
     limits: dict[str, Any] = {"MaxParallelTrainingJobs": spec.budget.max_parallel}
     if strategy != "Grid":  # Grid runs every combination; AMT derives the count itself
@@ -229,6 +248,9 @@ def tuning_config(spec: TuningSpec, opts: SageMakerOptions, *, single: bool) -> 
 
 
 def tags(spec: TuningSpec, opts: SageMakerOptions, user_name: str) -> list[dict[str, str]]:
+    """The job's ``Tags``: the user's ``sagemaker.tags``, then pipetune's own (the spec's
+    fingerprint, the job's name with characters SageMaker refuses replaced, the version),
+    which win over a user tag of the same key."""
     from pipetune import __version__
 
     safe_name = "".join(c if c.isalnum() or c in "_.:/=+-@ " else "-" for c in user_name)[:256]

@@ -108,9 +108,12 @@ class VertexBackend(Backend):
 
     # ---- clients ------------------------------------------------------------------------
     def jobs(self, location: str):
+        """The ``JobServiceClient`` for ``location``, made once per location and kept."""
         return self._client("job", location, job_client)
 
     def vizier(self, ref_or_location: "JobRef | str"):
+        """The ``VizierServiceClient`` for a location, or for the location a handle records;
+        made once per location and kept."""
         location = (ref_or_location.extra["location"] if isinstance(ref_or_location, JobRef)
                     else ref_or_location)
         return self._client("vizier", location, vizier_client)
@@ -129,9 +132,24 @@ class VertexBackend(Backend):
 
     # ---- validation ---------------------------------------------------------------------
     def options(self, spec: TuningSpec) -> VertexOptions:
+        """The spec's validated ``vertex:`` section, this backend's project and location filling
+        what it leaves out.
+
+        Raises:
+            SpecError: the section is invalid.
+        """
         return parse_options(spec.vertex, project=self.project, location=self.location)
 
     def validate(self, spec: TuningSpec, name: str | None = None) -> None:
+        """Refuse, before any call to Vertex AI, a spec (and a job name) Vertex cannot run.
+
+        Args:
+            spec: The tuning spec.
+            name: The job's name, checked as a Vertex display name when given.
+
+        Raises:
+            SpecError: naming each field Vertex cannot take and what would be valid.
+        """
         opts = self.options(spec)
         study_spec.check(spec, opts)
         if opts.mode == MODE_HP_JOB:
@@ -261,6 +279,11 @@ class VertexBackend(Backend):
     # ---- reading ------------------------------------------------------------------------
     @staticmethod
     def spec_of(ref: JobRef) -> TuningSpec:
+        """The spec the job runs, from its handle.
+
+        Raises:
+            UsageError: the handle carries no spec (only the one ``launch`` returned does).
+        """
         body = ref.extra.get("spec")
         if not body:
             raise UsageError(f"job ref {ref.name!r} carries no spec; use the ref launch returned")
@@ -275,6 +298,17 @@ class VertexBackend(Backend):
             return list(self.vizier(ref).list_trials(parent=ref.id))
 
     def status(self, ref: JobRef) -> JobStatus:
+        """The job's state, trial counts and best value, from one read of Vertex AI.
+
+        A tuning job's state is Vertex's; a Vizier study has none, so its state is the verdict
+        of the spec's budget on its trials (:func:`pipetune.backends.vertex.progress.verdict`),
+        the same one the workers reach.
+
+        Raises:
+            UsageError: the handle carries no spec.
+            JobNotFound: Vertex AI has no such job or study.
+            VertexAPIError: Vertex AI refused the call.
+        """
         ref = JobRef.from_json(ref)
         spec = self.spec_of(ref)
         if ref.extra["mode"] == MODE_HP_JOB:
@@ -348,6 +382,14 @@ class VertexBackend(Backend):
                                                "infeasible_reason": "stopped: stop requested"})
 
     def trials(self, ref: JobRef) -> list[TrialRecord]:
+        """Every trial of the job, typed by the spec, in Vertex's order; a tuning job's trials
+        carry their model directory as ``artifacts``, a study's stop marker is left out.
+
+        Raises:
+            UsageError: the handle carries no spec.
+            JobNotFound: Vertex AI has no such job or study.
+            VertexAPIError: Vertex AI refused the call.
+        """
         ref = JobRef.from_json(ref)
         spec = self.spec_of(ref)
         if ref.extra["mode"] == MODE_HP_JOB:
@@ -440,6 +482,11 @@ _CONSOLE_RESOURCE = re.compile(r"^projects/(?P<project>[^/]+)/locations/(?P<loca
 
 
 def check_display_name(name: str) -> None:
+    """Refuse a job name Vertex AI cannot take as a display name.
+
+    Raises:
+        SpecError: ``name`` is empty, longer than 128 characters, or not printable.
+    """
     if not name or len(name) > MAX_DISPLAY_NAME or not name.isprintable():
         raise SpecError(f"{name!r} cannot be a Vertex display name: 1 to {MAX_DISPLAY_NAME} "
                         "printable characters", field="name")

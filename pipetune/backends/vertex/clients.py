@@ -31,6 +31,8 @@ class VertexAPIError(PipetuneError):
 
 
 def endpoint(location: str, api_endpoint: str | None) -> str:
+    """The Vertex AI API endpoint: ``api_endpoint`` when given (a test server, a private
+    endpoint), else the regional ``{location}-aiplatform.googleapis.com``."""
     return api_endpoint or f"{location}-aiplatform.googleapis.com"
 
 
@@ -53,17 +55,35 @@ def resolve_credentials(credentials: Any = None) -> Any:
 
 
 def job_client(location: str, credentials: Any, api_endpoint: str | None) -> JobServiceClient:
+    """A ``JobServiceClient`` for ``location`` at :func:`endpoint`.
+
+    Raises:
+        CredentialsError: no ``credentials`` given and none found by Application Default
+            Credentials.
+    """
     return JobServiceClient(credentials=resolve_credentials(credentials),
                             client_options=ClientOptions(api_endpoint=endpoint(location, api_endpoint)))
 
 
 def job_async_client(location: str, credentials: Any, api_endpoint: str | None) -> JobServiceAsyncClient:
+    """A ``JobServiceAsyncClient`` for ``location`` at :func:`endpoint`.
+
+    Raises:
+        CredentialsError: no ``credentials`` given and none found by Application Default
+            Credentials.
+    """
     return JobServiceAsyncClient(
         credentials=resolve_credentials(credentials),
         client_options=ClientOptions(api_endpoint=endpoint(location, api_endpoint)))
 
 
 def vizier_client(location: str, credentials: Any, api_endpoint: str | None) -> VizierServiceClient:
+    """A ``VizierServiceClient`` for ``location`` at :func:`endpoint`.
+
+    Raises:
+        CredentialsError: no ``credentials`` given and none found by Application Default
+            Credentials.
+    """
     return VizierServiceClient(credentials=resolve_credentials(credentials),
                                client_options=ClientOptions(api_endpoint=endpoint(location, api_endpoint)))
 

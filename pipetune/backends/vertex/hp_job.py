@@ -82,6 +82,8 @@ def check(spec: TuningSpec, opts: VertexOptions) -> None:
 
 
 def labels(spec: TuningSpec, opts: VertexOptions) -> dict[str, str]:
+    """The tuning job's labels: the user's ``vertex.labels``, then pipetune's managed marker
+    and the spec's fingerprint (``launch`` finds and checks a job by them), which win."""
     return {**opts.labels, LABEL_MANAGED: "true", LABEL_FINGERPRINT: spec.fingerprint()}
 
 

@@ -15,6 +15,7 @@ from pipetune.spec import TuningSpec
 
 
 def counts(records: list[TrialRecord]) -> TrialCounts:
+    """How many of ``records`` are in each trial state."""
     c = TrialCounts()
     for r in records:
         setattr(c, r.state, getattr(c, r.state) + 1)
@@ -22,6 +23,8 @@ def counts(records: list[TrialRecord]) -> TrialCounts:
 
 
 def best_value(spec: TuningSpec, records: list[TrialRecord]) -> float | None:
+    """The best primary-objective value among complete trials; None when none has one, or
+    with several objectives (there is no single best)."""
     values = [r.metrics[spec.primary.metric] for r in records
               if r.state == "complete" and spec.primary.metric in r.metrics]
     if not values or spec.multi_objective:

@@ -19,10 +19,26 @@ _PREFIXES = ("failed", "infeasible", "stopped")
 
 
 def is_marker(trial: Trial) -> bool:
+    """Whether ``trial`` is the marker trial ``stop`` leaves in a Vizier study (not a trial
+    of the job)."""
     return trial.client_id == STOP_CLIENT_ID
 
 
 def record(spec: TuningSpec, trial: Trial, artifacts: str | None = None) -> TrialRecord:
+    """The Vertex ``trial`` as a :class:`~pipetune.results.TrialRecord`, parameters typed by
+    ``spec``.
+
+    The state comes from the cause the Vizier worker wrote in ``infeasible_reason``
+    (``failed``, ``infeasible``; ``stopped`` counts as failed); any other infeasible trial
+    is ``infeasible``, an unfinished one ``running``. Metrics are read only from a complete
+    trial's final measurement; ``intermediate`` maps each measurement's step to its
+    primary-metric value.
+
+    Args:
+        spec: The job's spec.
+        trial: The Vertex trial.
+        artifacts: Where the trial's outputs are, when known.
+    """
     state, reason = _state(trial)
     metrics = measurement_values(trial.final_measurement) if state == "complete" else {}
     values = [metrics[o.metric] for o in spec.objectives] if all(

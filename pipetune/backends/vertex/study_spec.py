@@ -69,6 +69,8 @@ def check(spec: TuningSpec, opts: VertexOptions) -> None:
 
 
 def stopping_kind(spec: TuningSpec, opts: VertexOptions) -> str:
+    """The automated stopping to ask of Vertex: ``vertex.automated_stopping`` when set, else
+    ``median`` for ``early_stopping: median``, else ``none``."""
     if opts.automated_stopping is not None:
         return opts.automated_stopping
     return "median" if spec.early_stopping.type == "median" else "none"
@@ -154,6 +156,8 @@ def to_vertex_value(param, value: Any) -> Any:
 
 def measurement(metrics: dict[str, float], step: int | None = None,
                 elapsed: float | None = None) -> Measurement:
+    """A Vertex ``Measurement`` of ``metrics``, non-finite values left out (Vertex refuses
+    them), with its step and elapsed time when given."""
     m = Measurement(metrics=[Measurement.Metric(metric_id=k, value=float(v))
                              for k, v in metrics.items() if math.isfinite(float(v))])
     if step is not None:
@@ -164,6 +168,7 @@ def measurement(metrics: dict[str, float], step: int | None = None,
 
 
 def measurement_values(m: Measurement | None) -> dict[str, float]:
+    """``{metric id: value}`` of a Vertex measurement; empty for None."""
     if m is None:
         return {}
     return {x.metric_id: float(x.value) for x in m.metrics}

@@ -43,6 +43,8 @@ MAX_REASON = 500
 
 @dataclass
 class WorkerSummary:
+    """What one Vizier worker did: the ids of the trials it ran, each one's outcome, and why
+    it stopped asking for more."""
     worker_id: str
     trials: list[str] = field(default_factory=list)
     outcomes: dict[str, str] = field(default_factory=dict)
@@ -50,6 +52,8 @@ class WorkerSummary:
 
 
 def default_worker_id() -> str:
+    """This process's worker id, ``{hostname}-{pid}``: the Vizier ``client_id`` it asks
+    suggestions under."""
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
