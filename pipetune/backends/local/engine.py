@@ -173,6 +173,8 @@ class Engine:
             study.set_user_attr(ATTR_WORKER_PREFIX + self.worker,
                                 {"seen": time.time(), "pid": self.owner["pid"], "ended": True,
                                  "recorded": self.recorded})
+            if hasattr(study._storage, "checkpoint"):
+                study._storage.checkpoint()  # readers of the ended job replay nothing
 
     def _sampler_instance(self, study: optuna.Study) -> str | None:
         """Names this engine's sampler among the job's, so each draws its own sequence: the
@@ -215,8 +217,6 @@ class Engine:
         study.set_user_attr(ATTR_REASON, reason)
         study.set_user_attr(ATTR_FINISHED, time.time())
         study.set_user_attr(ATTR_STATE, state.value)
-        if hasattr(study._storage, "checkpoint"):
-            study._storage.checkpoint()  # readers of the ended job replay nothing
         backend = getattr(study._storage, "_backend", None)
         if hasattr(backend, "flush"):
             backend.flush()
