@@ -168,13 +168,25 @@ def _entry_points(e: dict[str, Any]) -> list[str]:
                            f"{_f(v['optuna_inmemory_ms_per_trial'])} ms/trial = **{_f(v['ratio'])}x** "
                            f"(target ≤ {v['target']})")
         out.append("")
+    if "marginal" in e.get("paths", {}):
+        out += ["Per trial without the fixed start (between the two sizes): "
+                + ", ".join(f"{k} {_f(v['wall_ms_per_trial'])} ms = {_f(v['wall_vs_bare'])}x bare "
+                            f"(fixed {_f(v['fixed_s'])} s)" for k, v in e["paths"]["marginal"].items())
+                + ".", ""]
     if "reads" in e:
-        out += ["Reads on that job: " + ", ".join(f"`{k}` {_f(v['seconds'])} s" for k, v in e["reads"].items())
+        commands = {k: v for k, v in e["reads"].items() if "seconds" in v}
+        out += ["Reads on that job, as commands: " + ", ".join(f"`{k}` {_f(v['seconds'])} s"
+                                                                for k, v in commands.items())
                 + " (target < 0.5 s each)."]
+        if "in_process" in e["reads"]:
+            out += ["In a process that has imported pipetune (first read, then again): "
+                    + ", ".join(f"`{k}` {_f(v['first_s'])} / {_f(v['again_s'])} s"
+                                for k, v in e["reads"]["in_process"].items()) + "."]
     if "polling" in e:
         p = e["polling"]
-        out += [f"Polling `status` every second added {_f(100 * p['added'])}% to a {p['trials']}-trial "
-                f"job's run time (target < 5%)."]
+        out += [f"A sensor-like poller (one process, `status` every second) added {_f(100 * p['added'])}% "
+                f"to a {p['trials']}-trial job's run time (target < 5%); a new `pipetune status` "
+                f"process every second added {_f(100 * p['cli_process_added'])}%."]
     if "memory" in e:
         m = e["memory"]
         out += [f"Peak RSS of `pipetune tune` over {m['trials']} trials: **{_f(m['peak_rss_mb'])} MB** "

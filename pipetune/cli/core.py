@@ -28,6 +28,8 @@ from pipetune.spec import TuningSpec, json_schema, load_spec
 
 
 class BestFormat(str, Enum):
+    """How ``pipetune best`` prints the winner: a table, JSON, ``KEY=value`` lines for a
+    shell, or ``--key value`` arguments for a training command."""
     json = "json"
     env = "env"
     args = "args"
@@ -68,6 +70,7 @@ def resolve_ref(job: str) -> JobRef:
 
 
 def backend_for(ref: JobRef) -> Backend:
+    """The backend that owns ``ref`` (built from the environment's credentials)."""
     return runtime.backend_for(ref.backend)
 
 
@@ -138,6 +141,8 @@ def _status_line(st: JobStatus) -> str:
 
 # ---- commands ---------------------------------------------------------------------------------
 def register(app: typer.Typer) -> None:
+    """Add the core commands (tune, launch, status, wait, stop, resume, trials, best,
+    report, lint, schema) to ``app``."""
     @app.command()
     @handle_errors
     def tune(

@@ -38,6 +38,16 @@ _SET_TRIAL_STATE_VALUES = 6
 
 
 class FlockJournalBackend(BaseJournalBackend):
+    """An Optuna journal backend on one append-only file, locked with ``flock`` (see the
+    module's notes on durability and speed), with a checkpoint beside it for fast opening
+    (:mod:`pipetune.storages.indexed`).
+
+    Args:
+        path: The journal file (created owner-only if missing).
+        fsync: ``"on_trial_end"`` (default: soon after a trial finishes), ``"always"``, or
+            ``"never"``.
+        sync_interval: At most this many seconds between two background ``fsync`` calls."""
+
     def __init__(self, path: str, *, fsync: str = "on_trial_end", sync_interval: float = 0.25) -> None:
         self._path = path
         self._fsync = fsync  # "always" | "on_trial_end" | "never"
@@ -57,6 +67,8 @@ class FlockJournalBackend(BaseJournalBackend):
                       sync_interval=state.get("sync_interval", 0.25))
 
     def read_logs(self, log_number_from: int) -> Iterator[dict[str, Any]]:
+        """The journal's complete lines from line ``log_number_from`` on, parsed; an incomplete
+        last line (a write in progress, or torn by a crash) is left for later."""
         with self._lock:
             known = log_number_from if log_number_from in self._offsets else max(
                 n for n in self._offsets if n <= log_number_from)
@@ -84,6 +96,8 @@ class FlockJournalBackend(BaseJournalBackend):
         return iter(logs)
 
     def append_logs(self, logs: list[dict[str, Any]]) -> None:
+        """Append ``logs`` as whole lines in one write under ``flock``; a write that finishes
+        a trial schedules an ``fsync`` (see the module's durability note)."""
         payload = "".join(json.dumps(log, separators=(",", ":")) + "\n" for log in logs).encode()
         ends_trial = any(log.get("op_code") == _SET_TRIAL_STATE_VALUES and "datetime_complete" in log
                          for log in logs)

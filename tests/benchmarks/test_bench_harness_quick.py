@@ -79,9 +79,13 @@ def test_quick_harness_writes_complete_results(tmp_path):
     assert _finite(ep["paths"]["airflow_operator"]["marginal_wall_ms_per_trial"])
     assert ep["flat"]["trials"] == 300 and _finite(ep["flat"]["last_vs_first"])
     assert {"random_100", "tpe_100"} <= set(ep["flat"])
-    assert set(ep["reads"]) == {"status", "best", "trials --json"}
-    assert all(0 < v["seconds"] < 60 for v in ep["reads"].values())
-    assert _finite(ep["polling"]["added"]) and ep["memory"]["peak_rss_mb"] > 10
+    assert set(ep["reads"]) == {"status", "best", "trials --json", "start-up only (--help)",
+                                "in_process"}
+    assert all(0 < v["seconds"] < 60 for k, v in ep["reads"].items() if k != "in_process")
+    assert set(ep["reads"]["in_process"]) == {"status", "best", "trials"}
+    assert all(0 < v["again_s"] < 60 for v in ep["reads"]["in_process"].values())
+    assert _finite(ep["polling"]["added"]) and _finite(ep["polling"]["cli_process_added"])
+    assert ep["memory"]["peak_rss_mb"] > 10
 
     md = out.with_suffix(".md").read_text()
     for heading in ("### 1. Engine overhead", "### 2. Search quality", "### 3. Parallelism",

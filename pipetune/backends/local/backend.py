@@ -73,11 +73,15 @@ class LocalBackend(Backend):
         return JobDir(name_or_ref, self.root)
 
     def ref(self, name: str) -> JobRef:
+        """The handle of local job ``name`` (with the root it lives under)."""
         job = self._job(name)
         return JobRef(backend="local", id=name, name=name, extra={"root": str(job.root)})
 
     # ---- validation -----------------------------------------------------------------------
     def validate(self, spec: TuningSpec) -> None:
+        """Check what the local engine needs before anything is created: the storage answers,
+        the trial command or callable can be found, a grid has no conditional parameters, the
+        warm start's parents exist and fit. Raises :class:`~pipetune.errors.SpecError`."""
         if spec.storage:
             from pipetune.storages.urls import probe_storage_url
 
@@ -280,6 +284,11 @@ class LocalBackend(Backend):
         return JobState(study.user_attrs.get(ATTR_STATE, "pending"))
 
     def status(self, ref: "JobRef | str") -> JobStatus:
+        """The job's state, trial counts, best value and elapsed time.
+
+        A job whose coordinator died (and no worker beats for it) is ``interrupted``; a running
+        job with a stop flag is ``stopping``. Counts are of the job's own trials: a warm start's
+        parent trials are reported in ``warm_start``, never counted."""
         job = self._job(ref)
         spec = job.spec()
         study = job.load_study()
@@ -348,11 +357,13 @@ class LocalBackend(Backend):
 
     def poll(self, ref: "JobRef | str", *, poll_seconds: float,
              timeout: float | None) -> Iterator[JobStatus]:
-        """Statuses of the job: the first at once, then each time its files change (the
-        journal, the stop flag, the coordinator's life), looked at every 50 ms, and at
-        least every ``poll_seconds``. So :meth:`wait` returns within a tenth of a second
-        of the job's end, without reading the study while nothing happens. A job whose
-        study is in a database is polled like the cloud backends."""
+        """Statuses of the job: the first at once, then every ``poll_seconds``, and at once
+        when it ends. Its files are looked at every 50 ms: a stop flag or the coordinator's
+        death brings a status at once; a journal that grew brings only a look at the job's
+        state (the new lines, read from the study this process keeps open), so :meth:`wait`
+        returns within a tenth of a second of the job's end, and a poller of a busy job
+        costs it little. A job whose study is in a database is polled like the cloud
+        backends."""
         job = self._job(ref)
         if not job.storage_url().startswith("journal://"):
             yield from super().poll(self.ref(job.name), poll_seconds=poll_seconds,
@@ -361,23 +372,28 @@ class LocalBackend(Backend):
         journal = Path(job.storage_url().removeprefix("journal://"))
         start = time.monotonic()
         while True:
-            seen, read_at = _stamp(job, journal), time.monotonic()
+            read_at = time.monotonic()
             st = self.status(ref)
             yield st
-            now = time.monotonic()
-            if timeout is not None and now - start > timeout:
+            if timeout is not None and time.monotonic() - start > timeout:
                 raise WaitTimeout(f"job {job.name!r} still {st.state.value} after {timeout:.0f}s; "
                                   "it goes on running")
-            # a large study takes a while to read: never spend more than a third of the time
-            # reading it while trials come in
-            time.sleep(min(poll_seconds, 2 * (now - read_at)))
-            next_status = read_at + poll_seconds
-            while time.monotonic() < next_status and _stamp(job, journal) == seen:
+            seen = _stamp(job, journal)
+            while time.monotonic() < read_at + poll_seconds:
                 if timeout is not None and time.monotonic() - start > timeout:
                     break
                 time.sleep(_WATCH_SECONDS)
+                now = _stamp(job, journal)
+                if now == seen:
+                    continue
+                if now[1:] != seen[1:] or self._state(job).terminal:
+                    break  # stopped, its coordinator gone or back, or the job has ended
+                seen = now
 
     def stop(self, ref: "JobRef | str") -> None:
+        """Request a stop: the flag, a study attribute workers on other machines see, and
+        SIGTERM to a live coordinator (its trials get SIGTERM, then SIGKILL after the grace).
+        A job nobody runs is marked stopped at once; an ended job is left as it is."""
         import signal
 
         job = self._job(ref)
@@ -398,9 +414,12 @@ class LocalBackend(Backend):
             study.set_user_attr(ATTR_STATE, JobState.STOPPED.value)
 
     def spec_of(self, ref: "JobRef | str") -> TuningSpec:
+        """The job's spec, with the secret values this machine holds."""
         return self._job(ref).spec()
 
     def trials(self, ref: "JobRef | str") -> list[TrialRecord]:
+        """Every trial of the job (warm-start parent trials first, marked), in number order;
+        a trial asked ahead whose process has not started is not listed."""
         job = self._job(ref)
         return self._records(job, job.spec(), job.load_study())
 
@@ -432,6 +451,8 @@ class LocalBackend(Backend):
         return out
 
     def best(self, ref: "JobRef | str") -> BestResult:
+        """The best trial's typed parameters and metrics (the Pareto front with several
+        objectives); raises :class:`~pipetune.errors.JobFailed` when no trial completed."""
         job = self._job(ref)
         spec = job.spec()
         return build_best(spec, job.name, "local", self._records(job, spec, job.load_study()))

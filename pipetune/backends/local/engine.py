@@ -153,6 +153,8 @@ class Engine:
 
     # ---- public -------------------------------------------------------------------------
     def run(self) -> JobState:
+        """Run the job's trials until its budget or a guard ends it, or a stop; returns the
+        state it ended in (and recorded in the study). A job that has ended runs nothing."""
         spec = self.spec
         study = optuna.load_study(study_name=self.job.name, storage=self.job.storage(checkpoints=True),
                                   pruner=space.make_pruner(spec))
@@ -375,6 +377,7 @@ class Engine:
         return timeout is not None and time.monotonic() - self._started > timeout
 
     def request_stop(self) -> None:
+        """Ask the engine to stop: no new trial starts, running ones are stopped."""
         self.stop_event.set()
 
     # ---- steps ----------------------------------------------------------------------------

@@ -52,10 +52,13 @@ _URL_SECRET_PARAM_RE = re.compile(r"(?i)(?P<head>[?&](?:password|passwd|pwd|secr
 
 
 def home() -> Path:
+    """Where local jobs live: ``$PIPETUNE_HOME``, else ``./.pipetune``, as an absolute path."""
     return Path(os.environ.get("PIPETUNE_HOME", ".pipetune")).absolute()
 
 
 def check_job_name(name: str) -> str:
+    """``name`` when it is a valid job name (a file name: letters, digits, ``.``, ``_``, ``-``);
+    raises :class:`~pipetune.errors.SpecError` on ``name`` otherwise."""
     if not isinstance(name, str) or not JOB_NAME_RE.match(name) or ".." in name:
         raise SpecError(
             f"invalid job name {name!r}: use 1-128 letters, digits, '.', '_' or '-', "
@@ -75,10 +78,12 @@ def mask_url(url: str) -> str:
 
 
 def worker_id() -> str:
+    """This process as a worker: ``<hostname>:<pid>``."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def pid_alive(pid: int | None) -> bool:
+    """True when process ``pid`` of this machine runs (a zombie counts as dead)."""
     if not pid:
         return False
     try:  # a zombie is dead for our purposes
@@ -112,27 +117,35 @@ class JobDir:
 
     @property
     def meta_file(self) -> Path:
+        """``job.json``: the spec (secrets redacted), its fingerprint and the storage URL."""
         return self.path / "job.json"
 
     @property
     def coordinator_file(self) -> Path:
+        """``coordinator.json``: the pid and host of the process running the job's trials."""
         return self.path / "coordinator.json"
 
     @property
     def stop_file(self) -> Path:
+        """The stop flag: present once a stop was requested."""
         return self.path / "stop"
 
     @property
     def log_file(self) -> Path:
+        """``coordinator.log``: what a detached coordinator printed."""
         return self.path / "coordinator.log"
 
     def trial_dir(self, number: int) -> Path:
+        """The directory of trial ``number`` (its logs, result file and pidfile)."""
         return self.path / "trials" / f"{number:05d}"
 
     def exists(self) -> bool:
+        """True when the job was created (its ``job.json`` exists)."""
         return self.meta_file.is_file()
 
     def meta(self) -> dict[str, Any]:
+        """The content of ``job.json``; raises :class:`~pipetune.errors.JobNotFound` (saying
+        where it looked) when there is no such job."""
         if not self.exists():
             raise JobNotFound(f"no local job named {self.name!r} under {self.root} "
                               "(list them with `ls .pipetune/jobs`, or set PIPETUNE_HOME)")
@@ -140,6 +153,7 @@ class JobDir:
 
     @property
     def secrets_file(self) -> Path:
+        """``secrets.json`` (owner-only): the secret ``trial.env`` values kept out of the study."""
         return self.path / "secrets.json"
 
     def spec(self) -> TuningSpec:
@@ -157,9 +171,12 @@ class JobDir:
             os.chmod(folder, 0o700)
 
     def storage_url(self) -> str:
+        """The URL of the job's study: its journal file, or a shared database."""
         return self.meta()["storage"]
 
     def create(self, spec: TuningSpec) -> None:
+        """Lay out the job's directory (owner-only) and write ``job.json`` (and
+        ``secrets.json`` when the spec has secret values). The study is made by the caller."""
         self._make_dirs()
         storage = spec.storage or f"journal://{self.path / 'journal.log'}"
         body = spec.to_dict()
@@ -189,16 +206,20 @@ class JobDir:
         })
 
     def coordinator(self) -> dict[str, Any]:
+        """The recorded coordinator (``pid``, ``host``, ``started_at``); empty when none is."""
         try:
             return json.loads(self.coordinator_file.read_text())
         except (OSError, json.JSONDecodeError):
             return {}
 
     def set_coordinator(self, pid: int | None) -> None:
+        """Record ``pid`` of this host as the job's coordinator (atomically)."""
         _write_json_atomic(self.coordinator_file, {"pid": pid, "host": socket.gethostname(),
                                                    "started_at": time.time()})
 
     def coordinator_alive(self) -> bool:
+        """True when the recorded coordinator runs; a coordinator on another host is trusted
+        to be alive (this machine cannot tell)."""
         info = self.coordinator()
         if info.get("host") not in (None, socket.gethostname()):
             return True  # cannot tell for another machine; trust the recorded state
