@@ -204,7 +204,10 @@ class FlockJournalBackend(BaseJournalBackend):
                 pass
 
     def __del__(self) -> None:
-        self.close()
+        try:
+            self.close()
+        except Exception:  # at interpreter exit the os module may be gone: the OS closes it
+            pass
 
     def _heal_torn_tail(self) -> None:
         """If a writer died mid-line, end that line so the next log starts cleanly."""
