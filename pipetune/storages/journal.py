@@ -99,8 +99,10 @@ class FlockJournalBackend(BaseJournalBackend):
         """Append ``logs`` as whole lines in one write under ``flock``; a write that finishes
         a trial schedules an ``fsync`` (see the module's durability note)."""
         payload = "".join(json.dumps(log, separators=(",", ":")) + "\n" for log in logs).encode()
-        ends_trial = any(log.get("op_code") == _SET_TRIAL_STATE_VALUES and "datetime_complete" in log
-                         for log in logs)
+        ends_trial = False
+        for log in logs:
+            if log.get("op_code") == _SET_TRIAL_STATE_VALUES and "datetime_complete" in log:
+                ends_trial = True
         with self._lock:
             fcntl.flock(self._fd, fcntl.LOCK_EX)
             try:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import queue
 import shutil
 import sys
@@ -150,6 +151,7 @@ class Engine:
         self._adopted: list[_Running] = []  # found running by _recover; the pool waits for them
         self._host_failure: str | None = None  # why the host failed a trial: the job pauses
         self._closing = False
+        self._stop_path = str(job.stop_file)  # looked at before every trial
 
     # ---- public -------------------------------------------------------------------------
     def run(self) -> JobState:
@@ -382,7 +384,7 @@ class Engine:
 
     # ---- steps ----------------------------------------------------------------------------
     def _stop_requested(self) -> bool:
-        if not self.stop_event.is_set() and self.job.stop_file.exists():
+        if not self.stop_event.is_set() and os.path.exists(self._stop_path):
             self.stop_event.set()
         return self.stop_event.is_set()
 
