@@ -28,6 +28,7 @@ from pipetune.backends.local import space
 from pipetune.backends.local.engine import Engine, counted_trials, not_started
 from pipetune.backends.local.heartbeat import live_workers
 from pipetune.backends.local.jobstore import (
+    _open_journals,
     ATTR_FINISHED,
     ATTR_REASON,
     ATTR_SPEC,
@@ -216,6 +217,8 @@ class LocalBackend(Backend):
             signal.signal(signal.SIGTERM, lambda *_: engine.request_stop())
         try:
             engine.run()
+            if engine.study is not None and job.storage_url().startswith("journal://"):
+                _open_journals.put(job.name, job.storage_url(), engine.study)  # reads reuse it
         except KeyboardInterrupt:
             engine.request_stop()
             raise

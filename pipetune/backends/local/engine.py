@@ -145,6 +145,7 @@ class Engine:
         self.lost = 0  # trials this engine ran but others had declared stale meanwhile
         self._beats: heartbeat.Heartbeat | None = None
         self._next_look = 0.0
+        self.study: optuna.Study | None = None  # the job's study, once run() opened it
         self.tally: Tally | None = None  # the job's counted trials, refreshed before each ask
         self._tally_fresh = False  # refreshed since the last ask (the end-of-job check did)
         self.started_at: float | None = None  # wall time the job first started
@@ -160,6 +161,7 @@ class Engine:
         spec = self.spec
         study = optuna.load_study(study_name=self.job.name, storage=self.job.storage(checkpoints=True),
                                   pruner=space.make_pruner(spec))
+        self.study = study
         self._prunes = not isinstance(study.pruner, optuna.pruners.NopPruner)
         self.tally = Tally(study, maximize=spec.primary.goal == "maximize",
                            single_objective=not spec.multi_objective)

@@ -271,6 +271,15 @@ class _OpenJournals:
                 self._studies.popitem(last=False)  # its descriptor closes when let go
         return study
 
+    def put(self, name: str, url: str, study: optuna.Study) -> None:
+        """Keep ``study`` (open on ``url`` already, e.g. the engine's that just ran the job)
+        for the next reads of job ``name`` in this process: they then replay nothing."""
+        with self._lock:
+            self._studies[(name, url)] = study
+            self._studies.move_to_end((name, url))
+            while len(self._studies) > self._size:
+                self._studies.popitem(last=False)
+
     def clear(self) -> None:
         """Forget every open study (their descriptors close when let go)."""
         with self._lock:
