@@ -69,6 +69,10 @@ _NO_AMT_KNOB = "SageMaker AMT has no such setting (its early stopping is automat
 _NO_VERTEX_KNOB = "Vertex AI's automated stopping has no such setting"
 _VERTEX_JOB_RULES = ("a HyperparameterTuningJob has no such stopping rule (vertex.mode: "
                      "vizier has)")
+_VERTEX_NO_SUCH_RULE = _t("refused", _VERTEX_JOB_RULES)
+_VERTEX_NO_HYPERBAND = _t("refused", "Vertex AI cannot run hyperband")
+_VERTEX_NOT_SEEDED = _t("refused", "a HyperparameterTuningJob cannot be seeded (vertex.mode: "
+                        "vizier can)")
 
 FIELDS: dict[str, dict[str, Translation]] = {
     "name": _all(_t("pipetune", "the default job name")),
@@ -96,15 +100,15 @@ FIELDS: dict[str, dict[str, Translation]] = {
                                              "sagemaker.max_runtime_seconds (accepted when that "
                                              "is set too)")},
     "budget.timeout": {"local": SENT, "sagemaker": _t("sent", "ResourceLimits.MaxRuntimeInSeconds"),
-                       "vertex": _t("refused", _VERTEX_JOB_RULES)},
+                       "vertex": _VERTEX_NO_SUCH_RULE},
     "budget.target_value": {"local": SENT, "sagemaker": _t("sent", "TargetObjectiveMetricValue"),
-                            "vertex": _t("refused", _VERTEX_JOB_RULES)},
+                            "vertex": _VERTEX_NO_SUCH_RULE},
     "budget.no_improvement_trials": {"local": SENT, "sagemaker": _t("sent", "BestObjectiveNotImproving"),
-                                     "vertex": _t("refused", _VERTEX_JOB_RULES)},
+                                     "vertex": _VERTEX_NO_SUCH_RULE},
     "budget.max_cost_usd": {"local": _t("pipetune", "the coordinator's guard"),
                             "sagemaker": _t("pipetune", "checked on every poll, from the "
                                             "training jobs' billable time and sagemaker.prices"),
-                            "vertex": _t("refused", _VERTEX_JOB_RULES)},
+                            "vertex": _VERTEX_NO_SUCH_RULE},
     "early_stopping.type": {"local": SENT, "sagemaker": _t("sent", "TrainingJobEarlyStoppingType"),
                             "vertex": _t("sent", "median automated stopping; hyperband and "
                                          "successive_halving are refused")},
@@ -113,19 +117,17 @@ FIELDS: dict[str, dict[str, Translation]] = {
     "early_stopping.startup_trials": {"local": SENT, "sagemaker": _t("ignored", _NO_AMT_KNOB),
                                       "vertex": _t("ignored", _NO_VERTEX_KNOB)},
     "early_stopping.min_resource": {"local": SENT, "sagemaker": _t("sent", "Hyperband MinResource"),
-                                    "vertex": _t("refused", "Vertex AI cannot run hyperband")},
+                                    "vertex": _VERTEX_NO_HYPERBAND},
     "early_stopping.max_resource": {"local": SENT, "sagemaker": _t("sent", "Hyperband MaxResource"),
-                                    "vertex": _t("refused", "Vertex AI cannot run hyperband")},
+                                    "vertex": _VERTEX_NO_HYPERBAND},
     "early_stopping.reduction_factor": {"local": SENT,
                                         "sagemaker": _t("ignored", "AMT's Hyperband has a fixed "
                                                         "reduction factor"),
-                                        "vertex": _t("refused", "Vertex AI cannot run hyperband")},
+                                        "vertex": _VERTEX_NO_HYPERBAND},
     "warm_start.parents": {"local": SENT, "sagemaker": _t("sent", "WarmStartConfig"),
-                           "vertex": _t("refused", "a HyperparameterTuningJob cannot be seeded "
-                                        "(vertex.mode: vizier can)")},
+                           "vertex": _VERTEX_NOT_SEEDED},
     "warm_start.type": {"local": SENT, "sagemaker": _t("sent", "WarmStartType"),
-                        "vertex": _t("refused", "a HyperparameterTuningJob cannot be seeded "
-                                     "(vertex.mode: vizier can)")},
+                        "vertex": _VERTEX_NOT_SEEDED},
     "trial.command": {"local": SENT, "vertex": _t("sent", "the container's command (unless "
                                                   "vertex.container.command)"),
                       "sagemaker": _t("option", "SageMaker runs sagemaker.image, or "

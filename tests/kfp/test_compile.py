@@ -152,11 +152,15 @@ def _dockerfile_pip_install() -> list[str]:
 
 
 def test_the_image_is_versioned_with_the_package():
+    """``make image`` tags the image with the package's version, the tag the components
+    default to: what ``make -n image`` would run, not the Makefile's text."""
     pyproject = (REPO / "pyproject.toml").read_text()
     assert f'version = "{pipetune.__version__}"' in pyproject
-    assert "VERSION := $(shell sed -n" in (REPO / "Makefile").read_text()
+    dry = subprocess.run(["make", "-n", "image", "IMAGE=registry.example/team/pipetune"],
+                         cwd=REPO, capture_output=True, text=True, check=True).stdout
     from pipetune.components._image import DEFAULT_IMAGE
 
+    assert f"docker build -t registry.example/team/pipetune:{pipetune.__version__} ." in dry
     assert DEFAULT_IMAGE.endswith(f":{pipetune.__version__}")
 
 

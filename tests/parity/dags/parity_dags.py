@@ -12,20 +12,13 @@ from pathlib import Path
 from airflow.sdk import DAG
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "airflow" / "dags"))
+from af_dag_common import record_failure  # noqa: E402  (the Airflow tests' failure recorder)
 from parity_helpers import OUTCOMES, job_name, spec_body  # noqa: E402
 
 from pipetune.airflow.operators.best import PipetuneBestParamsOperator  # noqa: E402
 from pipetune.airflow.operators.tuning import PipetuneTuningOperator  # noqa: E402
 from pipetune.airflow.sensors.tuning import PipetuneTuningSensor  # noqa: E402
-
-
-def record_failure(context) -> None:
-    """on_failure_callback: keep the exception's text where the test reads it."""
-    out = Path(os.environ["PIPETUNE_HOME"]) / "failures"
-    out.mkdir(parents=True, exist_ok=True)
-    ti = context["ti"]
-    (out / f"{ti.task_id}.txt").write_text(f"{type(context.get('exception')).__name__}: "
-                                           f"{context.get('exception')}")
 
 
 for _outcome in OUTCOMES:
