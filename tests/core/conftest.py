@@ -34,3 +34,15 @@ def script_spec(script: str, **overrides):
         else:
             body[key] = value
     return body
+
+
+def inprocess_spec(max_trials: int):
+    """A spec of ``max_trials`` cheap in-process trials (the benchmarks' no-op objective)."""
+    from pipetune import load_spec
+
+    return load_spec({"parameters": [{"name": "x", "type": "continuous", "min": -5, "max": 5},
+                                     {"name": "lr", "type": "continuous", "min": 0.001, "max": 1},
+                                     {"name": "depth", "type": "integer", "min": 1, "max": 4}],
+                      "objectives": [{"metric": "loss", "goal": "minimize"}],
+                      "trial": {"callable": "benchmarks.entry_points:noop_objective"},
+                      "budget": {"max_trials": max_trials}})

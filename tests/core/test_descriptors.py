@@ -11,8 +11,9 @@ import time
 
 import pytest
 
-from pipetune import get_backend, load_spec
+from pipetune import get_backend
 from pipetune.backends.local.jobstore import _open_journals
+from .conftest import inprocess_spec
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="Linux /proc only")
 
@@ -24,12 +25,7 @@ def _open_fds() -> int:
 
 def test_launching_and_reading_jobs_leaks_no_descriptors(home):
     backend = get_backend("local")
-    spec = load_spec({"parameters": [{"name": "x", "type": "continuous", "min": -1, "max": 1},
-                                     {"name": "lr", "type": "continuous", "min": 0.1, "max": 1},
-                                     {"name": "depth", "type": "integer", "min": 1, "max": 3}],
-                      "objectives": [{"metric": "loss", "goal": "minimize"}],
-                      "trial": {"callable": "benchmarks.entry_points:noop_objective"},
-                      "budget": {"max_trials": 3}})
+    spec = inprocess_spec(3)
     ref = backend.launch(spec, "fds-0", detach=False)
     backend.status(ref), backend.trials(ref), backend.best(ref)
     before = _open_fds()

@@ -12,6 +12,7 @@ from optuna.trial import TrialState
 
 from pipetune.storages.indexed import IndexedJournalStorage
 from pipetune.storages.journal import FlockJournalBackend
+from .conftest import inprocess_spec
 
 
 def _open(path, **kw) -> IndexedJournalStorage:
@@ -105,15 +106,10 @@ def test_a_checkpoint_that_does_not_match_its_journal_is_ignored(tmp_path):
 
 
 def test_the_engine_leaves_a_checkpoint_so_reading_an_ended_job_replays_nothing(home):
-    from pipetune import get_backend, load_spec
+    from pipetune import get_backend
 
     backend = get_backend("local")
-    spec = load_spec({"parameters": [{"name": "x", "type": "continuous", "min": -5, "max": 5},
-                                     {"name": "lr", "type": "continuous", "min": 0.001, "max": 1},
-                                     {"name": "depth", "type": "integer", "min": 1, "max": 4}],
-                      "objectives": [{"metric": "loss", "goal": "minimize"}],
-                      "trial": {"callable": "benchmarks.entry_points:noop_objective"},
-                      "budget": {"max_trials": 12}})
+    spec = inprocess_spec(12)
     ref = backend.launch(spec, "ckpt", detach=False)
     url = backend._job(ref).storage_url()
     reader = _open(url.removeprefix("journal://"))

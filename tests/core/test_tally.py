@@ -11,6 +11,7 @@ from pipetune.backends.local.engine import counted_trials
 from pipetune.backends.local.jobstore import T_EXCLUDED, T_INFO, T_RETRY_OF
 from pipetune.backends.local.tally import Tally
 from pipetune.storages import open_storage
+from .conftest import inprocess_spec
 
 
 def _scan(study: optuna.Study, maximize: bool) -> dict:
@@ -114,15 +115,10 @@ def test_a_refresh_reads_only_new_and_open_trials(tmp_path):
 
 
 def test_a_job_run_here_reports_each_trial_from_the_tally_as_status_would(home):
-    from pipetune import get_backend, load_spec
+    from pipetune import get_backend
 
     backend = get_backend("local")
-    spec = load_spec({"parameters": [{"name": "x", "type": "continuous", "min": -5, "max": 5},
-                                     {"name": "lr", "type": "continuous", "min": 0.001, "max": 1},
-                                     {"name": "depth", "type": "integer", "min": 1, "max": 4}],
-                      "objectives": [{"metric": "loss", "goal": "minimize"}],
-                      "trial": {"callable": "benchmarks.entry_points:noop_objective"},
-                      "budget": {"max_trials": 15}})
+    spec = inprocess_spec(15)
     seen = []
     ref = backend.run_here(spec, "live", on_status=seen.append)
     assert [st.trials.finished for st in seen] == list(range(1, 16))
