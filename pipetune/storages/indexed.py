@@ -7,11 +7,13 @@
   those, so an ask costs the same at trial 10 and at trial 10,000.
 - **Checkpoints.** Opening a job's journal replays every line of it: a second or more for
   a 10,000-trial job, on every ``status``, ``best`` and ``trials`` and every poll of a
-  sensor. The engine that writes the journal also saves a checkpoint of the replayed state
-  now and then (geometrically spaced, so their total cost stays proportional to the job)
-  and when the job ends; opening then loads the checkpoint and replays only the lines
-  written after it. See :meth:`FlockJournalBackend.save_checkpoint` for how a checkpoint is
-  tied to its journal.
+  sensor. The engine that writes the journal also saves checkpoints of the replayed state
+  every ``CHECKPOINT_LINES`` lines and when the job ends; opening then loads them and
+  replays only the lines written after the last. A checkpoint is a record appended to one
+  file, holding only the trials that finished since the record before (a finished trial
+  never changes) and the few still open: each costs the same whatever the job's size, so
+  the engine never pauses to pickle the whole study. See
+  :meth:`FlockJournalBackend.append_checkpoint` for how records are tied to their journal.
 
 The journal file stays the source of truth: a missing, stale or damaged checkpoint is
 ignored and the journal replayed in full.
@@ -32,6 +34,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import gc
 import json
 import pickle
@@ -45,10 +48,9 @@ from pipetune.storages.journal import FlockJournalBackend
 
 _OWNER = "pipetune.owner"  # the trial's owner stamp (pipetune.backends.local.jobstore.T_OWNER)
 
-#: the first checkpoint is saved once the journal holds this many lines (~250 trials)
-FIRST_CHECKPOINT_LINES = 2_000
-#: each later one once the journal has grown by this factor since the last
-CHECKPOINT_GROWTH = 1.5
+#: a checkpoint record is appended each time the journal has grown by this many lines
+#: (about 250 trials of the local engine)
+CHECKPOINT_LINES = 2_000
 
 
 class IndexedJournalStorage(JournalStorage):
@@ -67,7 +69,9 @@ class IndexedJournalStorage(JournalStorage):
         self._known_trials = 0  # trial ids below this have been looked at for the index
         self._checkpoints = checkpoints
         self._checkpointed_at = 0  # the journal line of the last checkpoint saved or loaded
-        self._shared: dict[int, FrozenTrial] = {}  # trials whose repeated values are shared
+        self._saved_below = 0  # trial ids below this are finished and in this file's records
+        self._saved: set[int] = set()  # finished trials at or above it that are saved too
+        self._writing = False  # this storage started its own checkpoint file
         self._canonical: dict[tuple, Any] = {}  # the one object of each repeated value
         super().__init__(backend)
 
@@ -86,19 +90,31 @@ class IndexedJournalStorage(JournalStorage):
         self._known_trials = len(trials)
 
     def _restore(self) -> None:
-        """Start from the journal's checkpoint, if it has a valid one."""
+        """Start from the journal's checkpoint records, if they are valid."""
         backend = self._backend
         assert isinstance(backend, FlockJournalBackend)
-        snapshot = backend.load_checkpoint()
-        if snapshot is None:
+        found = backend.load_checkpoint()
+        if found is None:
             return
-        log_number, payload = snapshot
-        with _gc_paused():  # a pickle of many small objects: collecting while loading doubles the time
-            self.restore_replay_result(payload)
-        if self._replay_result.log_number_read != log_number:  # not ours: start over
-            self._replay_result = type(self._replay_result)(self._worker_id_prefix)
+        lines, payloads = found
+        trials: dict[int, FrozenTrial] = {}
+        with _gc_paused():  # many small objects: collecting while loading doubles the time
+            try:
+                for payload in payloads:
+                    record = pickle.loads(payload)
+                    trials.update(record["finished"])
+                state = record["state"]
+                state._trials = {**trials, **record["open"]}
+            except Exception:  # a record pickled by another version: replay instead
+                return
+        if (not isinstance(state, type(self._replay_result)) or state.log_number_read != lines
+                or len(state._trials) != len(state._trial_id_to_study_id)):
             return
-        self._checkpointed_at = log_number
+        state._worker_id_prefix = self._worker_id_prefix
+        state._worker_id_to_owned_trial_id = {}
+        state._last_created_trial_id_by_this_process = -1
+        self._replay_result = state
+        self._checkpointed_at = lines
 
     # ---- waiting trials -------------------------------------------------------------------
     def get_all_trials(self, study_id: int, deepcopy: bool = True,
@@ -117,61 +133,78 @@ class IndexedJournalStorage(JournalStorage):
             self._waiting[study_id] = set(left)
             found = [trials[i] for i in left]
         if deepcopy:
-            import copy
-
             return copy.deepcopy(found)
         return found
 
     # ---- checkpoints ----------------------------------------------------------------------
     def create_new_trial(self, study_id: int, template_trial: FrozenTrial | None = None) -> int:
-        """As :meth:`JournalStorage.create_new_trial`; may save a checkpoint (geometrically
-        spaced) when this storage writes them."""
+        """As :meth:`JournalStorage.create_new_trial`; appends a checkpoint record every
+        ``CHECKPOINT_LINES`` lines when this storage writes them."""
         trial_id = super().create_new_trial(study_id, template_trial)
-        if self._checkpoints:
-            lines = self._replay_result.log_number_read
-            if lines >= max(FIRST_CHECKPOINT_LINES, CHECKPOINT_GROWTH * self._checkpointed_at):
-                self.checkpoint()
+        if self._checkpoints and (self._replay_result.log_number_read
+                                  >= self._checkpointed_at + CHECKPOINT_LINES):
+            self.checkpoint()
         return trial_id
 
     def checkpoint(self) -> None:
-        """Save the replayed state now, so the next opening replays only what follows."""
+        """Save the replayed state now, so the next opening replays only what follows.
+
+        The first checkpoint of this storage starts a new file with every finished trial
+        (so one writer appends to a file at a time: a resumed coordinator starts afresh);
+        each later one appends a record with the trials finished since."""
         backend = self._backend
         assert isinstance(backend, FlockJournalBackend)
         with self._thread_lock:
             self._sync_with_backend()
-            lines = self._replay_result.log_number_read
-            self._share_repeated_values()
-            payload = pickle.dumps(self._replay_result, protocol=pickle.HIGHEST_PROTOCOL)
-            backend.save_checkpoint(lines, payload)
-            self._checkpointed_at = lines
+            replay = self._replay_result
+            lines = replay.log_number_read
+            if not self._writing:
+                self._saved_below, self._saved = 0, set()
+            finished: dict[int, FrozenTrial] = {}
+            still_open: dict[int, FrozenTrial] = {}
+            for trial_id in range(self._saved_below, len(replay._trials)):
+                if trial_id in self._saved:
+                    continue
+                trial = replay._trials[trial_id]
+                if trial.state.is_finished():
+                    finished[trial_id] = self._shared_values(trial)
+                    self._saved.add(trial_id)
+                else:
+                    still_open[trial_id] = trial
+            while self._saved_below in self._saved:  # keep the set to the open frontier
+                self._saved.discard(self._saved_below)
+                self._saved_below += 1
+            state = copy.copy(replay)
+            state._trials = {}
+            state._worker_id_to_owned_trial_id = {}
+            payload = pickle.dumps({"finished": finished, "open": still_open, "state": state},
+                                   protocol=pickle.HIGHEST_PROTOCOL)
+            self._writing = backend.append_checkpoint(lines, payload, fresh=not self._writing)
+            if self._writing:
+                self._checkpointed_at = lines
 
-    def _share_repeated_values(self) -> None:
-        """Make the trials' equal distributions, and their equal owner stamps, one object
-        each. The replay builds a new one per trial; the pickle keeps shared objects once,
-        so the checkpoint is about half the size and loads five times faster. Only trials
-        the replay has replaced since the last checkpoint are looked at (finished trials are
-        never replaced again), and only new dicts are assigned: nothing shared is mutated."""
-        for trial_id, trial in self._replay_result._trials.items():
-            if self._shared.get(trial_id) is trial:
-                continue
-            distributions = {}
-            for name, d in trial._distributions.items():
-                try:
-                    key = (name, type(d), tuple(sorted(vars(d).items())))
-                    distributions[name] = self._canonical.setdefault(key, d)
-                except TypeError:  # a value that cannot be a key: keep its own object
-                    distributions[name] = d
-            trial._distributions = distributions
-            owner = trial._user_attrs.get(_OWNER)
-            if isinstance(owner, dict):
-                key = (_OWNER, json.dumps(owner, sort_keys=True, default=str))
-                trial._user_attrs = {**trial._user_attrs,
-                                     _OWNER: self._canonical.setdefault(key, owner)}
-            self._shared[trial_id] = trial
+    def _shared_values(self, trial: FrozenTrial) -> FrozenTrial:
+        """``trial`` with its distributions, and its owner stamp, replaced by the one equal
+        object this storage keeps of each: the replay builds new ones per trial, the pickle
+        keeps a shared object once, so a record is about half the size and loads five times
+        faster. Only new dicts are assigned to the trial: nothing shared is mutated."""
+        distributions = {}
+        for name, d in trial._distributions.items():
+            try:
+                key = (name, type(d), tuple(sorted(vars(d).items())))
+                distributions[name] = self._canonical.setdefault(key, d)
+            except TypeError:  # a value that cannot be a key: keep its own object
+                distributions[name] = d
+        trial._distributions = distributions
+        owner = trial._user_attrs.get(_OWNER)
+        if isinstance(owner, dict):
+            key = (_OWNER, json.dumps(owner, sort_keys=True, default=str))
+            trial._user_attrs = {**trial._user_attrs, _OWNER: self._canonical.setdefault(key, owner)}
+        return trial
 
     def __getstate__(self) -> dict[Any, Any]:
         state = super().__getstate__()
-        for private in ("_waiting", "_shared", "_canonical"):
+        for private in ("_waiting", "_saved", "_canonical"):
             state.pop(private, None)
         return state
 
@@ -180,7 +213,7 @@ class IndexedJournalStorage(JournalStorage):
         self._restored = False
         self._waiting = {}
         self._known_trials = 0
-        self._shared = {}
+        self._saved_below, self._saved, self._writing = 0, set(), False
         self._canonical = {}
 
 

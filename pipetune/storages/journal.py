@@ -141,55 +141,92 @@ class FlockJournalBackend(BaseJournalBackend):
         """Where this journal's checkpoint lives: beside it, ``<journal>.checkpoint``."""
         return self._path + ".checkpoint"
 
-    def save_checkpoint(self, lines: int, payload: bytes) -> None:
-        """Save ``payload`` (the replayed state after the journal's first ``lines`` lines),
-        tied to this journal: its inode, the byte offset where line ``lines`` ends and the
-        bytes just before it. Written to a private temporary file, then renamed into place,
-        so a reader sees the old checkpoint or the new one, never half of one."""
+    def append_checkpoint(self, lines: int, payload: bytes, *, fresh: bool) -> bool:
+        """Add a checkpoint record: ``payload`` (what the journal's first ``lines`` lines
+        replay to, or the part of it new since the record before), tied to this journal by
+        its inode, the byte offset where line ``lines`` ends and the bytes just before it.
+
+        ``fresh`` starts a new file (written privately, then renamed into place: a reader
+        sees the old file or the new one). Otherwise the record is appended, in one write,
+        to the file this backend started; if another writer has replaced it since, nothing
+        is written and False returned: the caller starts afresh next time. Records are only
+        ever read in order from a file's start, so each file has one writer."""
         with self._lock:
             offset = self._offsets.get(lines)
         if offset is None:
-            return  # not read up to there by this process: nothing to tie it to
+            return False  # not read up to there by this process: nothing to tie it to
         tail = os.pread(self._fd, min(offset, 64), offset - min(offset, 64))
-        header = {"version": 1, "lines": lines, "offset": offset, "inode": os.fstat(self._fd).st_ino,
-                  "tail": tail.hex(), "length": len(payload)}
-        tmp = f"{self.checkpoint_path}.{os.getpid()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        header = {"version": 2, "lines": lines, "offset": offset,
+                  "inode": os.fstat(self._fd).st_ino, "tail": tail.hex(), "length": len(payload)}
+        record = json.dumps(header).encode() + b"\n" + payload
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(json.dumps(header).encode() + b"\n")
-                fh.write(payload)
-            os.replace(tmp, self.checkpoint_path)
-        except OSError:
+            if fresh:
+                self._close_checkpoint()
+                tmp = f"{self.checkpoint_path}.{os.getpid()}.tmp"
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
+                try:
+                    os.write(fd, record)
+                    os.replace(tmp, self.checkpoint_path)
+                except OSError:
+                    os.close(fd)
+                    os.unlink(tmp)
+                    raise
+                self._checkpoint_fd = fd
+                return True
+            fd = getattr(self, "_checkpoint_fd", -1)
+            if fd < 0 or os.fstat(fd).st_ino != os.stat(self.checkpoint_path).st_ino:
+                self._close_checkpoint()
+                return False
+            os.write(fd, record)
+            return True
+        except OSError:  # a full disk, say: the journal alone still holds everything
+            self._close_checkpoint()
+            return False
+
+    def _close_checkpoint(self) -> None:
+        fd, self._checkpoint_fd = getattr(self, "_checkpoint_fd", -1), -1
+        if fd >= 0:
             try:
-                os.unlink(tmp)
+                os.close(fd)
             except OSError:
                 pass
 
-    def load_checkpoint(self) -> tuple[int, bytes] | None:
-        """The checkpoint's ``(lines, payload)`` when it belongs to this journal as it is now;
-        None when there is none, or it is stale, damaged, or not private to this user (it is
-        a pickle: only a file nobody else could have written is loaded)."""
+    def load_checkpoint(self) -> tuple[int, list[bytes]] | None:
+        """The checkpoint records' payloads, up to the last whole one that belongs to this
+        journal as it is now, and the line it stands for; None when there is none, when the
+        journal is not the one they were taken of (replaced, truncated), or when the file is
+        not private to this user (records are pickles: only a file nobody else could have
+        written is loaded)."""
         try:
             with open(self.checkpoint_path, "rb") as fh:
                 st = os.fstat(fh.fileno())
                 if st.st_uid != os.getuid() or st.st_mode & 0o022:
                     return None
-                header = json.loads(fh.readline())
-                payload = fh.read()
-            lines, offset, tail = int(header["lines"]), int(header["offset"]), bytes.fromhex(header["tail"])
-            if header.get("version") != 1 or len(payload) != int(header["length"]):
-                return None
+                data = fh.read()
             journal = os.fstat(self._fd)
-            if journal.st_ino != header["inode"] or journal.st_size < offset:
-                return None
-            if os.pread(self._fd, len(tail), offset - len(tail)) != tail:
-                return None
+            payloads: list[bytes] = []
+            found: tuple[int, int] | None = None
+            pos = 0
+            while pos < len(data):
+                end = data.index(b"\n", pos)
+                header = json.loads(data[pos:end])
+                start, pos = end + 1, end + 1 + int(header["length"])
+                if header.get("version") != 2 or pos > len(data):
+                    break  # another format, or a record torn by a crash: stop before it
+                lines, offset = int(header["lines"]), int(header["offset"])
+                tail = bytes.fromhex(header["tail"])
+                if (journal.st_ino != header["inode"] or journal.st_size < offset
+                        or os.pread(self._fd, len(tail), offset - len(tail)) != tail):
+                    return None
+                payloads.append(data[start:pos])
+                found = (lines, offset)
         except (OSError, ValueError, KeyError, TypeError):
             return None
+        if found is None:
+            return None
         with self._lock:
-            self._offsets[lines] = offset
-        return lines, payload
+            self._offsets[found[0]] = found[1]
+        return found[0], payloads
 
     def flush(self) -> None:
         """Make everything written so far durable, now."""
@@ -198,6 +235,7 @@ class FlockJournalBackend(BaseJournalBackend):
     def close(self) -> None:
         """Close the journal's descriptor (also done when the backend is garbage-collected,
         so a long-lived process that opens a job's storage on every poll keeps no fds)."""
+        self._close_checkpoint()
         fd, self._fd = getattr(self, "_fd", -1), -1  # -1: __init__ failed before opening
         if fd >= 0:
             try:

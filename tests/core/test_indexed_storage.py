@@ -62,16 +62,29 @@ def test_a_checkpoint_opens_to_what_a_full_replay_says(tmp_path):
         t.report(0.5, 1)
         return t.suggest_float("x", 0, 1)
 
-    study.optimize(objective, n_trials=450)  # 5 lines a trial: past the first checkpoint
+    study.optimize(objective, n_trials=850)  # 5 lines a trial: two checkpoint records
     checkpoint = path.with_name("journal.log.checkpoint")
     assert checkpoint.exists() and (checkpoint.stat().st_mode & 0o777) == 0o600
-    study.optimize(objective, n_trials=7)  # lines after it
+    lines, records = writer._backend.load_checkpoint()
+    assert len(records) == 2 and lines == writer._checkpointed_at >= 4000
+    running = study.ask()  # an open trial in the next record, finished after it
+    running.suggest_float("x", 0, 1)
+    writer.checkpoint()
+    study.tell(running, 0.5)
+    study.optimize(objective, n_trials=7)  # lines after the last record
     reader = _open(path)
     assert 0 < reader._checkpointed_at < reader._replay_result.log_number_read
     _same(reader.get_all_trials(0, deepcopy=False), _full_replay(path))
     # the reader keeps up with later writes like any journal reader
     study.optimize(objective, n_trials=2)
     _same(reader.get_all_trials(0, deepcopy=False), _full_replay(path))
+    # a new writer (a resumed coordinator) starts its own file; the old one's appends stop
+    resumed = _open(path, checkpoints=True)
+    resumed.checkpoint()
+    assert len(resumed._backend.load_checkpoint()[1]) == 1
+    writer.checkpoint()
+    assert len(resumed._backend.load_checkpoint()[1]) == 1
+    _same(_open(path).get_all_trials(0, deepcopy=False), _full_replay(path))
 
 
 def test_a_checkpoint_that_does_not_match_its_journal_is_ignored(tmp_path):

@@ -159,7 +159,8 @@ class Engine:
         """Run the job's trials until its budget or a guard ends it, or a stop; returns the
         state it ended in (and recorded in the study). A job that has ended runs nothing."""
         spec = self.spec
-        study = optuna.load_study(study_name=self.job.name, storage=self.job.storage(checkpoints=True),
+        study = optuna.load_study(study_name=self.job.name, storage=self.job.storage(
+            checkpoints=self.role == "coordinator"),  # one writer of a job's checkpoints
                                   pruner=space.make_pruner(spec))
         self.study = study
         self._prunes = not isinstance(study.pruner, optuna.pruners.NopPruner)
@@ -179,7 +180,7 @@ class Engine:
             study.set_user_attr(ATTR_WORKER_PREFIX + self.worker,
                                 {"seen": time.time(), "pid": self.owner["pid"], "ended": True,
                                  "recorded": self.recorded})
-            if hasattr(study._storage, "checkpoint"):
+            if self.role == "coordinator" and hasattr(study._storage, "checkpoint"):
                 study._storage.checkpoint()  # readers of the ended job replay nothing
 
     def _sampler_instance(self, study: optuna.Study) -> str | None:
