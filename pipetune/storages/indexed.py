@@ -39,9 +39,11 @@ import gc
 import json
 import pickle
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from typing import Any, Container, Iterator
 
 from optuna.storages import JournalStorage
+from optuna.storages.journal._storage import JournalOperation
 from optuna.trial import FrozenTrial, TrialState
 
 from pipetune.storages.journal import FlockJournalBackend
@@ -73,7 +75,14 @@ class IndexedJournalStorage(JournalStorage):
         self._saved: set[int] = set()  # finished trials at or above it that are saved too
         self._writing = False  # this storage started its own checkpoint file
         self._canonical: dict[tuple, Any] = {}  # the one object of each repeated value
+        self._stamp: dict[str, Any] | None = None  # user attributes every new trial is born with
         super().__init__(backend)
+
+    def stamp_new_trials(self, user_attrs: dict[str, Any]) -> None:
+        """Give every trial this storage creates afresh (``study.ask()`` with nothing
+        enqueued) these user attributes in the journal line that creates it: no reader ever
+        sees the trial without them, and it costs no extra write."""
+        self._stamp = dict(user_attrs)
 
     # ---- replay ---------------------------------------------------------------------------
     def _sync_with_backend(self) -> None:
@@ -140,7 +149,15 @@ class IndexedJournalStorage(JournalStorage):
     def create_new_trial(self, study_id: int, template_trial: FrozenTrial | None = None) -> int:
         """As :meth:`JournalStorage.create_new_trial`; appends a checkpoint record every
         ``CHECKPOINT_LINES`` lines when this storage writes them."""
-        trial_id = super().create_new_trial(study_id, template_trial)
+        if template_trial is None and self._stamp:
+            log = {"study_id": study_id, "user_attrs": self._stamp,
+                   "datetime_start": datetime.now(tz=timezone.utc).isoformat(timespec="microseconds")}
+            with self._thread_lock:
+                self._write_log(JournalOperation.CREATE_TRIAL, log)
+                self._sync_with_backend()
+                trial_id = self._replay_result._last_created_trial_id_by_this_process
+        else:
+            trial_id = super().create_new_trial(study_id, template_trial)
         if self._checkpoints and (self._replay_result.log_number_read
                                   >= self._checkpointed_at + CHECKPOINT_LINES):
             self.checkpoint()

@@ -330,10 +330,10 @@ class LocalBackend(Backend):
         # is read before any outcome file: a trial seen started implies its predecessor's.
         skip: set[int] = set()
         if spec.trial.command is not None:
-            running = [t.number for t, _ in own if t.state == TrialState.RUNNING]
-            skip = {n for n in running if not_started(job, n)}
-            skip |= {n for n in running if n not in skip
-                     and (job.trial_dir(n) / RESULT_FILE).exists()}
+            running = [t for t, _ in own if t.state == TrialState.RUNNING]
+            skip = {t.number for t in running if not_started(job, t)}
+            skip |= {t.number for t in running if t.number not in skip
+                     and (job.trial_dir(t.number) / RESULT_FILE).exists()}
         for t, info in own:
             if t.number in skip:
                 continue
@@ -432,7 +432,7 @@ class LocalBackend(Backend):
                 if t.user_attrs.get(T_INFO, {}).get("warm_start_from")]
         for t in warm + counted_trials(study):
             if (t.state == TrialState.RUNNING and spec.trial.command is not None
-                    and not_started(job, t.number)):
+                    and not_started(job, t)):
                 continue  # asked ahead, not started: not a trial (yet), not running
             info = t.user_attrs.get(T_INFO, {})
             state = _state_of(t, info)

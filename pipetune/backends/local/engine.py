@@ -163,6 +163,8 @@ class Engine:
             checkpoints=self.role == "coordinator"),  # one writer of a job's checkpoints
                                   pruner=space.make_pruner(spec))
         self.study = study
+        if hasattr(study._storage, "stamp_new_trials"):  # the owner is in the trial's first line
+            study._storage.stamp_new_trials({T_OWNER: self.owner})
         self._prunes = not isinstance(study.pruner, optuna.pruners.NopPruner)
         self.tally = Tally(study, maximize=spec.primary.goal == "maximize",
                            single_objective=not spec.multi_objective)
@@ -631,11 +633,15 @@ class Engine:
                              "running it stopped"}})
 
 
-def not_started(job: JobDir, number: int) -> bool:
-    """A command trial asked (its directory laid out, e.g. ahead of its turn) whose process
-    has not been spawned: its pidfile is still empty. Not running; not yet a trial."""
-    pidfile = job.trial_dir(number) / PIDFILE
-    return pidfile.exists() and read_pidfile(pidfile) is None
+def not_started(job: JobDir, trial: FrozenTrial) -> bool:
+    """A command trial asked (e.g. ahead of its turn) whose process has not been spawned:
+    its pidfile is still empty, or its directory is not laid out yet while the engine that
+    asked it, a live process of this machine, lays it out. Not running; not yet a trial."""
+    pidfile = job.trial_dir(trial.number) / PIDFILE
+    if pidfile.exists():
+        return read_pidfile(pidfile) is None
+    owner = trial.user_attrs.get(T_OWNER)
+    return isinstance(owner, dict) and heartbeat.owner_alive_here(owner)
 
 
 def _as_run(job: JobDir, trials: list[FrozenTrial]) -> list[FrozenTrial]:

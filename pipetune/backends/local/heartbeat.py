@@ -79,6 +79,15 @@ def this_process() -> dict[str, Any]:
             "start": start_time(pid)}
 
 
+def owner_alive_here(owner: dict[str, Any]) -> bool:
+    """True when the owner is a process of this machine that still runs (the very process:
+    its start time matches, so a reused pid is not taken for it)."""
+    if owner.get("scope") != _process_scope() or not owner.get("pid"):
+        return False
+    start = start_time(int(owner["pid"]))
+    return start is not None and (owner.get("start") is None or start == owner["start"])
+
+
 def owner_dead(owner: dict[str, Any]) -> bool:
     """True only when the owner is certainly gone: a process of this machine that has exited."""
     if owner.get("scope") != _process_scope() or not owner.get("pid"):
@@ -125,12 +134,15 @@ class Heartbeat:
         self._thread.join(timeout=5)
 
     def add(self, trial: optuna.Trial) -> None:
-        """Stamp a freshly asked trial with its owner and beat for it from now on."""
+        """Stamp a freshly asked trial with its owner (unless it was born with the stamp:
+        see :meth:`pipetune.storages.indexed.IndexedJournalStorage.stamp_new_trials`) and
+        beat for it from now on."""
         with self._lock:
             if self._rdb is not None:  # a journal's first beat is the trial's start time
                 self._beat_trial(trial._trial_id)
             self._trials.add(trial._trial_id)
-        self._storage.set_trial_user_attr(trial._trial_id, T_OWNER, self.owner)
+        if trial.user_attrs.get(T_OWNER) != self.owner:
+            self._storage.set_trial_user_attr(trial._trial_id, T_OWNER, self.owner)
 
     def forget(self, trial: optuna.Trial) -> None:
         """Stop beating (before the trial is told: no beat may land on a finished trial)."""
