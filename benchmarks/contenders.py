@@ -9,6 +9,15 @@
   in-memory storage. The space is sampled through the same
   :func:`pipetune.backends.local.space.suggest`, so every contender sees the same
   distributions.
+- ``optuna_cmaes``: the same loop with ``CmaEsSampler(seed)`` (library defaults; categorical
+  parameters are sampled at random). Optuna 5.0 accepts ``restart_strategy="ipop"`` but
+  ignores it (deprecated in 4.4, moved to OptunaHub), so restarts are a separate contender:
+- ``cmaes_ipop``: CMA-ES with IPOP restarts (Auger and Hansen 2005; population doubled at
+  each restart), driven through the ``cmaes`` library that Optuna's sampler wraps, in an
+  Optuna ask/tell loop (:mod:`benchmarks.candidates`). On a space with categorical
+  parameters the restarts are off and it is ``optuna_cmaes``.
+- ``cand_*``: candidate ``auto`` rules of issue 21 (:mod:`benchmarks.candidates`); not in
+  ``ALL``, named with ``--contenders`` for tuning runs.
 """
 
 from __future__ import annotations
@@ -20,11 +29,13 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from benchmarks import problems
+from benchmarks import candidates, problems
 
 ENGINE = ("auto", "pipetune_tpe")
-PLAIN = ("optuna_tpe", "optuna_gp", "random")
+PLAIN = ("optuna_tpe", "optuna_gp", "random", "optuna_cmaes")
 ALL = ENGINE[:1] + PLAIN + ENGINE[1:]
+#: every contender a plan may name: ``ALL``, IPOP CMA-ES and the candidate rules
+KNOWN = ALL + ("cmaes_ipop",) + tuple(sorted(candidates.CANDIDATES))
 
 
 def run_engine(problem_id: str, seed: int, budget: int, *, strategy: str = "auto",
@@ -56,9 +67,13 @@ def run_engine(problem_id: str, seed: int, budget: int, *, strategy: str = "auto
     return {"values": values, "seconds": seconds, "resolved": resolve_strategy(spec)}
 
 
-def _sampler(name: str, seed: int):
+def _sampler(name: str, seed: int, spec: Any):
     import optuna
 
+    if name in candidates.CANDIDATES or name == "cmaes_ipop":
+        return candidates.make(name, spec, seed)
+    if name == "optuna_cmaes":
+        return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
     if name == "optuna_tpe":
         return optuna.samplers.TPESampler(seed=seed)
     if name == "optuna_gp":
@@ -82,7 +97,7 @@ def run_plain(problem_id: str, seed: int, budget: int, sampler: str) -> dict[str
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        study = optuna.create_study(sampler=_sampler(sampler, seed))
+        study = optuna.create_study(sampler=_sampler(sampler, seed, spec))
         for _ in range(budget):
             trial = study.ask()
             value = problem.evaluate(space.suggest(spec, trial))
