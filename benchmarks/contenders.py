@@ -16,6 +16,8 @@
   each restart), driven through the ``cmaes`` library that Optuna's sampler wraps, in an
   Optuna ask/tell loop (:mod:`benchmarks.candidates`). On a space with categorical
   parameters the restarts are off and it is ``optuna_cmaes``.
+- ``botorch_logei``: BoTorch's basic GP + log-EI loop (:mod:`benchmarks.botorch_loop`), when
+  ``botorch`` is installed (not a pipetune dependency); not in ``ALL``.
 - ``cand_*``: candidate ``auto`` rules of issue 21 (:mod:`benchmarks.candidates`); not in
   ``ALL``, named with ``--contenders`` for tuning runs.
 """
@@ -35,7 +37,7 @@ ENGINE = ("auto", "pipetune_tpe")
 PLAIN = ("optuna_tpe", "optuna_gp", "random", "optuna_cmaes")
 ALL = ENGINE[:1] + PLAIN + ENGINE[1:]
 #: every contender a plan may name: ``ALL``, IPOP CMA-ES and the candidate rules
-KNOWN = ALL + ("cmaes_ipop",) + tuple(sorted(candidates.CANDIDATES))
+KNOWN = ALL + ("cmaes_ipop", "botorch_logei") + tuple(sorted(candidates.CANDIDATES))
 
 
 def run_engine(problem_id: str, seed: int, budget: int, *, strategy: str = "auto",
@@ -112,6 +114,10 @@ def run(contender: str, problem_id: str, seed: int, budget: int) -> dict[str, An
         out = run_engine(problem_id, seed, budget, strategy="auto")
     elif contender == "pipetune_tpe":
         out = run_engine(problem_id, seed, budget, strategy="tpe")
+    elif contender == "botorch_logei":
+        from benchmarks import botorch_loop
+
+        out = botorch_loop.run(problem_id, seed, budget)
     else:
         out = run_plain(problem_id, seed, budget, contender)
     return {"contender": contender, "problem": problem_id, "seed": seed, **out}

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from benchmarks import contenders, pool, problems, scoring
+from benchmarks import botorch_loop, contenders, pool, problems, scoring
 
 
 #: BBOB instances that the ``auto`` rule may be tuned on (issue 21): issue 10's grids already
@@ -148,7 +148,7 @@ def _check_budget_independent(plan: Plan) -> None:
 
 
 def _cost(contender: str) -> int:
-    return 3 if contender == "auto" or "gp" in contender else 1
+    return 3 if contender == "auto" or "gp" in contender or "botorch" in contender else 1
 
 
 def _stored(r: dict[str, Any], budgets: list[int]) -> dict[str, Any]:
@@ -174,7 +174,11 @@ def run(plan: Plan, workers: int = 2, cache: Path | None = None,
     t0 = time.perf_counter()
     unavailable = {}
     if not gp_available():  # the gp extra (torch) is optional: compare without it, say so
-        unavailable["optuna_gp"] = "the gp extra (scipy, torch, greenlet) is not installed"
+        for c in plan.contenders:
+            if c == "optuna_gp" or c.startswith("cand_gp"):
+                unavailable[c] = "the gp extra (scipy, torch, greenlet) is not installed"
+    if "botorch_logei" in plan.contenders and not botorch_loop.available():
+        unavailable["botorch_logei"] = "botorch is not installed (not a pipetune dependency)"
     names = [c for c in plan.contenders if c not in unavailable]
     runs_in = plan.problem_runs()
     jobs = [(c, pid, seed, max(plan.budgets_of(pid))) for pid, seed in runs_in for c in names]
