@@ -30,6 +30,10 @@ from optuna.samplers import BaseSampler
 from optuna.trial import FrozenTrial, TrialState
 
 
+#: CMA-ES's initial step on the unit cube: Optuna's default (the narrowest range / 6)
+SIGMA0 = 1.0 / 6.0
+
+
 def _startup(budget: int) -> int:
     return min(10, max(2, budget // 5))
 
@@ -96,8 +100,9 @@ class Cma(BaseSampler):
     """CMA-ES on the unit cube of the relative search space (float and int parameters), with
     IPOP restarts (population doubled) when ``ipop``; one trial at a time.
 
-    ``start``: ``(mean in the unit cube, sigma)``, or None for the cube's centre and 0.3
-    (the unit cube's width / 3, about Optuna's default).
+    ``start``: ``(params or a point of the unit cube, sigma)``, or None for the cube's centre
+    and 1/6 of its width (Optuna's ``CmaEsSampler`` default); a restart starts at a uniform
+    random point with that step.
     """
 
     def __init__(self, seed: int, *, ipop: bool = True,
@@ -136,7 +141,7 @@ class Cma(BaseSampler):
             return {}
         if self._trans is None:
             self._trans = _SearchSpaceTransform(search_space, transform_0_1=True)
-            mean, sigma = self._start if self._start is not None else (None, 0.3)
+            mean, sigma = self._start if self._start is not None else (None, SIGMA0)
             if mean is not None:
                 mean = self._trans.transform(mean) if isinstance(mean, dict) else mean
             self._new_optimizer(len(self._trans.bounds), mean, sigma)
@@ -161,7 +166,7 @@ class Cma(BaseSampler):
             if self._ipop and self._opt.should_stop():
                 self.restarts += 1
                 self._popsize = self._opt.population_size * 2
-                self._new_optimizer(len(self._trans.bounds), None, 0.3)
+                self._new_optimizer(len(self._trans.bounds), None, SIGMA0)
 
 
 def _gp(seed: int, budget: int) -> BaseSampler:
