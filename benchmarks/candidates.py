@@ -13,7 +13,9 @@ loop), not parallel workers.
 - ``cand_gp_sobol``: the first ``n_startup`` trials (as ``auto``'s GP: min(10, budget / 5))
   from a scrambled Sobol sequence instead of uniform random points, then Optuna's GP.
 - ``cand_gp_cma``: Optuna's GP for the first half of the budget, then CMA-ES started at the
-  best point so far with step 0.1 of the unit cube (local refinement of the incumbent).
+  best point so far with step 0.1 of the unit cube (local refinement of the incumbent). It
+  depends on the budget: score it only at the budget it ran to, never read a smaller budget
+  from its runs.
 - ``cand_gp_tpe``: a portfolio: every 4th trial from multivariate TPE, the rest from GP.
 - ``cand_gp_random``: every 4th trial uniform at random (exploration), the rest from GP.
 """
@@ -241,6 +243,10 @@ CANDIDATES: dict[str, Callable[[Any, int], BaseSampler]] = {
     "cand_gp_tpe": gp_tpe,
     "cand_gp_random": gp_random,
 }
+
+
+#: candidates whose trials depend on the budget (a shorter budget is not a prefix of a longer)
+BUDGET_DEPENDENT = frozenset({"cand_gp_cma"})
 
 
 def make(name: str, spec, seed: int) -> BaseSampler:

@@ -135,8 +135,16 @@ def with_options(plan: Plan, *, instances: list[int] | None = None,
 
 
 def _check_budget_independent(plan: Plan) -> None:
+    """Refuse a plan that reads a smaller budget from runs whose sampler depends on it."""
     from pipetune.backends.local.space import resolve_strategy
     from pipetune.spec import load_spec
+
+    from benchmarks import candidates
+
+    several = any(len(plan.budgets_of(pid)) > 1 for pid, _ in plan.problem_runs())
+    dependent = sorted(candidates.BUDGET_DEPENDENT & set(plan.contenders))
+    if several and dependent:
+        raise RuntimeError(f"{dependent} depend on the budget; run one budget per plan")
 
     for pid, seed in plan.problem_runs():
         p = problems.get(pid)

@@ -81,3 +81,11 @@ def test_a_stored_result_from_before_issue_21_still_rescores_and_renders():
 def test_problem_ids_of_instance_indices_past_five_are_coco_instances_71_to_80():
     assert problems._coco_problem(1, 2, 11).id == "bbob_f001_i76_d02"
     assert problems._coco_problem(1, 2, 5).id == "bbob_f001_i05_d02"
+
+
+def test_a_budget_dependent_candidate_is_refused_where_budgets_are_read_from_one_run():
+    plan = with_options(PLANS["tune"], functions=[1], dims=[2], bbob_budgets=[50, 100],
+                        names=["random", "cand_gp_cma"])
+    with pytest.raises(RuntimeError, match="depend on the budget"):
+        search_quality._check_budget_independent(plan)
+    search_quality._check_budget_independent(with_options(plan, bbob_budgets=[50]))
