@@ -94,8 +94,9 @@ PLANS = {
     "full": Plan(functions=list(range(1, 25)), dims={2: 3, 3: 3, 5: 3, 10: 3, 20: 3},
                  tasks=list(problems.SKLEARN_TASKS), task_seeds=5, budgets=[50, 100],
                  instances=list(HELD_OUT_INSTANCES)),
-    # issue 21's tuning subset: 8 functions (2 per BBOB group but the separable one's 1,
-    # unimodal and multimodal) x 2, 5, 10-D x the tuning instances, 50 trials, BBOB only
+    # issue 21's tuning subset, BBOB only: 8 functions covering the 5 BBOB groups (f1, f3
+    # separable; f7 moderate and f10 high conditioning; f15, f16 multimodal; f21, f24 weakly
+    # structured) x 2, 5, 10-D x the first tuning instance, 50 trials
     "tune": Plan(functions=[1, 3, 7, 10, 15, 16, 21, 24], dims={2: 1, 5: 1, 10: 1}, tasks=[],
                  task_seeds=0, budgets=[50], instances=TUNING_INSTANCES[:1]),
 }
