@@ -9,6 +9,17 @@
   in-memory storage. The space is sampled through the same
   :func:`pipetune.backends.local.space.suggest`, so every contender sees the same
   distributions.
+- ``optuna_cmaes``: the same loop with ``CmaEsSampler(seed)`` (library defaults; categorical
+  parameters are sampled at random). Optuna 5.0 accepts ``restart_strategy="ipop"`` but
+  ignores it (deprecated in 4.4, moved to OptunaHub), so restarts are a separate contender:
+- ``cmaes_ipop``: CMA-ES with IPOP restarts (Auger and Hansen 2005; population doubled at
+  each restart), driven through the ``cmaes`` library that Optuna's sampler wraps, in an
+  Optuna ask/tell loop (:mod:`benchmarks.candidates`). On a space with categorical
+  parameters the restarts are off and it is ``optuna_cmaes``.
+- ``botorch_logei``: BoTorch's basic GP + log-EI loop (:mod:`benchmarks.botorch_loop`), when
+  ``botorch`` is installed (not a pipetune dependency); not in ``ALL``.
+- ``cand_*``: candidate ``auto`` rules of issue 21 (:mod:`benchmarks.candidates`); not in
+  ``ALL``, named with ``--contenders`` for tuning runs.
 """
 
 from __future__ import annotations
@@ -20,11 +31,13 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from benchmarks import problems
+from benchmarks import candidates, problems
 
 ENGINE = ("auto", "pipetune_tpe")
-PLAIN = ("optuna_tpe", "optuna_gp", "random")
+PLAIN = ("optuna_tpe", "optuna_gp", "random", "optuna_cmaes")
 ALL = ENGINE[:1] + PLAIN + ENGINE[1:]
+#: every contender a plan may name: ``ALL``, IPOP CMA-ES and the candidate rules
+KNOWN = ALL + ("cmaes_ipop", "botorch_logei") + tuple(sorted(candidates.CANDIDATES))
 
 
 def run_engine(problem_id: str, seed: int, budget: int, *, strategy: str = "auto",
@@ -56,9 +69,13 @@ def run_engine(problem_id: str, seed: int, budget: int, *, strategy: str = "auto
     return {"values": values, "seconds": seconds, "resolved": resolve_strategy(spec)}
 
 
-def _sampler(name: str, seed: int):
+def _sampler(name: str, seed: int, spec: Any):
     import optuna
 
+    if name in candidates.CANDIDATES or name == "cmaes_ipop":
+        return candidates.make(name, spec, seed)
+    if name == "optuna_cmaes":
+        return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
     if name == "optuna_tpe":
         return optuna.samplers.TPESampler(seed=seed)
     if name == "optuna_gp":
@@ -82,7 +99,7 @@ def run_plain(problem_id: str, seed: int, budget: int, sampler: str) -> dict[str
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        study = optuna.create_study(sampler=_sampler(sampler, seed))
+        study = optuna.create_study(sampler=_sampler(sampler, seed, spec))
         for _ in range(budget):
             trial = study.ask()
             value = problem.evaluate(space.suggest(spec, trial))
@@ -97,6 +114,10 @@ def run(contender: str, problem_id: str, seed: int, budget: int) -> dict[str, An
         out = run_engine(problem_id, seed, budget, strategy="auto")
     elif contender == "pipetune_tpe":
         out = run_engine(problem_id, seed, budget, strategy="tpe")
+    elif contender == "botorch_logei":
+        from benchmarks import botorch_loop
+
+        out = botorch_loop.run(problem_id, seed, budget)
     else:
         out = run_plain(problem_id, seed, budget, contender)
     return {"contender": contender, "problem": problem_id, "seed": seed, **out}

@@ -6,7 +6,8 @@ space.suggest`. Problems are addressed by a string id so a pipetune trial can fi
 problem from a static hyperparameter (``static: {problem: <id>}``):
 
 - ``bbob/f<F>/d<D>/i<I>``: BBOB function F (1..24) in D dimensions, instance I, on [-5, 5]^D.
-  Its optimum f_opt is known (the value at COCO's x_opt).
+  I is an index (1..15) into the instances of COCO's ``bbob`` suite: 1-5 are COCO instances
+  1-5, 6-15 are COCO instances 71-80. Its optimum f_opt is known (the value at COCO's x_opt).
 - ``sklearn/<task>``: validation error (fixed 50/50 split) of a scikit-learn model on a data set
   bundled with scikit-learn (no download); deterministic (fixed split and model seeds).
   The optimum is unknown: regret is measured against the best value any run found.
@@ -44,6 +45,10 @@ class Problem:
 
 
 # ---- BBOB --------------------------------------------------------------------------------
+#: Instance indices of COCO's ``bbob`` suite (``instance_indices`` 1..15).
+BBOB_INSTANCES = 15
+
+
 def bbob_id(function: int, dim: int, instance: int) -> str:
     return f"bbob/f{function}/d{dim}/i{instance}"
 

@@ -48,18 +48,33 @@ def _search(sq: dict[str, Any]) -> list[str]:
     cs = plan["contenders"]
     out = ["### 2. Search quality", "",
            f"BBOB functions {plan['functions'][0]}..{plan['functions'][-1]} "
-           f"({len(plan['functions'])}), dimensions → seeds (= instances) {plan['dims']}; "
-           f"budgets {plan.get('bbob_budgets', plan['budgets'])}; "
+           f"({len(plan['functions'])}), dimensions → "
+           + (f"instances {plan['instances']}; " if "instances" in plan else
+              f"seeds (= instances) {plan['dims']}; ")
+           + f"budgets {plan.get('bbob_budgets', plan['budgets'])}; "
            f"scikit-learn tasks {plan['tasks']} × {plan['task_seeds']} seeds, budgets "
            f"{plan['budgets']}; {plan['runs_per_contender']} runs per contender.", "",
            *([f"Not run: {sq['unavailable']}", ""] if sq.get("unavailable") else []),
-           f"`auto` resolved to: " + "; ".join(f"{k}: {len(v)} problems"
-                                                for k, v in sq["auto_resolved"].items()), ""]
+           "`auto` resolved to: " + ("; ".join(f"{k}: {len(v)} problems"
+                                               for k, v in sq["auto_resolved"].items())
+                                     or "(not run)"), ""]
     head = "| group | problems | " + " | ".join(f"{c} rank / mean regret" for c in cs) + " |"
     out += [head, "|" + "---|" * (2 + len(cs))]
     for g, s in summ.items():
         out.append(f"| {g} | {s['problems']} | " + " | ".join(
             f"{_f(s['mean_rank'][c])} / {_f(s['mean_regret'][c])}" for c in cs) + " |")
+    beats = [(g, s["beats_random"]) for g, s in summ.items() if "beats_random" in s]
+    if beats:
+        rest = [c for c in cs if c != "random"]
+        out += ["", "Beats random: (function, dimension)-pair-budgets (a scikit-learn task is "
+                "one pair) whose median Δf over the instances is strictly below random's, "
+                "per group (target for `auto`: ≥ 95% in every group).", "",
+                "| group | pairs | " + " | ".join(rest) + " |", "|" + "---|" * (2 + len(rest))]
+        for g, b in beats:
+            out.append(f"| {g} | {b[rest[0]]['pairs']} | " + " | ".join(
+                f"{b[c]['wins']} = {100 * b[c]['rate']:.1f}%" for c in rest) + " |")
+    if "auto" not in cs:
+        return out
     others = [c for c in cs if c != "auto"]
     out += ["", "Win / tie / loss of `auto` per problem and budget, on the **median over seeds of "
             "Δf = best − f\\*** (Δf < 1e-8 = solved = 0; equal medians tie). In brackets: "

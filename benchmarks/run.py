@@ -9,6 +9,9 @@
                                          # issue 10's 5-seed BBOB grid, reusing seed-0 runs
     python -m benchmarks.run --rescore --out benchmarks/results/latest.json
                                          # recompute a stored result's scores (no runs)
+    python -m benchmarks.run --only search_quality --plan tune --instances tuning \
+        --contenders auto,random,optuna_cmaes --workers 1
+                                         # a tuning run on BBOB instances 1-5 (issue 21)
 
 Parts: 1. engine overhead and 5. coordinator memory (:mod:`benchmarks.overhead`), every
 entry point's per-trial cost, flatness, reads and memory at 10,000 trials
@@ -71,12 +74,14 @@ def _meta(argv: list[str]) -> dict[str, Any]:
 def run(quick: bool, only: list[str], workers: int,
         checkpoint: Path | None = None, done: dict[str, Any] | None = None,
         plan: str | None = None, reuse: dict[str, Any] | None = None,
-        sensitivity: bool = False) -> dict[str, Any]:
+        sensitivity: bool = False, plan_options: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run the selected sections; the result dict (also written by :func:`main`).
 
     With ``checkpoint``, the result so far is written there after each section, so a long
     run that is interrupted keeps the sections it finished; search quality also appends each
     finished run to ``<checkpoint>.runs.jsonl`` and skips the runs found there.
+    ``plan_options``: keyword arguments of :func:`benchmarks.search_quality.with_options`
+    (the BBOB instances, functions, dimensions, contenders, budgets) applied to the plan.
     """
     from benchmarks import early_stopping, overhead, parallelism, search_quality
 
@@ -101,9 +106,12 @@ def run(quick: bool, only: list[str], workers: int,
         elif section == "search_quality":
             name = plan or ("quick" if quick else "default")
             cache = checkpoint.with_suffix(".runs.jsonl") if checkpoint is not None else None
-            result[section] = search_quality.run(search_quality.PLANS[name], workers,
-                                                 cache=cache, reuse=reuse)
+            the_plan = search_quality.with_options(search_quality.PLANS[name],
+                                                   **(plan_options or {}))
+            result[section] = search_quality.run(the_plan, workers, cache=cache, reuse=reuse)
             result[section]["plan"]["name"] = name
+            if plan_options:
+                result[section]["plan"]["options"] = plan_options
         elif section == "parallelism":
             result[section] = parallelism.run(quick, workers)
         elif section == "early_stopping":
@@ -127,6 +135,32 @@ def _amend(out: Path, result: dict[str, Any], note: str) -> dict[str, Any]:
     return result
 
 
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ValueError(f"expected comma-separated integers, got {text!r}") from None
+
+
+def _plan_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The search-quality plan options given on the command line (checked)."""
+    from benchmarks import search_quality
+
+    options: dict[str, Any] = {}
+    if args.instances is not None:
+        named = {"tuning": search_quality.TUNING_INSTANCES,
+                 "held_out": search_quality.HELD_OUT_INSTANCES}
+        options["instances"] = list(named.get(args.instances) or _ints(args.instances))
+    for flag, key in (("functions", "functions"), ("dims", "dims"),
+                      ("bbob_budgets", "bbob_budgets")):
+        if getattr(args, flag) is not None:
+            options[key] = _ints(getattr(args, flag))
+    if args.contenders is not None:
+        options["names"] = [c.strip() for c in args.contenders.split(",") if c.strip()]
+    search_quality.with_options(search_quality.PLANS["quick"], **options)  # raises if invalid
+    return options
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -143,6 +177,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--plan", default=None,
                         help="search-quality plan (search_quality.PLANS; default: quick or "
                         "default)")
+    parser.add_argument("--instances", default=None,
+                        help="search quality: BBOB instance indices 1..15 (comma-separated), or "
+                        "'tuning' / 'held_out' (search_quality.TUNING_INSTANCES / "
+                        "HELD_OUT_INSTANCES); default: the plan's")
+    parser.add_argument("--functions", default=None,
+                        help="search quality: BBOB functions (comma-separated, 1..24)")
+    parser.add_argument("--dims", default=None,
+                        help="search quality: BBOB dimensions (comma-separated)")
+    parser.add_argument("--bbob-budgets", default=None,
+                        help="search quality: BBOB budgets (comma-separated trial counts)")
+    parser.add_argument("--contenders", default=None,
+                        help="search quality: contenders (comma-separated; "
+                        "benchmarks.contenders.KNOWN)")
     parser.add_argument("--reuse", metavar="RESULT.json", default=None,
                         help="take the search-quality runs of an earlier result that match the "
                         "plan instead of running them again")
@@ -184,6 +231,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         redone = search_quality.rerun(result["search_quality"], contender, prefix, args.workers)
         return _amend(out, result, f"{meta['date']}: `{meta['command']}` re-ran {contender} "
                                    f"on {len(redone)} problems")
+    try:
+        plan_options = _plan_options(args)
+    except ValueError as e:
+        parser.error(str(e))
     done = json.loads(partial.read_text()) if args.resume and partial.exists() else None
     if done and done.get("quick") != args.quick:
         parser.error(f"{partial} is from a {'quick' if done.get('quick') else 'full'} run")
@@ -193,7 +244,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     reuse = json.loads(Path(args.reuse).read_text())["search_quality"] if args.reuse else None
     t0 = time.perf_counter()
     result = run(args.quick, only, args.workers, checkpoint=partial, done=done,
-                 plan=args.plan, reuse=reuse, sensitivity=args.sensitivity)
+                 plan=args.plan, reuse=reuse, sensitivity=args.sensitivity,
+                 plan_options=plan_options)
     meta["wall_seconds"] = time.perf_counter() - t0
     meta["load_end"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
     result["meta"] = meta

@@ -126,7 +126,13 @@ def _ranks(values: dict[str, float]) -> dict[str, float]:
 
 def summary(rows: list[dict[str, Any]], contenders: list[str]) -> dict[str, Any]:
     """Mean rank, mean regret and win/tie/loss per budget and family, and for all budgets;
-    per group also per dimension of BBOB (``bbob/d5``, ``bbob/d5@50``)."""
+    per group also per dimension of BBOB (``bbob/d5``, ``bbob/d5@50``).
+
+    With ``random`` among the contenders every group also has ``beats_random``: per contender,
+    the (function, dimension)-pair-budgets whose median Δf over the instances is strictly
+    below random's (``wins``), out of ``pairs``, and their share (``rate``); a tie (e.g. both
+    solved) is not a win. Issue 21's target: ``rate`` ≥ 0.95 for ``auto`` in every group.
+    """
     table = scores(rows)
     dtab = deltas(rows)
     groups: dict[str, list[tuple[str, int]]] = defaultdict(list)
@@ -170,4 +176,9 @@ def summary(rows: list[dict[str, Any]], contenders: list[str]) -> dict[str, Any]
             "win_tie_loss_regret": old,  # the earlier criterion: |Δ mean regret| <= TIE ties
             "seeds": sorted({len(v) for k in keys for v in dtab[k].values()}),
         }
+        if "random" in contenders:
+            out[g]["beats_random"] = {
+                c: {"wins": wtl[f"{c} vs random"][0], "pairs": len(keys),
+                    "rate": wtl[f"{c} vs random"][0] / len(keys)}
+                for c in contenders if c != "random"}
     return out

@@ -5,7 +5,10 @@ Problems: BBOB functions (``coco-experiment``) and scikit-learn tasks on bundled
 Each run goes to its largest budget; a smaller budget is read from the same run's first
 trials. That equals a separate shorter run because no contender's configuration depends on
 the budget at these sizes (checked: ``auto`` resolves to the same strategy for every budget).
-BBOB seed ``s`` runs on instance ``s + 1``, so seeds are also instances.
+BBOB seed ``s`` runs on instance ``s + 1``, so seeds are also instances. A plan's
+``instances`` fixes the BBOB instance list (the same for every dimension); without it a
+dimension with ``n`` seeds runs instances 1..n, as before issue 21. ``TUNING_INSTANCES`` are
+the instances a rule may be tuned on; ``HELD_OUT_INSTANCES`` are kept for the verdict.
 
 Long runs: every finished run is appended to a JSON-lines file (``cache``) as it arrives, and
 runs found there, or in an earlier result passed as ``reuse`` (same contender, problem,
@@ -19,11 +22,19 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from benchmarks import contenders, pool, problems, scoring
+from benchmarks import botorch_loop, contenders, pool, problems, scoring
+
+
+#: BBOB instances that the ``auto`` rule may be tuned on (issue 21): issue 10's grids already
+#: ran instances 1-5 in 2, 5 and 10 dimensions, so none of them is fresh evidence.
+TUNING_INSTANCES = [1, 2, 3, 4, 5]
+#: BBOB instances kept for the held-out verdict (COCO instances 76-78): no grid of this harness
+#: ran them before issue 21, and no rule may be tuned on them.
+HELD_OUT_INSTANCES = [11, 12, 13]
 
 
 @dataclass
@@ -31,12 +42,19 @@ class Plan:
     """What one search-quality run covers."""
 
     functions: list[int]
-    dims: dict[int, int]  # dimension -> number of seeds (= instances)
+    dims: dict[int, int]  # dimension -> number of seeds (= instances 1..n) without ``instances``
     tasks: list[str]
     task_seeds: int
     budgets: list[int]  # for the scikit-learn tasks
     bbob_budgets: list[int] | None = None  # default: budgets
     contenders: list[str] = field(default_factory=lambda: list(contenders.ALL))
+    instances: list[int] | None = None  # the BBOB instances of every dimension
+
+    def instances_of(self, dim: int) -> list[int]:
+        """The BBOB instances run in ``dim`` dimensions (seed = instance - 1)."""
+        if self.instances is not None:
+            return list(self.instances)
+        return list(range(1, self.dims[dim] + 1))
 
     def budgets_of(self, problem_id: str) -> list[int]:
         if problem_id.startswith("bbob/") and self.bbob_budgets is not None:
@@ -48,8 +66,8 @@ class Plan:
         return sorted(set(self.budgets) | set(self.bbob_budgets or []))
 
     def problem_runs(self) -> list[tuple[str, int]]:
-        runs = [(problems.bbob_id(f, d, s + 1), s) for d, n in self.dims.items()
-                for f in self.functions for s in range(n)]
+        runs = [(problems.bbob_id(f, d, i), i - 1) for d in self.dims
+                for f in self.functions for i in self.instances_of(d)]
         runs += [(f"sklearn/{t}", s) for t in self.tasks for s in range(self.task_seeds)]
         return runs
 
@@ -67,15 +85,67 @@ PLANS = {
     "bbob5": Plan(functions=list(range(1, 25)), dims={2: 5, 5: 5, 10: 5},
                   tasks=list(problems.SKLEARN_TASKS), task_seeds=5, budgets=[50, 100],
                   bbob_budgets=[50]),
-    # the full grid of issue 10: all 24 functions x 3 dims x 5 instance-seeds (hours on 2 cores)
-    "full": Plan(functions=list(range(1, 25)), dims={2: 5, 5: 5, 10: 5},
-                 tasks=list(problems.SKLEARN_TASKS), task_seeds=5, budgets=[50, 100]),
+    # the full grid of issue 10: all 24 functions x 3 dims x 5 instance-seeds (hours on 2 cores;
+    # run once: results/search_full.json); called "full" until issue 21
+    "full10": Plan(functions=list(range(1, 25)), dims={2: 5, 5: 5, 10: 5},
+                   tasks=list(problems.SKLEARN_TASKS), task_seeds=5, budgets=[50, 100]),
+    # issue 21's held-out grid: all 24 functions x 2, 3, 5, 10, 20-D x the held-out instances,
+    # 50 and 100 trials (50 read from the 100-trial runs), plus the scikit-learn tasks
+    "full": Plan(functions=list(range(1, 25)), dims={2: 3, 3: 3, 5: 3, 10: 3, 20: 3},
+                 tasks=list(problems.SKLEARN_TASKS), task_seeds=5, budgets=[50, 100],
+                 instances=list(HELD_OUT_INSTANCES)),
+    # issue 21's tuning subset, BBOB only: 8 functions covering the 5 BBOB groups (f1, f3
+    # separable; f7 moderate and f10 high conditioning; f15, f16 multimodal; f21, f24 weakly
+    # structured) x 2, 5, 10-D x the first tuning instance, 50 trials
+    "tune": Plan(functions=[1, 3, 7, 10, 15, 16, 21, 24], dims={2: 1, 5: 1, 10: 1}, tasks=[],
+                 task_seeds=0, budgets=[50], instances=TUNING_INSTANCES[:1]),
 }
 
 
+def with_options(plan: Plan, *, instances: list[int] | None = None,
+                 functions: list[int] | None = None, dims: list[int] | None = None,
+                 names: list[str] | None = None, bbob_budgets: list[int] | None = None) -> Plan:
+    """``plan`` with some of its fields replaced (the CLI's ``--instances`` and friends).
+
+    Example:
+        >>> p = with_options(PLANS["tune"], instances=[2, 3], dims=[20])
+        >>> p.problem_runs()[:2]
+        [('bbob/f1/d20/i2', 1), ('bbob/f1/d20/i3', 2)]
+    """
+    changes: dict[str, Any] = {}
+    if instances is not None:
+        if not instances or any(not 1 <= i <= problems.BBOB_INSTANCES for i in instances):
+            raise ValueError(f"BBOB instances are 1..{problems.BBOB_INSTANCES}, got {instances}")
+        changes["instances"] = list(instances)
+    if functions is not None:
+        bad = [f for f in functions if not 1 <= f <= 24]
+        if bad:
+            raise ValueError(f"BBOB functions are 1..24, got {bad}")
+        changes["functions"] = list(functions)
+    if dims is not None:
+        n = max(plan.dims.values(), default=1)
+        changes["dims"] = {d: plan.dims.get(d, n) for d in dims}
+    if names is not None:
+        unknown = [c for c in names if c not in contenders.KNOWN]
+        if unknown:
+            raise ValueError(f"unknown contenders {unknown}; known: {', '.join(contenders.KNOWN)}")
+        changes["contenders"] = list(names)
+    if bbob_budgets is not None:
+        changes["bbob_budgets"] = list(bbob_budgets)
+    return replace(plan, **changes)
+
+
 def _check_budget_independent(plan: Plan) -> None:
+    """Refuse a plan that reads a smaller budget from runs whose sampler depends on it."""
     from pipetune.backends.local.space import resolve_strategy
     from pipetune.spec import load_spec
+
+    from benchmarks import candidates
+
+    several = any(len(plan.budgets_of(pid)) > 1 for pid, _ in plan.problem_runs())
+    dependent = sorted(candidates.BUDGET_DEPENDENT & set(plan.contenders))
+    if several and dependent:
+        raise RuntimeError(f"{dependent} depend on the budget; run one budget per plan")
 
     for pid, seed in plan.problem_runs():
         p = problems.get(pid)
@@ -87,7 +157,7 @@ def _check_budget_independent(plan: Plan) -> None:
 
 
 def _cost(contender: str) -> int:
-    return {"auto": 3, "optuna_gp": 3}.get(contender, 1)
+    return 3 if contender == "auto" or "gp" in contender or "botorch" in contender else 1
 
 
 def _stored(r: dict[str, Any], budgets: list[int]) -> dict[str, Any]:
@@ -113,7 +183,11 @@ def run(plan: Plan, workers: int = 2, cache: Path | None = None,
     t0 = time.perf_counter()
     unavailable = {}
     if not gp_available():  # the gp extra (torch) is optional: compare without it, say so
-        unavailable["optuna_gp"] = "the gp extra (scipy, torch, greenlet) is not installed"
+        for c in plan.contenders:
+            if c == "optuna_gp" or c.startswith("cand_gp"):
+                unavailable[c] = "the gp extra (scipy, torch, greenlet) is not installed"
+    if "botorch_logei" in plan.contenders and not botorch_loop.available():
+        unavailable["botorch_logei"] = "botorch is not installed (not a pipetune dependency)"
     names = [c for c in plan.contenders if c not in unavailable]
     runs_in = plan.problem_runs()
     jobs = [(c, pid, seed, max(plan.budgets_of(pid))) for pid, seed in runs_in for c in names]
@@ -148,7 +222,8 @@ def run(plan: Plan, workers: int = 2, cache: Path | None = None,
     f_ref |= dict(zip(missing, pool.run_all(problems.reference_value, [(p,) for p in missing],
                                             workers)))
     out = {
-        "plan": {"functions": plan.functions, "dims": plan.dims, "tasks": plan.tasks,
+        "plan": {"functions": plan.functions, "dims": plan.dims,
+                 "instances": {d: plan.instances_of(d) for d in plan.dims}, "tasks": plan.tasks,
                  "task_seeds": plan.task_seeds, "budgets": plan.budgets,
                  "bbob_budgets": plan.bbob_budgets or plan.budgets,
                  "contenders": names, "runs_per_contender": len(runs_in)},

@@ -38,3 +38,17 @@ def test_only_complete_problem_seed_pairs_are_scored():
     runs.append({"contender": "a", "problem": "bbob/f2/d2/i3", "seed": 2, "best": {"50": 0.0}})
     kept = search_quality.complete(runs, ["a", "b"])
     assert len(kept) == 4 and all(r["seed"] < 2 for r in kept)
+
+
+def test_beats_random_is_per_function_dimension_pair_on_the_median_over_instances():
+    # f2 in 2-D: a's median 1 < random's 3 (one bad instance of a does not matter): a win;
+    # f2 in 5-D: both solved on every instance: a tie, not a win
+    runs = _runs({"a": [1.0, 1.0, 50.0], "random": [3.0, 3.0, 3.0]})
+    runs += _runs({"a": [0.0] * 3, "random": [0.0] * 3}, problem="bbob/f2/d5/i{}")
+    pids = {r["problem"] for r in runs}
+    rows = scoring.regrets(runs, [50], {p: 0.0 for p in pids}, {p: 1e6 for p in pids})
+    s = scoring.summary(rows, ["a", "random"])
+    assert s["all"]["beats_random"]["a"] == {"wins": 1, "pairs": 2, "rate": 0.5}
+    assert s["bbob/d2"]["beats_random"]["a"]["rate"] == 1.0
+    assert s["bbob/d5@50"]["beats_random"]["a"] == {"wins": 0, "pairs": 1, "rate": 0.0}
+    assert "random" not in s["all"]["beats_random"]

@@ -1,0 +1,256 @@
+"""Candidate ``auto`` rules for issue 21, and CMA-ES with IPOP restarts, as Optuna samplers.
+
+Benchmark-only: a candidate enters pipetune's ``auto`` (``pipetune/backends/local/space.py``)
+only after it has been measured on the tuning instances and then held out
+(docs/benchmarks.md). Each is built from the spec it tunes and a seed, so every sampler of a
+comparison sees the same space and budget. They assume one trial at a time (the search-quality
+loop), not parallel workers.
+
+- ``cmaes_ipop``: CMA-ES (``cmaes.CMA``, the library Optuna's ``CmaEsSampler`` wraps) on the
+  unit cube of the continuous and integer parameters, restarted with a doubled population
+  when it stops (IPOP; Auger and Hansen 2005). Optuna 5.0 ignores its own
+  ``restart_strategy``. With categorical parameters: Optuna's ``CmaEsSampler``.
+- ``cand_gp_sobol``: the first ``n_startup`` trials (as ``auto``'s GP: min(10, budget / 5))
+  from a scrambled Sobol sequence instead of uniform random points, then Optuna's GP.
+- ``cand_gp_cma``: Optuna's GP for the first half of the budget, then CMA-ES started at the
+  best point so far with step 0.1 of the unit cube (local refinement of the incumbent). It
+  depends on the budget: score it only at the budget it ran to, never read a smaller budget
+  from its runs.
+- ``cand_gp_tpe``: a portfolio: every 4th trial from multivariate TPE, the rest from GP.
+- ``cand_gp_random``: every 4th trial uniform at random (exploration), the rest from GP.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+import optuna
+from optuna.distributions import BaseDistribution, CategoricalDistribution
+from optuna.samplers import BaseSampler
+from optuna.trial import FrozenTrial, TrialState
+
+
+#: CMA-ES's initial step on the unit cube: Optuna's default (the narrowest range / 6)
+SIGMA0 = 1.0 / 6.0
+
+
+def _startup(budget: int) -> int:
+    return min(10, max(2, budget // 5))
+
+
+class Delegating(BaseSampler):
+    """A sampler that hands each trial, whole, to the sampler ``pick(study, trial)`` names."""
+
+    def __init__(self, pick: Callable[[optuna.Study, FrozenTrial], BaseSampler]) -> None:
+        self._pick = pick
+
+    def infer_relative_search_space(self, study, trial):  # noqa: D102
+        return self._pick(study, trial).infer_relative_search_space(study, trial)
+
+    def sample_relative(self, study, trial, search_space):  # noqa: D102
+        return self._pick(study, trial).sample_relative(study, trial, search_space)
+
+    def sample_independent(self, study, trial, param_name, param_distribution):  # noqa: D102
+        return self._pick(study, trial).sample_independent(study, trial, param_name,
+                                                           param_distribution)
+
+    def before_trial(self, study, trial):  # noqa: D102
+        self._pick(study, trial).before_trial(study, trial)
+
+    def after_trial(self, study, trial, state, values):  # noqa: D102
+        self._pick(study, trial).after_trial(study, trial, state, values)
+
+
+class SobolStart(BaseSampler):
+    """The first ``n`` trials at the points of a scrambled Sobol sequence (one column per
+    parameter, mapped through each distribution's scale); independent sampling only."""
+
+    def __init__(self, names: list[str], n: int, seed: int) -> None:
+        from scipy.stats import qmc
+
+        m = max(1, math.ceil(math.log2(max(n, 2))))
+        self._u = qmc.Sobol(len(names), scramble=True, seed=seed).random_base2(m)
+        self._col = {name: i for i, name in enumerate(names)}
+
+    def infer_relative_search_space(self, study, trial):  # noqa: D102
+        return {}
+
+    def sample_relative(self, study, trial, search_space):  # noqa: D102
+        return {}
+
+    def sample_independent(self, study, trial, param_name: str,
+                           param_distribution: BaseDistribution) -> Any:  # noqa: D102
+        u = float(self._u[trial.number % len(self._u), self._col[param_name]])
+        d = param_distribution
+        if isinstance(d, CategoricalDistribution):
+            return d.choices[min(int(u * len(d.choices)), len(d.choices) - 1)]
+        low, high = float(d.low), float(d.high)
+        if d.log:
+            x = math.exp(math.log(low) + u * (math.log(high) - math.log(low)))
+        else:
+            x = low + u * (high - low)
+        step = getattr(d, "step", None)
+        if step:
+            x = low + round((x - low) / step) * step
+        x = min(max(x, low), high)
+        return int(round(x)) if isinstance(d, optuna.distributions.IntDistribution) else x
+
+
+class Cma(BaseSampler):
+    """CMA-ES on the unit cube of the relative search space (float and int parameters), with
+    IPOP restarts (population doubled) when ``ipop``; one trial at a time.
+
+    ``start``: ``(params or a point of the unit cube, sigma)``, or None for the cube's centre
+    and 1/6 of its width (Optuna's ``CmaEsSampler`` default); a restart starts at a uniform
+    random point with that step.
+    """
+
+    def __init__(self, seed: int, *, ipop: bool = True,
+                 start: tuple[np.ndarray, float] | None = None) -> None:
+        self._rng = np.random.RandomState(seed)
+        self._seed = seed
+        self._ipop = ipop
+        self._start = start
+        self._opt: Any = None
+        self._trans: Any = None
+        self._pending: dict[int, np.ndarray] = {}
+        self._told: list[tuple[np.ndarray, float]] = []
+        self._popsize: int | None = None
+        self.restarts = 0
+        self._fallback = optuna.samplers.RandomSampler(seed=seed)
+
+    def infer_relative_search_space(self, study, trial):  # noqa: D102
+        space = optuna.search_space.intersection_search_space(study.get_trials(deepcopy=False))
+        return {k: d for k, d in space.items() if not isinstance(d, CategoricalDistribution)}
+
+    def _new_optimizer(self, dim: int, mean: np.ndarray | None, sigma: float) -> None:
+        import cmaes
+
+        if mean is None:
+            mean = self._rng.uniform(0.0, 1.0, dim) if self.restarts else np.full(dim, 0.5)
+        self._opt = cmaes.CMA(mean=mean, sigma=sigma, bounds=np.array([[0.0, 1.0]] * dim),
+                              seed=int(self._rng.randint(2**31 - 1)),
+                              population_size=self._popsize)
+        self._popsize = self._opt.population_size
+        self._told = []
+
+    def sample_relative(self, study, trial, search_space):  # noqa: D102
+        from optuna._transform import _SearchSpaceTransform
+
+        if not search_space:
+            return {}
+        if self._trans is None:
+            self._trans = _SearchSpaceTransform(search_space, transform_0_1=True)
+            mean, sigma = self._start if self._start is not None else (None, SIGMA0)
+            if mean is not None:
+                mean = self._trans.transform(mean) if isinstance(mean, dict) else mean
+            self._new_optimizer(len(self._trans.bounds), mean, sigma)
+        x = self._opt.ask()
+        self._pending[trial.number] = x
+        return self._trans.untransform(x)
+
+    def sample_independent(self, study, trial, param_name, param_distribution):  # noqa: D102
+        return self._fallback.sample_independent(study, trial, param_name, param_distribution)
+
+    def after_trial(self, study, trial, state, values):  # noqa: D102
+        x = self._pending.pop(trial.number, None)
+        if x is None:
+            return
+        value = values[0] if state == TrialState.COMPLETE and values else math.inf
+        if study.direction == optuna.study.StudyDirection.MAXIMIZE:
+            value = -value
+        self._told.append((x, value if math.isfinite(value) else 1e300))
+        if len(self._told) == self._opt.population_size:
+            self._opt.tell(self._told)
+            self._told = []
+            if self._ipop and self._opt.should_stop():
+                self.restarts += 1
+                self._popsize = self._opt.population_size * 2
+                self._new_optimizer(len(self._trans.bounds), None, SIGMA0)
+
+
+def _gp(seed: int, budget: int) -> BaseSampler:
+    return optuna.samplers.GPSampler(seed=seed, n_startup_trials=_startup(budget),
+                                     warn_independent_sampling=False)
+
+
+def _tpe(seed: int, budget: int) -> BaseSampler:
+    return optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True,
+                                      n_startup_trials=_startup(budget))
+
+
+def _all_numeric(spec) -> bool:
+    from pipetune.spec import ContinuousParam, IntegerParam
+
+    return all(isinstance(p, (ContinuousParam, IntegerParam)) for p in spec.parameters)
+
+
+def cmaes_ipop(spec, seed: int) -> BaseSampler:
+    """CMA-ES with IPOP restarts (Optuna's ``CmaEsSampler`` with categorical parameters)."""
+    if not _all_numeric(spec):
+        return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
+    return Cma(seed, ipop=True)
+
+
+def gp_sobol(spec, seed: int) -> BaseSampler:
+    budget = spec.budget.max_trials
+    n = _startup(budget)
+    sobol = SobolStart([p.name for p in spec.parameters], n, seed)
+    gp = _gp(seed, budget)
+    return Delegating(lambda study, trial: sobol if trial.number < n else gp)
+
+
+def gp_cma(spec, seed: int) -> BaseSampler:
+    budget = spec.budget.max_trials
+    switch = budget // 2
+    gp = _gp(seed, budget)
+    box: dict[str, BaseSampler] = {}
+
+    def pick(study: optuna.Study, trial: FrozenTrial) -> BaseSampler:
+        if trial.number < switch or not _all_numeric(spec):
+            return gp
+        if "cma" not in box:
+            done = [t for t in study.get_trials(deepcopy=False)
+                    if t.state == TrialState.COMPLETE]
+            best = (min if study.direction == optuna.study.StudyDirection.MINIMIZE else max)(
+                done, key=lambda t: t.value)
+            box["cma"] = Cma(seed, ipop=True, start=(dict(best.params), 0.1))
+        return box["cma"]
+
+    return Delegating(pick)
+
+
+def _interleave(spec, seed: int, other: BaseSampler, every: int = 4) -> BaseSampler:
+    gp = _gp(seed, spec.budget.max_trials)
+    n = _startup(spec.budget.max_trials)
+    return Delegating(lambda study, trial: other if trial.number >= n
+                      and (trial.number - n) % every == every - 1 else gp)
+
+
+def gp_tpe(spec, seed: int) -> BaseSampler:
+    return _interleave(spec, seed, _tpe(seed, spec.budget.max_trials))
+
+
+def gp_random(spec, seed: int) -> BaseSampler:
+    return _interleave(spec, seed, optuna.samplers.RandomSampler(seed=seed + 1))
+
+
+CANDIDATES: dict[str, Callable[[Any, int], BaseSampler]] = {
+    "cand_gp_sobol": gp_sobol,
+    "cand_gp_cma": gp_cma,
+    "cand_gp_tpe": gp_tpe,
+    "cand_gp_random": gp_random,
+}
+
+
+#: candidates whose trials depend on the budget (a shorter budget is not a prefix of a longer)
+BUDGET_DEPENDENT = frozenset({"cand_gp_cma"})
+
+
+def make(name: str, spec, seed: int) -> BaseSampler:
+    """The sampler named ``name`` (``cmaes_ipop`` or a key of ``CANDIDATES``) for ``spec``."""
+    if name == "cmaes_ipop":
+        return cmaes_ipop(spec, seed)
+    return CANDIDATES[name](spec, seed)

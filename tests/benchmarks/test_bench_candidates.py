@@ -1,0 +1,88 @@
+"""The benchmark-only samplers of issue 21 (benchmarks.candidates): IPOP CMA-ES restarts with a
+doubled population, the Sobol start, and the per-trial switch between samplers."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+from scipy.stats import qmc
+
+from benchmarks import botorch_loop, candidates, contenders, problems
+from pipetune.spec import load_spec
+
+optuna.logging.set_verbosity(optuna.logging.ERROR)
+
+
+def _spec(params, budget=50):
+    return load_spec({"parameters": params, "objectives": [{"metric": "loss"}],
+                      "trial": {"callable": "m:f"}, "budget": {"max_trials": budget}})
+
+
+def _xy(budget=50):
+    return _spec([{"name": "x", "type": "continuous", "min": -5.0, "max": 5.0},
+                  {"name": "y", "type": "continuous", "min": -5.0, "max": 5.0}], budget)
+
+
+def test_ipop_cma_restarts_with_a_doubled_population_and_converges_on_a_sphere():
+    sampler = candidates.make("cmaes_ipop", _xy(600), seed=3)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(lambda t: (t.suggest_float("x", -5, 5) - 1) ** 2
+                   + (t.suggest_float("y", -5, 5) + 2) ** 2, n_trials=600)
+    assert sampler.restarts >= 1 and sampler._popsize >= 12  # 2-D default popsize is 6
+    assert study.best_value < 1e-6
+
+
+def test_contenders_are_deterministic_per_seed_and_differ_across_seeds():
+    for name in ("cmaes_ipop", "optuna_cmaes", "cand_gp_sobol"):
+        a = contenders.run(name, "bbob/f1/d2/i1", 0, 14)["values"]
+        assert a == contenders.run(name, "bbob/f1/d2/i1", 0, 14)["values"]
+        assert a != contenders.run(name, "bbob/f1/d2/i1", 1, 14)["values"]
+
+
+def test_sobol_start_takes_the_scrambled_sequence_then_hands_over_to_gp():
+    spec = _xy(50)
+    sampler = candidates.make("cand_gp_sobol", spec, seed=5)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(lambda t: t.suggest_float("x", -5, 5) ** 2 + t.suggest_float("y", -5, 5) ** 2,
+                   n_trials=12)
+    u = qmc.Sobol(2, scramble=True, seed=5).random_base2(4)
+    first = [(t.params["x"], t.params["y"]) for t in study.trials[:10]]
+    assert first == [(-5 + 10 * a, -5 + 10 * b) for a, b in u[:10]]
+    assert (study.trials[10].params["x"], study.trials[10].params["y"]) not in {
+        (-5 + 10 * a, -5 + 10 * b) for a, b in u}
+
+
+def test_sobol_start_maps_log_integer_and_categorical_parameters_into_their_domains():
+    spec = _spec([{"name": "lr", "type": "continuous", "min": 1e-5, "max": 1.0, "scaling": "log"},
+                  {"name": "n", "type": "integer", "min": 1, "max": 7},
+                  {"name": "k", "type": "categorical", "values": ["a", "b", "c"]}])
+    study = optuna.create_study(sampler=candidates.make("cand_gp_sobol", spec, seed=0))
+    for _ in range(10):
+        t = study.ask()
+        lr, n, k = t.suggest_float("lr", 1e-5, 1.0, log=True), t.suggest_int("n", 1, 7), \
+            t.suggest_categorical("k", ["a", "b", "c"])
+        assert 1e-5 <= lr <= 1.0 and isinstance(n, int) and 1 <= n <= 7 and k in "abc"
+        study.tell(t, lr)
+    assert len({t.params["k"] for t in study.trials}) == 3
+
+
+def test_gp_then_cma_switches_at_half_the_budget_around_the_best_point():
+    sampler = candidates.make("cand_gp_cma", _xy(20), seed=0)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(lambda t: (t.suggest_float("x", -5, 5) - 1) ** 2
+                   + t.suggest_float("y", -5, 5) ** 2, n_trials=20)
+    best_first_half = min(study.trials[:10], key=lambda t: t.value)
+    late = study.trials[10:]
+    assert all("cma:generation" not in t.system_attrs for t in late)  # ours, not Optuna's
+    # step 0.1 of the unit cube = 1.0 here: the second half stays near the incumbent
+    assert max(abs(t.params["x"] - best_first_half.params["x"]) for t in late) < 5.0
+
+
+def test_botorch_relaxation_decodes_every_parameter_kind():
+    ps = problems.SKLEARN_TASKS["svm_breast_cancer"][0]
+    lo = {p["name"]: botorch_loop._decode(p, 0.0) for p in ps}
+    hi = {p["name"]: botorch_loop._decode(p, 1.0) for p in ps}
+    assert lo == pytest.approx({"C": 1e-3, "gamma": 1e-5, "kernel": "rbf", "degree": 2,
+                                "shrinking": True})
+    assert hi["C"] == pytest.approx(1e3) and hi["kernel"] == "poly" and hi["degree"] == 5
+    assert botorch_loop._decode(ps[3], 0.5) in (3, 4)
