@@ -200,6 +200,15 @@ class IndexedJournalStorage(JournalStorage):
             if self._writing:
                 self._checkpointed_at = lines
 
+    def final_checkpoint(self) -> None:
+        """Save a last checkpoint and write no more (the job has ended): its file is closed,
+        so a process that keeps this study open for reads holds one descriptor, not two."""
+        self.checkpoint()
+        self._checkpoints = self._writing = False
+        backend = self._backend
+        assert isinstance(backend, FlockJournalBackend)
+        backend._close_checkpoint()
+
     def _shared_values(self, trial: FrozenTrial) -> FrozenTrial:
         """``trial`` with its distributions, and its owner stamp, replaced by the one equal
         object this storage keeps of each: the replay builds new ones per trial, the pickle

@@ -184,6 +184,7 @@ class FlockJournalBackend(BaseJournalBackend):
             return False
 
     def _close_checkpoint(self) -> None:
+        """Close the checkpoint file this backend appends to, if any."""
         fd, self._checkpoint_fd = getattr(self, "_checkpoint_fd", -1), -1
         if fd >= 0:
             try:

@@ -44,3 +44,22 @@ def test_launching_and_reading_jobs_leaks_no_descriptors(home):
     while _open_fds() - before > _open_journals._size and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _open_fds() - before <= _open_journals._size
+
+
+def test_open_journals_are_bounded_by_their_trials_too(home):
+    """A worker polling several large jobs keeps at most ``max_trials`` trials open (the
+    most recent job always stays)."""
+    from pipetune.backends.local.jobstore import JobDir, _OpenJournals
+
+    backend = get_backend("local")
+    for i in range(3):
+        backend.launch(inprocess_spec(10), f"big-{i}", detach=False)
+    cache = _OpenJournals(size=16, max_trials=25)
+    for i in range(3):
+        job = JobDir(f"big-{i}")
+        cache.get(job.name, job.storage_url())
+    assert [name for name, _ in cache._studies] == ["big-1", "big-2"]  # 20 trials: within 25
+    assert cache._trials() == 20
+    job = JobDir("big-0")
+    cache.get(job.name, job.storage_url())
+    assert [name for name, _ in cache._studies] == ["big-2", "big-0"]

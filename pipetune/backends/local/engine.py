@@ -182,8 +182,8 @@ class Engine:
             study.set_user_attr(ATTR_WORKER_PREFIX + self.worker,
                                 {"seen": time.time(), "pid": self.owner["pid"], "ended": True,
                                  "recorded": self.recorded})
-            if self.role == "coordinator" and hasattr(study._storage, "checkpoint"):
-                study._storage.checkpoint()  # readers of the ended job replay nothing
+            if self.role == "coordinator" and hasattr(study._storage, "final_checkpoint"):
+                study._storage.final_checkpoint()  # readers of the ended job replay nothing
 
     def _sampler_instance(self, study: optuna.Study) -> str | None:
         """Names this engine's sampler among the job's, so each draws its own sequence: the

@@ -246,12 +246,15 @@ class JobDir:
 
 
 class _OpenJournals:
-    """Studies on journal files kept open by this process, the most recently used
-    ``size``; one whose file was replaced or removed since (a job deleted and made again
-    under its name) is opened afresh."""
+    """Studies on journal files kept open by this process: the most recently used, at most
+    ``size`` of them and (the last one aside) ``max_trials`` trials in all, so a worker
+    polling many large jobs keeps a bounded memory (10,000 trials take ~30 MB). One whose
+    file was replaced or removed since (a job deleted and made again under its name) is
+    opened afresh."""
 
-    def __init__(self, size: int = 16) -> None:
+    def __init__(self, size: int = 16, max_trials: int = 50_000) -> None:
         self._size = size
+        self._max_trials = max_trials
         self._studies: "OrderedDict[tuple[str, str], optuna.Study]" = OrderedDict()
         self._lock = threading.Lock()
 
@@ -264,11 +267,7 @@ class _OpenJournals:
                 self._studies.move_to_end(key)
                 return study
         study = optuna.load_study(study_name=name, storage=open_storage(url))
-        with self._lock:
-            self._studies[key] = study
-            self._studies.move_to_end(key)
-            while len(self._studies) > self._size:
-                self._studies.popitem(last=False)  # its descriptor closes when let go
+        self.put(name, url, study)
         return study
 
     def put(self, name: str, url: str, study: optuna.Study) -> None:
@@ -277,8 +276,14 @@ class _OpenJournals:
         with self._lock:
             self._studies[(name, url)] = study
             self._studies.move_to_end((name, url))
-            while len(self._studies) > self._size:
-                self._studies.popitem(last=False)
+            while len(self._studies) > 1 and (len(self._studies) > self._size
+                                              or self._trials() > self._max_trials):
+                self._studies.popitem(last=False)  # its descriptor closes when let go
+
+    def _trials(self) -> int:
+        return sum(len(getattr(s._storage, "_replay_result", None)._trials)
+                   if hasattr(s._storage, "_replay_result") else 0
+                   for s in self._studies.values())
 
     def clear(self) -> None:
         """Forget every open study (their descriptors close when let go)."""
