@@ -281,9 +281,8 @@ class _OpenJournals:
                 self._studies.popitem(last=False)  # its descriptor closes when let go
 
     def _trials(self) -> int:
-        return sum(len(getattr(s._storage, "_replay_result", None)._trials)
-                   if hasattr(s._storage, "_replay_result") else 0
-                   for s in self._studies.values())
+        replays = (getattr(s._storage, "_replay_result", None) for s in self._studies.values())
+        return sum(len(r._trials) for r in replays if r is not None)
 
     def clear(self) -> None:
         """Forget every open study (their descriptors close when let go)."""
