@@ -91,14 +91,19 @@ def start_worker(job: str, *, home: Path, storage: str | None = None, log: Path 
     argv = [sys.executable, "-m", "pipetune", "worker", job]
     if storage:
         argv += ["--storage", storage]
-    out = open(log, "ab") if log else subprocess.DEVNULL
-    return subprocess.Popen(argv, env=worker_env(home, **extra_env), stdout=subprocess.PIPE,
-                            stderr=out, start_new_session=True)
+    log = log or home.parent / f"{home.name}-worker-{uuid.uuid4().hex[:8]}.stderr"  # on failure
+    with open(log, "ab") as err:
+        proc = subprocess.Popen(argv, env=worker_env(home, **extra_env), stdout=subprocess.PIPE,
+                                stderr=err, start_new_session=True)
+    proc.stderr_log = log
+    return proc
 
 
 def finish(proc: subprocess.Popen, timeout: float = 120) -> dict:
     out, _ = proc.communicate(timeout=timeout)
-    assert proc.returncode == 0, out
+    log = getattr(proc, "stderr_log", None)
+    err = log.read_text(errors="replace")[-4000:] if log and log.exists() else ""
+    assert proc.returncode == 0, (proc.returncode, out, err)
     return json.loads(out)
 
 

@@ -40,3 +40,33 @@ def test_journal_four_random_workers_with_one_seed_draw_distinct_parameters(home
     counted = check_exact_budget(JobDir("distinct").load_study(), 80)
     drawn = [(t.params["x"], t.params["k"]) for t in counted]
     assert len(set(drawn)) == len(drawn) == 80
+
+
+def test_worker_frozen_while_suggesting_loses_that_trial_and_goes_on(home, monkeypatch):
+    """A worker frozen between two suggestions (SIGSTOP, a partitioned host) wakes to find
+    its trial declared stale by another worker: it counts the trial lost and asks again,
+    instead of crashing on Optuna's UpdateFinishedTrialError. The other worker is stood in
+    for by its one write: the stale trial marked failed, as its sweep does."""
+    import optuna.trial._trial as optuna_trial
+
+    from pipetune.backends.local.worker import run_worker
+    from pipetune.worker import prepare_shared_job
+
+    prepare_shared_job(load_spec(callable_spec("quick", max_trials=6)), "frozen-ask")
+    real_suggest = optuna_trial.Trial._suggest
+    taken_over = []
+
+    def suggest_after_a_freeze(self, name, distribution):
+        if self.number == 3 and name == "k" and not taken_over:
+            self.storage.set_trial_state_values(self._trial_id, TrialState.FAIL)
+            taken_over.append(self.number)
+        return real_suggest(self, name, distribution)
+
+    monkeypatch.setattr(optuna_trial.Trial, "_suggest", suggest_after_a_freeze)
+    summary = run_worker("frozen-ask")
+    assert taken_over == [3]
+    assert summary.state == "completed" and summary.trials_lost == 1
+    study = JobDir("frozen-ask").load_study()
+    counted = check_exact_budget(study, 6)
+    assert [t.number for t in counted if t.state == TrialState.FAIL] == [3]
+    assert summary.trials_recorded == 5

@@ -82,7 +82,9 @@ def test_pg_frozen_worker_loses_its_trial_by_heartbeat_and_nothing_counts_twice(
     sleeper = start_worker("frozen", home=home / "m0", storage=pg_url, **env)
     study = load("frozen", pg_url)
     deadline = time.monotonic() + 60
-    while not any(t.number == 3 and t.params
+    # both parameters set: the sleeper is inside the long trial 3, not between suggestions
+    # (that case: test_worker_frozen_while_suggesting_loses_that_trial_and_goes_on)
+    while not any(t.number == 3 and len(t.params) == 2
                   for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))):
         assert time.monotonic() < deadline
         time.sleep(0.02)

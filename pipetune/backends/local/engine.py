@@ -413,7 +413,14 @@ class Engine:
             if rank >= self._limit:
                 self._discard(study, trial, "over budget: another worker took the last trial")
                 return None
-        params = space.suggest(self.spec, trial)
+        try:
+            params = space.suggest(self.spec, trial)
+        except UpdateFinishedTrialError:
+            # Frozen past the heartbeat grace while suggesting (SIGSTOP, a partitioned host):
+            # another worker declared the trial stale and retries it. Ours is lost; ask again.
+            self._forget(trial)
+            self.lost += 1
+            return self._ask(study)
         item = _Running(trial, params, time.time())
         if self.spec.trial.command is not None:
             try:  # here, while the trial before runs, rather than in the slot before its start
