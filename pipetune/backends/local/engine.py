@@ -153,6 +153,10 @@ class Engine:
         self._tally_fresh = False  # refreshed since the last ask (the end-of-job check did)
         self.started_at: float | None = None  # wall time the job first started
         self.choice: space.StrategyChoice | None = None  # the strategy run, once run() chose
+        # GP under auto early stopping: the sampler instance to build TPE for at the first
+        # reported value (False: no switch due); _reported: a trial has reported one
+        self._tpe_on_report: str | None | bool = False
+        self._reported = False
         self._adopted: list[_Running] = []  # found running by _recover; the pool waits for them
         self._host_failure: str | None = None  # why the host failed a trial: the job pauses
         self._closing = False
@@ -175,8 +179,14 @@ class Engine:
         recorded = JobState(study.user_attrs.get(ATTR_STATE, "pending"))
         if recorded.terminal:
             return recorded  # a worker joining a job that has ended runs nothing
-        study.sampler = space.make_sampler(spec, self._sampler_instance(study))
+        instance = self._sampler_instance(study)
+        study.sampler = space.make_sampler(spec, instance)
         self.choice = space.explain_strategy(spec)
+        if space.switches_to_tpe_on_report(spec, self.choice):
+            self._tpe_on_report = instance
+            if any(t.intermediate_values for t in study.get_trials(deepcopy=False)):
+                self._reported = True  # a resumed job whose trials reported: TPE at once
+                self._leave_gp(study, record=False)
         self._record_choice(study)
         self._settings = heartbeat.Settings.for_study(study)
         self._beats = heartbeat.Heartbeat(study, self._settings, self.owner)
@@ -206,6 +216,21 @@ class Engine:
             log.warning("worker %s runs strategy %s (%s); the job recorded %s (%s)",
                         self.worker, mine["strategy"], mine["reason"],
                         recorded.get("strategy"), recorded.get("reason"))
+
+    def _leave_gp(self, study: optuna.Study, *, record: bool = True) -> None:
+        """Under ``auto`` (strategy and early stopping), once a trial has reported an
+        intermediate value: TPE from now on, recorded with the reason unless ``record`` is
+        False (see :func:`pipetune.backends.local.space.switches_to_tpe_on_report`)."""
+        if self._tpe_on_report is False or not self._reported:
+            return
+        instance = self._tpe_on_report
+        self._tpe_on_report = False
+        study.sampler = space.make_sampler(self.spec.with_overrides(strategy="tpe"),
+                                           instance if isinstance(instance, str) else None)
+        self.choice = space.StrategyChoice("tpe", space.TPE_ON_REPORT)
+        recorded = study.user_attrs.get(ATTR_SAMPLER) or {}
+        if record and recorded.get("strategy") != "tpe":
+            study.set_user_attr(ATTR_SAMPLER, self.choice.to_dict())
 
     def _sampler_instance(self, study: optuna.Study) -> str | None:
         """Names this engine's sampler among the job's, so each draws its own sequence: the
@@ -424,6 +449,8 @@ class Engine:
         self._tally_fresh = False
         if self.tally.counted >= self._limit:
             return None
+        if self._reported:
+            self._leave_gp(study)
         trial = study.ask()
         assert self._beats is not None
         self._beats.add(trial)
@@ -466,6 +493,7 @@ class Engine:
         if self._prunes:
 
             def reporter(step: int, value: float) -> bool:
+                self._reported = True
                 item.trial.report(value, step)
                 return item.trial.should_prune()
 

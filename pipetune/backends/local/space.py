@@ -5,8 +5,10 @@ The ``auto`` strategy rule (evidence: benchmarks/RESULTS.md and docs/benchmarks.
 - several objectives: NSGA-II when the budget is at least 100 trials, else multi-objective TPE;
 - every parameter finite and small enough to enumerate within the budget: grid;
 - one objective, only continuous and integer parameters (no categorical or discrete ones),
-  no conditional parameters, no early stopping, at most ``GP_MAX_TRIALS`` trials, and the
-  ``gp`` extra installed (scipy, torch, greenlet): Optuna's GP sampler;
+  no conditional parameters, early stopping ``none`` or ``auto``, at most ``GP_MAX_TRIALS``
+  trials, and the ``gp`` extra installed (scipy, torch, greenlet): Optuna's GP sampler. With
+  early stopping ``auto`` the engine leaves GP for TPE as soon as a trial reports an
+  intermediate value (the pruner then acts, and GP learns only from completed trials);
 - otherwise multivariate TPE with constant liar (robust with categorical and conditional
   parameters, with pruned trials and with parallel trials). Without the ``gp`` extra ``auto``
   falls back to this TPE and logs it once; the core never imports torch.
@@ -177,7 +179,7 @@ def _gp_obstacle(spec: TuningSpec) -> str | None:
         if p.condition:
             return (f"conditional parameter {p.name!r} (GP samples conditional parameters at "
                     "random; TPE models them)")
-    if spec.early_stopping.type != "none":
+    if spec.early_stopping.type not in ("none", "auto"):
         return (f"early stopping {spec.early_stopping.type} (TPE learns from pruned trials, "
                 "GP only from completed ones)")
     if spec.budget.max_trials > GP_MAX_TRIALS:
@@ -233,9 +235,25 @@ def explain_strategy(spec: TuningSpec) -> StrategyChoice:
         return StrategyChoice("tpe", "auto: the gp extra is not installed (pip install "
                               "'pipetune[gp]'); GP would suit this space")
     n = len(spec.parameters)
+    stopping = ("early stopping auto (GP until a trial reports intermediate values, then TPE)"
+                if spec.early_stopping.type == "auto" else "no early stopping")
     return StrategyChoice("gp", f"auto: one objective, {_plural(n, 'continuous/integer parameter')}"
-                          f", no conditions, no early stopping, budget {trials} ≤ "
-                          f"{GP_MAX_TRIALS} trials")
+                          f", no conditions, {stopping}, budget {trials} ≤ {GP_MAX_TRIALS} trials")
+
+
+#: why ``auto`` leaves GP for TPE once trials report intermediate values under early stopping
+#: ``auto`` (see :func:`switches_to_tpe_on_report`)
+TPE_ON_REPORT = ("auto: trials report intermediate values and early stopping auto prunes them; "
+                 "TPE learns from pruned trials, GP only from completed ones (GP chose the "
+                 "trials before)")
+
+
+def switches_to_tpe_on_report(spec: TuningSpec, choice: StrategyChoice) -> bool:
+    """Whether the engine leaves GP for TPE at the first reported intermediate value: the
+    ``auto`` strategy chose GP and early stopping is ``auto``, whose pruner then acts (GP
+    would learn only from the few trials that run to the end)."""
+    return (spec.strategy == "auto" and spec.early_stopping.type == "auto"
+            and choice.strategy == "gp")
 
 
 def resolve_strategy(spec: TuningSpec) -> str:
@@ -342,12 +360,24 @@ def make_sampler(spec: TuningSpec, instance: str | None = None) -> optuna.sample
 def make_pruner(spec: TuningSpec) -> optuna.pruners.BasePruner:
     """The Optuna pruner for the spec's ``early_stopping`` (``NopPruner`` for ``none``).
 
-    The ``hyperband`` strategy with no early stopping set gets a ``HyperbandPruner``.
+    The ``hyperband`` strategy with early stopping ``none`` or ``auto`` gets a
+    ``HyperbandPruner``. ``auto`` is successive halving (``NopPruner`` with several
+    objectives) with the spec's ``reduction_factor`` and Optuna's estimate of
+    ``min_resource`` from the first completed trial (its last step / 100, at least 1).
     """
     es = spec.early_stopping
     kind = es.type
-    if spec.strategy == "hyperband" and kind == "none":
+    if spec.strategy == "hyperband" and kind in ("none", "auto"):
         kind = "hyperband"
+    if kind == "auto":
+        if spec.multi_objective:  # Optuna prunes single-objective studies only
+            return optuna.pruners.NopPruner()
+        # ASHA: one bracket, the sampler learns from every trial (docs/benchmarks.md); it
+        # prunes only on reported values, so a trial that reports none is never stopped.
+        # min_resource: Optuna's estimate from the first completed trial (its last step / 100,
+        # at least 1), so a trial reporting every batch is not judged on its first one.
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource="auto",
+                                                      reduction_factor=es.reduction_factor)
     if kind == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=es.startup_trials,
                                            n_warmup_steps=es.warmup_steps)
