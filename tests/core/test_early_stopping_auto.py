@@ -86,6 +86,8 @@ def test_a_trial_that_reports_nothing_runs_as_without_early_stopping(home):
 def test_a_trial_that_reports_is_pruned_and_auto_leaves_gp_for_tpe(home):
     st, trials = _run("curve-auto", _body(home, "curve", "auto"))
     assert st.state.value == "completed" and st.trials.pruned >= 3
+    points = [tuple(sorted(t.params.items())) for t in trials]
+    assert len(set(points)) == len(points)  # TPE after GP redraws none of GP's points
     pruned = [t for t in trials if t.state == "pruned"]
     assert all(len(t.intermediate) < 27 for t in pruned)
     assert st.sampler == "tpe"

@@ -225,8 +225,9 @@ class Engine:
             return
         instance = self._tpe_on_report
         self._tpe_on_report = False
-        study.sampler = space.make_sampler(self.spec.with_overrides(strategy="tpe"),
-                                           instance if isinstance(instance, str) else None)
+        # its own seed: TPE's random start-up with GP's seed would redraw GP's first points
+        own = f"{instance if isinstance(instance, str) else 'coordinator/0'}/tpe-on-report"
+        study.sampler = space.make_sampler(self.spec.with_overrides(strategy="tpe"), own)
         self.choice = space.StrategyChoice("tpe", space.TPE_ON_REPORT)
         recorded = study.user_attrs.get(ATTR_SAMPLER) or {}
         if record and recorded.get("strategy") != "tpe":
