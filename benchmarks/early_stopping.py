@@ -17,9 +17,9 @@ one bracket, so the sampler learns from every trial) has the same rungs as hyper
 aggressive bracket: 1, 3, 9, 27, 81 epochs, η = 3.
 
 ``auto`` (issue 21) is the pruner pipetune's ``early_stopping: {type: auto}`` picks, with
-none of its knobs set: successive halving with Optuna's estimate of the first rung from the
-first completed trial (81 epochs / 100 -> 1) and η = 3, so here the same rungs as
-``successive_halving``.
+none of its knobs set: successive halving, min_resource 1, η = 3, the same pruner as
+``successive_halving`` (a first version estimated the first rung from the first completed
+trial: see RESULTS.md).
 
 Two more modes are a sensitivity check of the first rung, not a tuning of it:
 ``successive_halving_r3`` and ``hyperband_r3`` are the same pruners with ``min_resource`` = 3

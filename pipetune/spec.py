@@ -302,11 +302,11 @@ class EarlyStopping(_Model):
     successive-halving brackets (Optuna's sampler then learns from one bracket's trials at a
     time). ``successive_halving``: one asynchronous bracket (ASHA): at steps min_resource *
     reduction_factor**k a trial goes on only if it is in the top 1/reduction_factor so far.
-    ``auto``: pipetune picks; on the local engine successive halving with ``reduction_factor``
-    and ``min_resource`` estimated from the first completed trial (its steps / 100, at least
-    1; the spec's ``min_resource`` is not used), which acts only on trials that report
-    intermediate values and is a no-op for the others and for several objectives; on
-    SageMaker AMT's ``Auto``; on Vertex AI median automated stopping.
+    ``auto``: pipetune picks; on the local engine successive halving with ``min_resource``
+    (a step count: raise it when a trial reports every batch) and ``reduction_factor``,
+    which acts only on trials that report intermediate values and is a no-op for the others
+    and for several objectives; on SageMaker AMT's ``Auto``; on Vertex AI median automated
+    stopping.
     """
 
     type: Literal["none", "auto", "median", "hyperband", "successive_halving"] = "none"

@@ -61,7 +61,7 @@ def test_auto_is_successive_halving_for_one_objective_and_nothing_for_several(tm
     one = load_spec(_body(tmp_path, "curve", "auto"))
     pruner = space.make_pruner(one)
     assert isinstance(pruner, optuna.pruners.SuccessiveHalvingPruner)
-    assert pruner._min_resource is None and pruner._reduction_factor == 3  # estimated later
+    assert pruner._min_resource == 1 and pruner._reduction_factor == 3
     two = load_spec(_body(tmp_path, "curve", "auto",
                           objectives=[{"metric": "a"}, {"metric": "b"}]))
     assert isinstance(space.make_pruner(two), optuna.pruners.NopPruner)

@@ -361,9 +361,8 @@ def make_pruner(spec: TuningSpec) -> optuna.pruners.BasePruner:
     """The Optuna pruner for the spec's ``early_stopping`` (``NopPruner`` for ``none``).
 
     The ``hyperband`` strategy with early stopping ``none`` or ``auto`` gets a
-    ``HyperbandPruner``. ``auto`` is successive halving (``NopPruner`` with several
-    objectives) with the spec's ``reduction_factor`` and Optuna's estimate of
-    ``min_resource`` from the first completed trial (its last step / 100, at least 1).
+    ``HyperbandPruner``. ``auto`` is successive halving with the spec's ``min_resource``
+    and ``reduction_factor`` (``NopPruner`` with several objectives).
     """
     es = spec.early_stopping
     kind = es.type
@@ -373,10 +372,10 @@ def make_pruner(spec: TuningSpec) -> optuna.pruners.BasePruner:
         if spec.multi_objective:  # Optuna prunes single-objective studies only
             return optuna.pruners.NopPruner()
         # ASHA: one bracket, the sampler learns from every trial (docs/benchmarks.md); it
-        # prunes only on reported values, so a trial that reports none is never stopped.
-        # min_resource: Optuna's estimate from the first completed trial (its last step / 100,
-        # at least 1), so a trial reporting every batch is not judged on its first one.
-        return optuna.pruners.SuccessiveHalvingPruner(min_resource="auto",
+        # prunes only on reported values, so a trial that reports none is never stopped. The
+        # first rung is the spec's min_resource (1): Optuna's estimate from the first
+        # completed trial did far worse on the early-stopping benchmark (RESULTS.md, issue 21).
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=es.min_resource,
                                                       reduction_factor=es.reduction_factor)
     if kind == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=es.startup_trials,
