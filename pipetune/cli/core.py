@@ -21,7 +21,8 @@ from rich.table import Table
 from pipetune import runtime
 from pipetune.backends import get_backend
 from pipetune.backends.base import Backend
-from pipetune.cli._common import console, handle_errors, out, print_json, warning_text
+from pipetune.cli._common import (console, handle_errors, out, print_json, print_json_models,
+                                  warning_text)
 from pipetune.errors import JobFailed, JobStopped, UsageError, WaitTimeout
 from pipetune.job import JobRef, JobStatus, parse_job_ref
 from pipetune.spec import TuningSpec, json_schema, load_spec
@@ -273,7 +274,7 @@ def register(app: typer.Typer) -> None:
         ref = resolve_ref(job)
         records = backend_for(ref).trials(ref)
         if as_json:
-            print_json([r.model_dump(mode="json") for r in records])
+            print_json_models(records)
             return
         table = Table("#", "state", "metrics", "params", "reason")
         for r in records:

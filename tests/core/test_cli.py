@@ -43,6 +43,34 @@ def test_tune_then_best_in_every_format(home):
     assert len(trials) == 6 and {t["state"] for t in trials} == {"complete"}
     status = json.loads(cli("status", "q", "--json", home=home).stdout)
     assert status["state"] == "completed" and status["trials"]["complete"] == 6
+    # piped: one line per document (scripts, jq); at a terminal: indented for a person
+    piped = cli("trials", "q", "--json", home=home).stdout
+    assert piped.count("\n") == 1
+    at_terminal = _in_a_terminal("trials", "q", "--json", home=home)
+    assert at_terminal.startswith("[\n  {") and json.loads(at_terminal) == trials
+
+
+def _in_a_terminal(*args, home) -> str:
+    """stdout of the command run on a pseudo-terminal, as a person at a shell sees it."""
+    import pty
+
+    env = dict(os.environ, PIPETUNE_HOME=str(home / ".pipetune"), COLUMNS="200")
+    main, child = pty.openpty()
+    proc = subprocess.Popen([PIPETUNE, *args], cwd=home, env=env, stdout=child,
+                            stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    os.close(child)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # EIO: the child closed its end
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main)
+    assert proc.wait(timeout=300) == 0
+    return b"".join(chunks).decode().replace("\r\n", "\n")
 
 
 def test_launch_wait_and_report(home):
