@@ -16,6 +16,11 @@ rung), with 5 start-up trials. Successive halving (pipetune's ``successive_halvi
 one bracket, so the sampler learns from every trial) has the same rungs as hyperband's most
 aggressive bracket: 1, 3, 9, 27, 81 epochs, η = 3.
 
+``auto`` (issue 21) is the pruner pipetune's ``early_stopping: {type: auto}`` picks, with
+none of its knobs set: successive halving, min_resource 1, η = 3, the same pruner as
+``successive_halving`` (a first version estimated the first rung from the first completed
+trial: see RESULTS.md).
+
 Two more modes are a sensitivity check of the first rung, not a tuning of it:
 ``successive_halving_r3`` and ``hyperband_r3`` are the same pruners with ``min_resource`` = 3
 instead of 1 (successive halving's rungs 3, 9, 27, 81; hyperband's brackets start at 3, 9, 27
@@ -69,6 +74,8 @@ MODES = {
     "median": {"type": "median", "startup_trials": 5, "warmup_steps": WARMUP},
     "hyperband": {"type": "hyperband", "min_resource": 1, "reduction_factor": 3},
     "successive_halving": {"type": "successive_halving", "min_resource": 1, "reduction_factor": 3},
+    # issue 21: the pruner pipetune's ``auto`` picks, with none of its knobs set
+    "auto": {"type": "auto"},
     # sensitivity check of the first rung (see the module docstring): min_resource 3, not 1
     "successive_halving_r3": {"type": "successive_halving", "min_resource": 3,
                               "reduction_factor": 3},
@@ -218,16 +225,23 @@ def score(runs: list[dict[str, Any]], seeds: int) -> tuple[list[dict[str, Any]],
     return per_seed, summary
 
 
-def run(quick: bool, workers: int = 2, sensitivity: bool = False) -> dict[str, Any]:
+def run(quick: bool, workers: int = 2, sensitivity: bool = False,
+        modes: list[str] | None = None) -> dict[str, Any]:
+    """Every mode's jobs (the sensitivity modes only with ``sensitivity``; only ``modes``, plus
+    ``none`` which sets the targets, when given) and their scores."""
     seeds, trials, epochs = SIZES[quick]
+    unknown = sorted(set(modes or ()) - set(MODES))
+    if unknown:
+        raise ValueError(f"unknown early-stopping modes {unknown}; valid: {', '.join(MODES)}")
     t0 = time.perf_counter()
     runs = pool.run_all(run_mode, [("none", s, trials, epochs) for s in range(seeds)], workers,
                         progress="early stopping, none")
     targets = {}
     for r in runs:
         targets[r["seed"]] = max(t["final"] for t in r["trials"] if t["final"] is not None) - TOL
-    modes = [m for m in MODES if m != "none" and (sensitivity or m not in SENSITIVITY)]
-    jobs = [(m, s, trials, epochs, targets[s]) for s in range(seeds) for m in modes]
+    chosen = [m for m in MODES if m != "none" and (
+        m in modes if modes else (sensitivity or m not in SENSITIVITY))]
+    jobs = [(m, s, trials, epochs, targets[s]) for s in range(seeds) for m in chosen]
     runs += pool.run_all(run_mode, jobs, workers, progress="early stopping, pruning")
     per_seed, summary = score(runs, seeds)
     return {"learner": "MLPClassifier (adam), one partial_fit per epoch, synthetic 4-class set "

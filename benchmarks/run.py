@@ -74,7 +74,8 @@ def _meta(argv: list[str]) -> dict[str, Any]:
 def run(quick: bool, only: list[str], workers: int,
         checkpoint: Path | None = None, done: dict[str, Any] | None = None,
         plan: str | None = None, reuse: dict[str, Any] | None = None,
-        sensitivity: bool = False, plan_options: dict[str, Any] | None = None) -> dict[str, Any]:
+        sensitivity: bool = False, plan_options: dict[str, Any] | None = None,
+        es_modes: list[str] | None = None) -> dict[str, Any]:
     """Run the selected sections; the result dict (also written by :func:`main`).
 
     With ``checkpoint``, the result so far is written there after each section, so a long
@@ -82,6 +83,7 @@ def run(quick: bool, only: list[str], workers: int,
     finished run to ``<checkpoint>.runs.jsonl`` and skips the runs found there.
     ``plan_options``: keyword arguments of :func:`benchmarks.search_quality.with_options`
     (the BBOB instances, functions, dimensions, contenders, budgets) applied to the plan.
+    ``es_modes``: the early-stopping modes to run (with ``none``, which sets the targets).
     """
     from benchmarks import early_stopping, overhead, parallelism, search_quality
 
@@ -115,7 +117,8 @@ def run(quick: bool, only: list[str], workers: int,
         elif section == "parallelism":
             result[section] = parallelism.run(quick, workers)
         elif section == "early_stopping":
-            result[section] = early_stopping.run(quick, workers, sensitivity=sensitivity)
+            result[section] = early_stopping.run(quick, workers, sensitivity=sensitivity,
+                                                 modes=es_modes)
         result[section]["section_seconds"] = time.perf_counter() - t0
         print(f"   {section}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
         if checkpoint is not None:
@@ -199,6 +202,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--sensitivity", action="store_true",
                         help="early stopping: also run the first-rung sensitivity modes "
                         "(min_resource 3), as recorded in results/early_stopping.json")
+    parser.add_argument("--es-modes", default=None,
+                        help="early stopping: only these modes (comma-separated), with none")
     parser.add_argument("--out", default=None,
                         help="JSON output path (default benchmarks/results/{quick,latest}.json)")
     args = parser.parse_args(argv)
@@ -245,7 +250,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     t0 = time.perf_counter()
     result = run(args.quick, only, args.workers, checkpoint=partial, done=done,
                  plan=args.plan, reuse=reuse, sensitivity=args.sensitivity,
-                 plan_options=plan_options)
+                 plan_options=plan_options,
+                 es_modes=args.es_modes.split(",") if args.es_modes else None)
     meta["wall_seconds"] = time.perf_counter() - t0
     meta["load_end"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
     result["meta"] = meta

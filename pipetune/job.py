@@ -134,8 +134,10 @@ class TrialCounts(BaseModel):
 
 class JobStatus(BaseModel):
     """One reading of a job: its state (and why, once it has ended), trial counts and
-    budget, best value so far and time elapsed; the fields after ``elapsed_seconds`` are
-    filled by :func:`pipetune.observability.snapshot.observe` and None when not computed."""
+    budget, best value so far, time elapsed, and the sampler the local engine runs and why
+    (``sampler``, ``sampler_reason``; None on the cloud backends, whose service picks); the
+    fields after ``sampler_reason`` are filled by
+    :func:`pipetune.observability.snapshot.observe` and None when not computed."""
 
     ref: JobRef
     state: JobState
@@ -144,6 +146,10 @@ class JobStatus(BaseModel):
     max_trials: int | None = None
     best_value: float | None = None
     elapsed_seconds: float | None = None
+    #: the sampler the local engine runs (``gp``, ``tpe``, ``grid``, ``nsga2``, ``random``,
+    #: ``cmaes``) and why: "set in the spec (...)" or "auto: <the rule's branch>"
+    sampler: str | None = None
+    sampler_reason: str | None = None
     # filled by pipetune.observability.snapshot.observe (None when not computed)
     #: a warm-started job's parents: ``{"seeded": {parent: trials}, "left_out": {parent:
     #: trials outside this spec's ranges}}`` (None without a warm start). Parent trials seed

@@ -302,9 +302,14 @@ class EarlyStopping(_Model):
     successive-halving brackets (Optuna's sampler then learns from one bracket's trials at a
     time). ``successive_halving``: one asynchronous bracket (ASHA): at steps min_resource *
     reduction_factor**k a trial goes on only if it is in the top 1/reduction_factor so far.
+    ``auto``: pipetune picks; on the local engine successive halving with ``min_resource``
+    (a step count: raise it when a trial reports every batch) and ``reduction_factor``,
+    which acts only on trials that report intermediate values and is a no-op for the others
+    and for several objectives; on SageMaker AMT's ``Auto``; on Vertex AI median automated
+    stopping.
     """
 
-    type: Literal["none", "median", "hyperband", "successive_halving"] = "none"
+    type: Literal["none", "auto", "median", "hyperband", "successive_halving"] = "none"
     warmup_steps: int = Field(default=0, ge=0, le=MAX_COUNT,
                               description="median: steps before pruning")
     startup_trials: int = Field(default=5, ge=0, le=MAX_TRIALS,
@@ -657,7 +662,7 @@ class TuningSpec(_Model):
         if len(self.objectives) > 1 and self.strategy in ("gp", "cmaes", "hyperband"):
             problems.append(("strategy", f"{self.strategy} supports one objective; "
                              "use auto, tpe, nsga2 or random"))
-        if len(self.objectives) > 1 and self.early_stopping.type != "none":
+        if len(self.objectives) > 1 and self.early_stopping.type not in ("none", "auto"):
             problems.append(("early_stopping.type", "early stopping needs a single objective"))
         if self.strategy == "grid":
             points = 1

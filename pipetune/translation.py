@@ -110,7 +110,8 @@ FIELDS: dict[str, dict[str, Translation]] = {
                                             "training jobs' billable time and sagemaker.prices"),
                             "vertex": _VERTEX_NO_SUCH_RULE},
     "early_stopping.type": {"local": SENT, "sagemaker": _t("sent", "TrainingJobEarlyStoppingType"),
-                            "vertex": _t("sent", "median automated stopping; hyperband and "
+                            "vertex": _t("sent", "median automated stopping (for median, "
+                                         "and for auto with one objective); hyperband and "
                                          "successive_halving are refused")},
     "early_stopping.warmup_steps": {"local": SENT, "sagemaker": _t("ignored", _NO_AMT_KNOB),
                                     "vertex": _t("ignored", _NO_VERTEX_KNOB)},

@@ -137,6 +137,9 @@ def _status_line(st: JobStatus) -> str:
         line += f"\n  {st.reason}"
     if st.converging is False and st.convergence_reason:
         line += f"\n  {st.convergence_reason}"
+    if st.sampler:
+        line += f"\n  sampler: {st.sampler}" + (f" ({st.sampler_reason})" if st.sampler_reason
+                                                else "")
     return line
 
 
@@ -309,8 +312,9 @@ def register(app: typer.Typer) -> None:
             best_result = be.best(ref)
         except JobFailed:
             best_result = None
+        st = be.status(ref)
         files = write_report(spec, best_result, records, out_dir or home() / "reports" / ref.name,
-                             title=ref.name)
+                             title=ref.name, sampler=st.sampler, sampler_reason=st.sampler_reason)
         console.print(f"wrote {files.markdown} and {files.html}")
         print_json({"markdown": str(files.markdown), "html": str(files.html),
                     "images": {k: str(v) for k, v in files.images.items()}})

@@ -63,10 +63,10 @@ def test_quick_harness_writes_complete_results(tmp_path):
     assert par["speedup"]["speedup"]["1"] == 1.0
 
     es = result["early_stopping"]
-    assert set(es["summary"]) == {"none", "median", "hyperband", "successive_halving"}
+    assert set(es["summary"]) == {"none", "median", "hyperband", "successive_halving", "auto"}
     assert len(es["per_seed"]) == es["seeds"]
     for row in es["per_seed"]:
-        for mode in ("none", "median", "hyperband", "successive_halving"):
+        for mode in ("none", "median", "hyperband", "successive_halving", "auto"):
             assert row[mode]["total_epochs"] > 0
         assert row["none"]["epochs_to_target"] is not None  # the reference reaches its own best
 

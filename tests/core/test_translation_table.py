@@ -250,3 +250,15 @@ def test_a_secret_in_trial_env_is_refused_where_the_job_description_would_show_i
     assert "hf_live_value" not in str(err.value)
     local = _set(BASE["local"], "trial.env", {"HF_TOKEN": "hf_live_value"})
     assert load_spec(local).trial.env["HF_TOKEN"] == "hf_live_value"  # local keeps it, unstored
+
+
+def test_early_stopping_auto_asks_each_service_for_its_own_automatic_stopping():
+    """``early_stopping: auto`` is AMT's ``Auto`` and Vertex's median automated stopping (the
+    local engine's successive halving is tested in tests/core/test_early_stopping_auto.py)."""
+    sm = _request("sagemaker", load_spec(_merge(BASE["sagemaker"],
+                                                {"early_stopping": {"type": "auto"}})))
+    assert sm["HyperParameterTuningJobConfig"]["TrainingJobEarlyStoppingType"] == "Auto"
+    vx = _request("vertex", load_spec(_merge(BASE["vertex"], {"early_stopping": {"type": "auto"}})))
+    assert vx == _request("vertex", load_spec(_merge(BASE["vertex"],
+                                                     {"early_stopping": {"type": "median"}})))
+    assert "median_automated_stopping_spec" in vx["study_spec"]

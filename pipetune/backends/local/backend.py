@@ -31,6 +31,7 @@ from pipetune.backends.local.jobstore import (
     _open_journals,
     ATTR_FINISHED,
     ATTR_REASON,
+    ATTR_SAMPLER,
     ATTR_SPEC,
     ATTR_STARTED,
     ATTR_STATE,
@@ -354,9 +355,11 @@ class LocalBackend(Backend):
         started = attrs.get(ATTR_STARTED)
         finished = attrs.get(ATTR_FINISHED) if state.terminal else None
         elapsed = ((finished or time.time()) - started) if started else None
+        sampler, why = _sampler_of(spec, attrs)
         return JobStatus(ref=self.ref(job.name), state=state, reason=reason, trials=counts,
                          max_trials=space.trial_limit(spec), best_value=best_value,
-                         elapsed_seconds=elapsed, warm_start=warm)
+                         elapsed_seconds=elapsed, sampler=sampler, sampler_reason=why,
+                         warm_start=warm)
 
     def poll(self, ref: "JobRef | str", *, poll_seconds: float,
              timeout: float | None) -> Iterator[JobStatus]:
@@ -482,6 +485,16 @@ def _state_of(t: optuna.trial.FrozenTrial, info: dict) -> str:
     return info.get("state", "failed")
 
 
+def _sampler_of(spec: TuningSpec, attrs: dict) -> tuple[str, str]:
+    """The sampler the job's engine recorded, and why; before an engine has run it (or for a
+    job from an older pipetune), the choice this machine would make, said as such."""
+    recorded = attrs.get(ATTR_SAMPLER)
+    if isinstance(recorded, dict) and recorded.get("sampler"):
+        return recorded["sampler"], recorded.get("reason") or ""
+    choice = space.explain_strategy(spec)
+    return choice.sampler, f"{choice.reason} [not recorded yet: this machine's choice]"
+
+
 def _live_status(ref: JobRef, engine: Engine, limit: int) -> JobStatus:
     """The status of a job running in this process, from its engine's tally (the same
     counts and best value as :meth:`LocalBackend.status`, without reading the study)."""
@@ -491,8 +504,11 @@ def _live_status(ref: JobRef, engine: Engine, limit: int) -> JobStatus:
                          pruned=tally.pruned, infeasible=tally.infeasible)
     state = JobState.STOPPING if engine.stop_event.is_set() else JobState.RUNNING
     elapsed = time.time() - engine.started_at if engine.started_at else None
+    choice = engine.choice
     return JobStatus(ref=ref, state=state, trials=counts, max_trials=limit,
-                     best_value=tally.best[0] if tally.best else None, elapsed_seconds=elapsed)
+                     best_value=tally.best[0] if tally.best else None, elapsed_seconds=elapsed,
+                     sampler=choice.sampler if choice else None,
+                     sampler_reason=choice.reason if choice else None)
 
 
 def _stamp(job: JobDir, journal: Path) -> tuple:

@@ -28,6 +28,7 @@ is discarded with its directory, and is not shown as running meanwhile.
 from __future__ import annotations
 
 import copy
+import logging
 import math
 import os
 import queue
@@ -49,6 +50,7 @@ from pipetune.backends.local.tally import Tally
 from pipetune.backends.local.jobstore import (
     ATTR_FINISHED,
     ATTR_REASON,
+    ATTR_SAMPLER,
     ATTR_STARTED,
     ATTR_STARTS,
     ATTR_STATE,
@@ -68,6 +70,7 @@ from pipetune.trials.process import kill_orphan, read_pidfile
 from pipetune.trials.runner import PIDFILE, HostFailure, TrialOutcome, run_trial, set_up
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
+log = logging.getLogger(__name__)
 
 
 _EMPTY = object()
@@ -149,6 +152,11 @@ class Engine:
         self.tally: Tally | None = None  # the job's counted trials, refreshed before each ask
         self._tally_fresh = False  # refreshed since the last ask (the end-of-job check did)
         self.started_at: float | None = None  # wall time the job first started
+        self.choice: space.StrategyChoice | None = None  # the strategy run, once run() chose
+        # GP under auto early stopping: the sampler instance to build TPE for at the first
+        # reported value (False: no switch due); _reported: a trial has reported one
+        self._tpe_on_report: str | None | bool = False
+        self._reported = False
         self._adopted: list[_Running] = []  # found running by _recover; the pool waits for them
         self._host_failure: str | None = None  # why the host failed a trial: the job pauses
         self._closing = False
@@ -171,7 +179,15 @@ class Engine:
         recorded = JobState(study.user_attrs.get(ATTR_STATE, "pending"))
         if recorded.terminal:
             return recorded  # a worker joining a job that has ended runs nothing
-        study.sampler = space.make_sampler(spec, self._sampler_instance(study))
+        instance = self._sampler_instance(study)
+        study.sampler = space.make_sampler(spec, instance)
+        self.choice = space.explain_strategy(spec)
+        if space.switches_to_tpe_on_report(spec, self.choice):
+            self._tpe_on_report = instance
+            if any(t.intermediate_values for t in study.get_trials(deepcopy=False)):
+                self._reported = True  # a resumed job whose trials reported: TPE at once
+                self._leave_gp(study, record=False)
+        self._record_choice(study)
         self._settings = heartbeat.Settings.for_study(study)
         self._beats = heartbeat.Heartbeat(study, self._settings, self.owner)
         self._beats.start()
@@ -184,6 +200,38 @@ class Engine:
                                  "recorded": self.recorded})
             if self.role == "coordinator" and hasattr(study._storage, "final_checkpoint"):
                 study._storage.final_checkpoint()  # readers of the ended job replay nothing
+
+    def _record_choice(self, study: optuna.Study) -> None:
+        """Record the strategy this engine runs, and why, for ``status`` and the report: a
+        coordinator always (its machine's ``gp`` extra decides ``auto``), a worker when
+        nothing is recorded yet (a job only workers serve). A worker whose choice differs
+        from the recorded one (another machine, another extra) says so in its log."""
+        assert self.choice is not None
+        mine = self.choice.to_dict()
+        recorded = study.user_attrs.get(ATTR_SAMPLER)
+        if self.role == "coordinator" or not recorded:
+            if recorded != mine:
+                study.set_user_attr(ATTR_SAMPLER, mine)
+        elif recorded.get("strategy") != mine["strategy"]:
+            log.warning("worker %s runs strategy %s (%s); the job recorded %s (%s)",
+                        self.worker, mine["strategy"], mine["reason"],
+                        recorded.get("strategy"), recorded.get("reason"))
+
+    def _leave_gp(self, study: optuna.Study, *, record: bool = True) -> None:
+        """Under ``auto`` (strategy and early stopping), once a trial has reported an
+        intermediate value: TPE from now on, recorded with the reason unless ``record`` is
+        False (see :func:`pipetune.backends.local.space.switches_to_tpe_on_report`)."""
+        if self._tpe_on_report is False or not self._reported:
+            return
+        instance = self._tpe_on_report
+        self._tpe_on_report = False
+        # its own seed: TPE's random start-up with GP's seed would redraw GP's first points
+        own = f"{instance if isinstance(instance, str) else 'coordinator/0'}/tpe-on-report"
+        study.sampler = space.make_sampler(self.spec.with_overrides(strategy="tpe"), own)
+        self.choice = space.StrategyChoice("tpe", space.TPE_ON_REPORT)
+        recorded = study.user_attrs.get(ATTR_SAMPLER) or {}
+        if record and recorded.get("strategy") != "tpe":
+            study.set_user_attr(ATTR_SAMPLER, self.choice.to_dict())
 
     def _sampler_instance(self, study: optuna.Study) -> str | None:
         """Names this engine's sampler among the job's, so each draws its own sequence: the
@@ -402,6 +450,8 @@ class Engine:
         self._tally_fresh = False
         if self.tally.counted >= self._limit:
             return None
+        if self._reported:
+            self._leave_gp(study)
         trial = study.ask()
         assert self._beats is not None
         self._beats.add(trial)
@@ -444,6 +494,7 @@ class Engine:
         if self._prunes:
 
             def reporter(step: int, value: float) -> bool:
+                self._reported = True
                 item.trial.report(value, step)
                 return item.trial.should_prune()
 

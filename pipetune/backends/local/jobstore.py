@@ -36,6 +36,7 @@ ATTR_REASON = "pipetune.reason"
 ATTR_STARTED = "pipetune.started_at"
 ATTR_FINISHED = "pipetune.finished_at"
 ATTR_STARTS = "pipetune.coordinator_starts"  # how many coordinators ran it (sampler seeds)
+ATTR_SAMPLER = "pipetune.sampler"  # {"strategy", "sampler", "reason"}: what the engine ran
 ATTR_STOP = "pipetune.stop_requested"  # seen by every worker, on any machine
 ATTR_HEARTBEAT = "pipetune.heartbeat"  # {"interval": s, "grace": s}, shared by all workers
 ATTR_WORKER_PREFIX = "pipetune.worker."  # + worker id: {"seen": time, "pid", "trials", "ended"}

@@ -5,11 +5,17 @@ The ``auto`` strategy rule (evidence: benchmarks/RESULTS.md and docs/benchmarks.
 - several objectives: NSGA-II when the budget is at least 100 trials, else multi-objective TPE;
 - every parameter finite and small enough to enumerate within the budget: grid;
 - one objective, only continuous and integer parameters (no categorical or discrete ones),
-  no conditional parameters, no early stopping, at most ``GP_MAX_TRIALS`` trials, and the
-  ``gp`` extra installed (scipy, torch, greenlet): Optuna's GP sampler;
+  no conditional parameters, early stopping ``none`` or ``auto``, at most ``GP_MAX_TRIALS``
+  trials, and the ``gp`` extra installed (scipy, torch, greenlet): Optuna's GP sampler. With
+  early stopping ``auto`` the engine leaves GP for TPE as soon as a trial reports an
+  intermediate value (the pruner then acts, and GP learns only from completed trials);
 - otherwise multivariate TPE with constant liar (robust with categorical and conditional
   parameters, with pruned trials and with parallel trials). Without the ``gp`` extra ``auto``
   falls back to this TPE and logs it once; the core never imports torch.
+
+:func:`explain_strategy` returns the choice with the branch's reason in words; the engine
+records it in the study when it starts (the ``gp`` extra may differ between machines), and
+``pipetune status`` and the report show it.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import hashlib
 import importlib.util
 import logging
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import optuna
@@ -132,35 +139,135 @@ def gp_available() -> bool:
     return all(importlib.util.find_spec(m) is not None for m in ("scipy", "torch", "greenlet"))
 
 
+@dataclass(frozen=True)
+class StrategyChoice:
+    """The strategy the local engine runs for a spec, and why, in words a reader of
+    ``pipetune status`` understands (``reason`` has no strategy name in front).
+
+    ``sampler`` is the Optuna sampler's short name: the strategy itself, except ``hyperband``,
+    which is TPE with a Hyperband pruner.
+
+    Example:
+        >>> StrategyChoice("grid", "auto: all 12 combinations fit the 20-trial budget").sampler
+        'grid'
+        >>> StrategyChoice("hyperband", "set in the spec").sampler
+        'tpe'
+    """
+
+    strategy: str
+    reason: str
+
+    @property
+    def sampler(self) -> str:
+        """The sampler's short name (``tpe`` for the ``hyperband`` strategy)."""
+        return "tpe" if self.strategy == "hyperband" else self.strategy
+
+    def to_dict(self) -> dict[str, str]:
+        """``{"strategy", "sampler", "reason"}``: what the engine records in the study."""
+        return {"strategy": self.strategy, "sampler": self.sampler, "reason": self.reason}
+
+
+def _gp_obstacle(spec: TuningSpec) -> str | None:
+    """Why GP does not suit the spec (the first reason found), or None when it does."""
+    if spec.multi_objective:
+        return f"{len(spec.objectives)} objectives (GP takes one)"
+    for p in spec.parameters:
+        if isinstance(p, (CategoricalParam, DiscreteParam)):
+            kind = "categorical" if isinstance(p, CategoricalParam) else "discrete"
+            return f"{kind} parameter {p.name!r} (GP needs continuous/integer parameters)"
+    for p in spec.parameters:
+        if p.condition:
+            return (f"conditional parameter {p.name!r} (GP samples conditional parameters at "
+                    "random; TPE models them)")
+    if spec.early_stopping.type not in ("none", "auto"):
+        return (f"early stopping {spec.early_stopping.type} (TPE learns from pruned trials, "
+                "GP only from completed ones)")
+    if spec.budget.max_trials > GP_MAX_TRIALS:
+        return (f"budget {spec.budget.max_trials} > {GP_MAX_TRIALS} trials (a GP suggestion's "
+                "cost grows with the trials seen)")
+    return None
+
+
 def auto_prefers_gp(spec: TuningSpec) -> bool:
     """Whether ``auto`` picks GP for this spec when the ``gp`` extra is installed."""
-    return (not spec.multi_objective
-            and all(isinstance(p, (ContinuousParam, IntegerParam)) for p in spec.parameters)
-            and not any(p.condition for p in spec.parameters)
-            and spec.early_stopping.type == "none"
-            and spec.budget.max_trials <= GP_MAX_TRIALS)
+    return _gp_obstacle(spec) is None
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def explain_strategy(spec: TuningSpec) -> StrategyChoice:
+    """The strategy the local engine runs for ``spec`` on this machine, and why: the spec's
+    own strategy ("set in the spec"), or the ``auto`` rule's choice with the rule's branch
+    in words. Logs nothing (see :func:`resolve_strategy`).
+
+    Example:
+        >>> from pipetune.spec import load_spec
+        >>> spec = load_spec({"parameters": [{"name": "k", "type": "categorical",
+        ...                                   "values": ["a", "b", "c"]}],
+        ...                   "objectives": [{"metric": "loss"}], "trial": {"callable": "m:f"},
+        ...                   "budget": {"max_trials": 20}})
+        >>> explain_strategy(spec)
+        StrategyChoice(strategy='grid', reason='auto: all 3 combinations fit the 20-trial budget')
+    """
+    trials = spec.budget.max_trials
+    if spec.strategy != "auto":
+        if spec.strategy == "hyperband":
+            return StrategyChoice("hyperband", "set in the spec (strategy: hyperband; TPE "
+                                  "sampler, Hyperband pruner)")
+        return StrategyChoice(spec.strategy, f"set in the spec (strategy: {spec.strategy})")
+    if spec.multi_objective:
+        n = len(spec.objectives)
+        if trials >= 100:
+            return StrategyChoice("nsga2", f"auto: {n} objectives and {trials} ≥ 100 trials")
+        return StrategyChoice("tpe", f"auto: {n} objectives and {trials} < 100 trials "
+                              "(multi-objective TPE; NSGA-II from 100 trials)")
+    conditional = any(p.condition for p in spec.parameters)
+    size = grid_size(spec)
+    if size is not None and size <= trials and not conditional:
+        return StrategyChoice("grid", f"auto: all {_plural(size, 'combination')} fit the "
+                              f"{trials}-trial budget")
+    obstacle = _gp_obstacle(spec)
+    if obstacle is not None:
+        return StrategyChoice("tpe", f"auto: {obstacle}")
+    if not gp_available():
+        return StrategyChoice("tpe", "auto: the gp extra is not installed (pip install "
+                              "'pipetune[gp]'); GP would suit this space")
+    n = len(spec.parameters)
+    stopping = ("early stopping auto (GP until a trial reports intermediate values, then TPE)"
+                if spec.early_stopping.type == "auto" else "no early stopping")
+    return StrategyChoice("gp", f"auto: one objective, {_plural(n, 'continuous/integer parameter')}"
+                          f", no conditions, {stopping}, budget {trials} ≤ {GP_MAX_TRIALS} trials")
+
+
+#: why ``auto`` leaves GP for TPE once trials report intermediate values under early stopping
+#: ``auto`` (see :func:`switches_to_tpe_on_report`)
+TPE_ON_REPORT = ("auto: trials report intermediate values and early stopping auto prunes them; "
+                 "TPE learns from pruned trials, GP only from completed ones (GP chose the "
+                 "trials before)")
+
+
+def switches_to_tpe_on_report(spec: TuningSpec, choice: StrategyChoice) -> bool:
+    """Whether the engine leaves GP for TPE at the first reported intermediate value: the
+    ``auto`` strategy chose GP and early stopping is ``auto``, whose pruner then acts (GP
+    would learn only from the few trials that run to the end)."""
+    return (spec.strategy == "auto" and spec.early_stopping.type == "auto"
+            and choice.strategy == "gp")
 
 
 def resolve_strategy(spec: TuningSpec) -> str:
-    """The strategy the local engine runs: ``spec.strategy``, or the ``auto`` rule's choice."""
+    """The strategy the local engine runs: ``spec.strategy``, or the ``auto`` rule's choice
+    (:func:`explain_strategy` says why). Logs once per process when ``auto`` falls back to
+    TPE for want of the ``gp`` extra."""
     global _warned_no_gp
-    if spec.strategy != "auto":
-        return spec.strategy
-    if spec.multi_objective:
-        return "nsga2" if spec.budget.max_trials >= 100 else "tpe"
-    size = grid_size(spec)
-    if size is not None and size <= spec.budget.max_trials and not any(
-        p.condition for p in spec.parameters
-    ):
-        return "grid"
-    if auto_prefers_gp(spec):
-        if gp_available():
-            return "gp"
-        if not _warned_no_gp:
-            _warned_no_gp = True
-            _log.warning("strategy auto: the GP sampler suits this search space but the 'gp' "
-                         "extra is not installed (pip install 'pipetune[gp]'); using TPE")
-    return "tpe"
+    choice = explain_strategy(spec)
+    if (spec.strategy == "auto" and choice.strategy == "tpe" and auto_prefers_gp(spec)
+            and not _warned_no_gp):
+        _warned_no_gp = True
+        _log.warning("strategy auto: the GP sampler suits this search space but the 'gp' "
+                     "extra is not installed (pip install 'pipetune[gp]'); using TPE")
+    return choice.strategy
 
 
 def _grid_space(spec: TuningSpec) -> dict[str, list[Any]]:
@@ -253,12 +360,23 @@ def make_sampler(spec: TuningSpec, instance: str | None = None) -> optuna.sample
 def make_pruner(spec: TuningSpec) -> optuna.pruners.BasePruner:
     """The Optuna pruner for the spec's ``early_stopping`` (``NopPruner`` for ``none``).
 
-    The ``hyperband`` strategy with no early stopping set gets a ``HyperbandPruner``.
+    The ``hyperband`` strategy with early stopping ``none`` or ``auto`` gets a
+    ``HyperbandPruner``. ``auto`` is successive halving with the spec's ``min_resource``
+    and ``reduction_factor`` (``NopPruner`` with several objectives).
     """
     es = spec.early_stopping
     kind = es.type
-    if spec.strategy == "hyperband" and kind == "none":
+    if spec.strategy == "hyperband" and kind in ("none", "auto"):
         kind = "hyperband"
+    if kind == "auto":
+        if spec.multi_objective:  # Optuna prunes single-objective studies only
+            return optuna.pruners.NopPruner()
+        # ASHA: one bracket, the sampler learns from every trial (docs/benchmarks.md); it
+        # prunes only on reported values, so a trial that reports none is never stopped. The
+        # first rung is the spec's min_resource (1): Optuna's estimate from the first
+        # completed trial did far worse on the early-stopping benchmark (RESULTS.md, issue 21).
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=es.min_resource,
+                                                      reduction_factor=es.reduction_factor)
     if kind == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=es.startup_trials,
                                            n_warmup_steps=es.warmup_steps)

@@ -124,7 +124,9 @@ def max_runtime(spec: TuningSpec, opts: SageMakerOptions) -> int:
 
 def early_stopping_type(spec: TuningSpec, opts: SageMakerOptions) -> str:
     """``TrainingJobEarlyStoppingType``: ``sagemaker.early_stopping`` when set, else ``Off``
-    for the hyperband and grid strategies and for ``early_stopping: none``, else ``Auto``."""
+    for the hyperband and grid strategies and for ``early_stopping: none``, else ``Auto``
+    (``early_stopping: auto`` included: AMT's own automatic early stopping, which, like the
+    local engine's, acts only on training jobs that emit the objective metric as they go)."""
     if opts.early_stopping is not None:
         return opts.early_stopping.capitalize()
     if spec.strategy in ("hyperband", "grid"):

@@ -70,10 +70,15 @@ def check(spec: TuningSpec, opts: VertexOptions) -> None:
 
 def stopping_kind(spec: TuningSpec, opts: VertexOptions) -> str:
     """The automated stopping to ask of Vertex: ``vertex.automated_stopping`` when set, else
-    ``median`` for ``early_stopping: median``, else ``none``."""
+    ``median`` for ``early_stopping: median``, and for ``auto`` with one objective (Vizier's
+    median rule, which acts only on trials that report intermediate measurements), else
+    ``none``."""
     if opts.automated_stopping is not None:
         return opts.automated_stopping
-    return "median" if spec.early_stopping.type == "median" else "none"
+    kind = spec.early_stopping.type
+    if kind == "median" or (kind == "auto" and not spec.multi_objective):
+        return "median"
+    return "none"
 
 
 def build_study_spec(spec: TuningSpec, opts: VertexOptions) -> StudySpec:

@@ -1,0 +1,182 @@
+"""Which sampler ``auto`` chose, and why: the rule's reasons, recorded by the engine when it
+starts and shown by ``status`` (Python, CLI, ``--json``) and the report. Real engine runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipetune import get_backend, load_spec
+from pipetune.backends.local import space
+
+PIPETUNE = str(Path(sys.executable).parent / "pipetune")
+
+_TRIAL = '''
+def objective(params, ctx):
+    """A cheap closed form of whatever parameters the spec has."""
+    total = 0.0
+    for name, value in params.items():
+        total += (value - 0.3) ** 2 if isinstance(value, (int, float)) else len(str(value))
+    return total
+'''
+
+
+def _body(tmp_path: Path, parameters: list[dict], **changes) -> dict:
+    (tmp_path / "choice_trial.py").write_text(_TRIAL)
+    body = {
+        "parameters": parameters,
+        "objectives": [{"metric": "loss", "goal": "minimize"}],
+        "trial": {"callable": "choice_trial:objective", "workdir": str(tmp_path)},
+        "budget": {"max_trials": 6},
+        "seed": 11,
+    }
+    body.update(changes)
+    return body
+
+
+CONTINUOUS = [{"name": "x", "type": "continuous", "min": -1.0, "max": 1.0},
+              {"name": "lr", "type": "continuous", "min": 1e-4, "max": 1.0, "scaling": "log"},
+              {"name": "depth", "type": "integer", "min": 1, "max": 40}]
+CATEGORICAL = [{"name": "x", "type": "continuous", "min": -1.0, "max": 1.0},
+               {"name": "opt", "type": "categorical", "values": ["adam", "sgd", "rmsprop"]}]
+SMALL_GRID = [{"name": "opt", "type": "categorical", "values": ["adam", "sgd"]},
+              {"name": "depth", "type": "integer", "min": 1, "max": 3}]
+
+
+def _run(home: Path, name: str, body: dict):
+    be = get_backend("local")
+    ref = be.launch(load_spec(body), name, detach=False)
+    return be, ref, be.status(ref)
+
+
+# ---- the rule's reasons ----------------------------------------------------------------------
+@pytest.mark.parametrize("changes, with_gp, strategy, words", [
+    ({}, True, "gp", ["one objective", "3 continuous/integer parameters", "no conditions",
+                      "no early stopping", "budget 6 ≤ 200 trials"]),
+    ({}, False, "tpe", ["the gp extra is not installed", "pip install 'pipetune[gp]'"]),
+    ({"parameters": CATEGORICAL}, True, "tpe",
+     ["categorical parameter 'opt'", "GP needs continuous/integer parameters"]),
+    ({"parameters": SMALL_GRID, "budget": {"max_trials": 20}}, True, "grid",
+     ["all 6 combinations fit the 20-trial budget"]),
+    ({"objectives": [{"metric": "a"}, {"metric": "b"}], "budget": {"max_trials": 100}}, True,
+     "nsga2", ["2 objectives and 100 ≥ 100 trials"]),
+    ({"objectives": [{"metric": "a"}, {"metric": "b"}]}, True, "tpe",
+     ["2 objectives and 6 < 100 trials"]),
+    ({"early_stopping": {"type": "median"}}, True, "tpe", ["early stopping median"]),
+    ({"budget": {"max_trials": 300}}, True, "tpe", ["budget 300 > 200 trials"]),
+    ({"parameters": [{"name": "kind", "type": "categorical", "values": ["a", "b"]},
+                     {"name": "x", "type": "continuous", "min": 0.0, "max": 1.0,
+                      "condition": {"parent": "kind", "values": ["a"]}}]}, True, "tpe",
+     ["categorical parameter 'kind'"]),
+    ({"parameters": [{"name": "k", "type": "integer", "min": 1, "max": 9},
+                      {"name": "x", "type": "continuous", "min": 0.0, "max": 1.0,
+                       "condition": {"parent": "k", "values": [1]}}]}, True, "tpe",
+     ["conditional parameter 'x'"]),
+])
+def test_explain_strategy_names_the_branch(tmp_path, monkeypatch, changes, with_gp, strategy,
+                                           words):
+    monkeypatch.setattr(space, "gp_available", lambda: with_gp)
+    changes = dict(changes)
+    spec = load_spec(_body(tmp_path, changes.pop("parameters", CONTINUOUS), **changes))
+    choice = space.explain_strategy(spec)
+    assert choice.strategy == strategy == space.resolve_strategy(spec)
+    assert choice.reason.startswith("auto: ")
+    for w in words:
+        assert w in choice.reason, choice.reason
+
+
+@pytest.mark.parametrize("strategy, sampler", [("tpe", "tpe"), ("random", "random"),
+                                               ("hyperband", "tpe")])
+def test_an_explicit_strategy_is_said_to_be_set_in_the_spec(tmp_path, strategy, sampler):
+    choice = space.explain_strategy(load_spec(_body(tmp_path, CONTINUOUS, strategy=strategy)))
+    assert (choice.strategy, choice.sampler) == (strategy, sampler)
+    assert choice.reason.startswith(f"set in the spec (strategy: {strategy}")
+
+
+# ---- recorded by the engine, shown by status -------------------------------------------------
+def test_auto_on_continuous_parameters_status_says_gp_or_why_not(home):
+    be, ref, st = _run(home, "cont", _body(home, CONTINUOUS))
+    assert st.state.value == "completed"
+    if space.gp_available():
+        assert st.sampler == "gp"
+        assert st.sampler_reason == ("auto: one objective, 3 continuous/integer parameters, no "
+                                     "conditions, no early stopping, budget 6 ≤ 200 trials")
+    else:
+        assert st.sampler == "tpe"
+        assert "the gp extra is not installed" in st.sampler_reason
+    assert "not recorded yet" not in st.sampler_reason
+
+
+def test_auto_with_a_categorical_parameter_status_says_tpe_and_why(home):
+    _, _, st = _run(home, "cat", _body(home, CATEGORICAL))
+    assert st.sampler == "tpe"
+    assert st.sampler_reason == ("auto: categorical parameter 'opt' (GP needs "
+                                 "continuous/integer parameters)")
+
+
+def test_auto_on_a_small_finite_space_runs_the_grid(home):
+    be, ref, st = _run(home, "grid", _body(home, SMALL_GRID, budget={"max_trials": 20}))
+    assert st.sampler == "grid" and st.max_trials == 6
+    assert st.sampler_reason == "auto: all 6 combinations fit the 20-trial budget"
+    seen = {(t.params["opt"], t.params["depth"]) for t in be.trials(ref)}
+    assert len(seen) == 6  # every combination once: the grid ran
+
+
+def test_the_choice_of_the_machine_that_ran_is_shown_not_this_ones(home):
+    """The job runs in a process where torch cannot be imported (no ``gp`` extra there): its
+    status, read here, says TPE for want of the extra, whatever this machine has."""
+    (home / "sitecustomize.py").write_text("import sys; sys.modules['torch'] = None\n")
+    (home / "spec.json").write_text(json.dumps(_body(home, CONTINUOUS)))
+    code = ("import json; from pipetune import get_backend, load_spec\n"
+            "get_backend('local').launch(load_spec(json.load(open('spec.json'))), 'elsewhere', "
+            "detach=False)\n")
+    env = dict(os.environ, PIPETUNE_HOME=str(home / ".pipetune"), PYTHONPATH=str(home))
+    proc = subprocess.run([sys.executable, "-c", code], cwd=home, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    st = get_backend("local").status("elsewhere")
+    assert st.state.value == "completed" and st.sampler == "tpe"
+    assert st.sampler_reason.startswith("auto: the gp extra is not installed")
+
+
+def test_a_job_not_started_yet_says_the_choice_is_not_recorded(home):
+    be = get_backend("local")
+    ref = be.prepare(load_spec(_body(home, CATEGORICAL)), "prepared")
+    st = be.status(ref)
+    assert st.sampler == "tpe" and "not recorded yet" in st.sampler_reason
+
+
+def test_run_here_statuses_carry_the_choice(home):
+    be = get_backend("local")
+    seen = []
+    be.run_here(load_spec(_body(home, CATEGORICAL)), "live", on_status=seen.append)
+    assert seen and {(s.sampler, s.sampler_reason) for s in seen} == {
+        ("tpe", "auto: categorical parameter 'opt' (GP needs continuous/integer parameters)")}
+
+
+# ---- the CLI and the report ------------------------------------------------------------------
+def _cli(home: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PIPETUNE_HOME=str(home / ".pipetune"), COLUMNS="200")
+    proc = subprocess.run([PIPETUNE, *args], cwd=home, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def test_cli_status_json_and_report_say_which_sampler_and_why(home):
+    (home / "spec.yaml").write_text(yaml.safe_dump(_body(home, CATEGORICAL)))
+    _cli(home, "tune", "spec.yaml", "--name", "c", "--no-progress")
+    reason = "auto: categorical parameter 'opt' (GP needs continuous/integer parameters)"
+    status = json.loads(_cli(home, "status", "c", "--json").stdout)
+    assert (status["sampler"], status["sampler_reason"]) == ("tpe", reason)
+    assert f"sampler: tpe ({reason})" in _cli(home, "status", "c").stdout
+    files = json.loads(_cli(home, "report", "c", "--out", "rep").stdout)
+    assert f"Sampler: **tpe** ({reason})" in Path(files["markdown"]).read_text()
+    html = Path(files["html"]).read_text()
+    assert "Sampler: <strong>tpe</strong>" in html and "categorical parameter" in html
