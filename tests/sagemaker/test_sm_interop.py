@@ -133,6 +133,7 @@ def test_tuner_becomes_an_equivalent_request():
         completion_criteria_config=TuningJobCompletionCriteria(
             0.1, BestObjectiveNotImproving(5), ConvergenceDetected("Enabled")))
     spec = spec_from_tuner(tuner, sagemaker=SAGEMAKER, static={"objective": "reg:squarederror"})
+    assert spec.early_stopping.type == "auto"  # AMT's Auto is "the service picks", not median
     req = SageMakerBackend(region="us-east-1").request(spec, "from-sdk")
     config = req["HyperParameterTuningJobConfig"]
     assert config["Strategy"] == "Random" and config["RandomSeed"] == 11

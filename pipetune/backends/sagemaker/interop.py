@@ -156,7 +156,7 @@ def spec_from_tuner(tuner: Any, *, trial: dict[str, Any] | None = None,
     if runtime:
         body["budget"]["timeout"] = float(runtime)
     if str(_first(tuner, "early_stopping_type", default="Off")) == "Auto":
-        body["early_stopping"] = {"type": "median"}
+        body["early_stopping"] = {"type": "auto"}  # each backend's own automatic stopping
     warm = _first(tuner, "warm_start_config")
     if warm is not None:
         body["warm_start"] = _warm_start(warm)
