@@ -150,6 +150,10 @@ class JobStatus(BaseModel):
     #: ``cmaes``) and why: "set in the spec (...)" or "auto: <the rule's branch>"
     sampler: str | None = None
     sampler_reason: str | None = None
+    #: the early stopping the local engine applies (``none``, ``median``, ``hyperband``,
+    #: ``successive_halving``) and why; None on the cloud backends
+    pruner: str | None = None
+    pruner_reason: str | None = None
     # filled by pipetune.observability.snapshot.observe (None when not computed)
     #: a warm-started job's parents: ``{"seeded": {parent: trials}, "left_out": {parent:
     #: trials outside this spec's ranges}}`` (None without a warm start). Parent trials seed

@@ -84,12 +84,14 @@ def param_importances(spec: TuningSpec, trials: list[TrialRecord]) -> dict[str, 
 
 def render_markdown(spec: TuningSpec, best: BestResult | None, trials: list[TrialRecord],
                     *, title: str | None = None, images: dict[str, str] | None = None,
-                    sampler: str | None = None, sampler_reason: str | None = None) -> str:
+                    sampler: str | None = None, sampler_reason: str | None = None,
+                    pruner: str | None = None, pruner_reason: str | None = None) -> str:
     """A markdown summary: the winner, trial counts, the top trials and why others failed.
 
     Parent trials of a warm start are named in one line, not counted as this job's.
     ``sampler`` and ``sampler_reason`` (a :class:`~pipetune.job.JobStatus`'s) say which
-    sampler searched and why, in a line under the trial counts."""
+    sampler searched and why, in a line under the trial counts; ``pruner`` and
+    ``pruner_reason`` the same of early stopping (no line for ``none``)."""
     parents = [t for t in trials if t.warm_start_from is not None]
     trials = own_trials(trials)
     name = best.job if best else (title or "job")
@@ -128,6 +130,9 @@ def render_markdown(spec: TuningSpec, best: BestResult | None, trials: list[Tria
     if sampler:
         why = f" ({sampler_reason})" if sampler_reason else ""
         lines += [f"Sampler: **{sampler}**{why}", ""]
+    if pruner and pruner != "none":
+        why = f" ({pruner_reason})" if pruner_reason else ""
+        lines += [f"Early stopping: **{pruner}**{why}", ""]
     if parents:
         jobs = sorted({str(t.warm_start_from).split("#")[0] for t in parents})
         lines += [f"Warm start: {len(parents)} parent trials from {', '.join(jobs)} seeded the "
@@ -250,9 +255,10 @@ def _plot_parallel(spec: TuningSpec, trials: list[TrialRecord], path: Path) -> b
 
 def write_report(spec: TuningSpec, best: BestResult | None, trials: list[TrialRecord],
                  out_dir: str | Path, *, title: str | None = None, sampler: str | None = None,
-                 sampler_reason: str | None = None) -> ReportFiles:
-    """Write report.md, report.html and the PNG plots into ``out_dir`` (``sampler`` and
-    ``sampler_reason`` as in :func:`render_markdown`).
+                 sampler_reason: str | None = None, pruner: str | None = None,
+                 pruner_reason: str | None = None) -> ReportFiles:
+    """Write report.md, report.html and the PNG plots into ``out_dir`` (``sampler``,
+    ``sampler_reason``, ``pruner`` and ``pruner_reason`` as in :func:`render_markdown`).
 
     The plots need the ``report`` extra (matplotlib); without it this raises
     :class:`~pipetune.errors.MissingExtra` before writing anything."""
@@ -270,7 +276,8 @@ def write_report(spec: TuningSpec, best: BestResult | None, trials: list[TrialRe
         images["Parallel coordinates"] = out / "parallel_coordinates.png"
     md = render_markdown(spec, best, trials, title=title,
                          images={k: v.name for k, v in images.items()},
-                         sampler=sampler, sampler_reason=sampler_reason)
+                         sampler=sampler, sampler_reason=sampler_reason, pruner=pruner,
+                         pruner_reason=pruner_reason)
     (out / "report.md").write_text(md, encoding="utf-8")
     (out / "report.html").write_text(_to_html(md, images), encoding="utf-8")
     return ReportFiles(out / "report.md", out / "report.html", images)

@@ -140,6 +140,9 @@ def _status_line(st: JobStatus) -> str:
     if st.sampler:
         line += f"\n  sampler: {st.sampler}" + (f" ({st.sampler_reason})" if st.sampler_reason
                                                 else "")
+    if st.pruner and st.pruner != "none":
+        line += f"\n  early stopping: {st.pruner}" + (f" ({st.pruner_reason})"
+                                                       if st.pruner_reason else "")
     return line
 
 
@@ -314,7 +317,8 @@ def register(app: typer.Typer) -> None:
             best_result = None
         st = be.status(ref)
         files = write_report(spec, best_result, records, out_dir or home() / "reports" / ref.name,
-                             title=ref.name, sampler=st.sampler, sampler_reason=st.sampler_reason)
+                             title=ref.name, sampler=st.sampler, sampler_reason=st.sampler_reason,
+                             pruner=st.pruner, pruner_reason=st.pruner_reason)
         console.print(f"wrote {files.markdown} and {files.html}")
         print_json({"markdown": str(files.markdown), "html": str(files.html),
                     "images": {k: str(v) for k, v in files.images.items()}})

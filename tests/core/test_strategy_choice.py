@@ -180,3 +180,43 @@ def test_cli_status_json_and_report_say_which_sampler_and_why(home):
     assert f"Sampler: **tpe** ({reason})" in Path(files["markdown"]).read_text()
     html = Path(files["html"]).read_text()
     assert "Sampler: <strong>tpe</strong>" in html and "categorical parameter" in html
+
+
+# ---- the early stopping, shown the same way --------------------------------------------------
+@pytest.mark.parametrize("changes, pruner, words", [
+    ({}, "none", ["set in the spec (early_stopping none)"]),
+    ({"early_stopping": {"type": "auto"}}, "successive_halving",
+     ["auto: acts only on trials that report intermediate values", "first rung 1 step(s)",
+      "reduction factor 3"]),
+    ({"early_stopping": {"type": "auto", "min_resource": 5, "reduction_factor": 4}},
+     "successive_halving", ["first rung 5 step(s)", "reduction factor 4"]),
+    ({"early_stopping": {"type": "auto"}, "objectives": [{"metric": "a"}, {"metric": "b"}]},
+     "none", ["auto: several objectives"]),
+    ({"early_stopping": {"type": "median"}}, "median", ["set in the spec (early_stopping median)"]),
+    ({"strategy": "hyperband"}, "hyperband", ["strategy hyperband (early_stopping none)"]),
+])
+def test_explain_pruner_names_what_make_pruner_builds(tmp_path, changes, pruner, words):
+    spec = load_spec(_body(tmp_path, CONTINUOUS, **changes))
+    name, reason = space.explain_pruner(spec)
+    assert name == pruner and all(w in reason for w in words), reason
+    built = type(space.make_pruner(spec)).__name__
+    expected = {"none": "NopPruner", "successive_halving": "SuccessiveHalvingPruner",
+                "median": "MedianPruner", "hyperband": "HyperbandPruner"}[pruner]
+    assert built == expected  # the explanation names the pruner that really runs
+
+
+def test_cli_status_and_report_say_which_early_stopping(home):
+    body = _body(home, CATEGORICAL, early_stopping={"type": "auto"})
+    (home / "spec.yaml").write_text(yaml.safe_dump(body))
+    _cli(home, "tune", "spec.yaml", "--name", "es", "--no-progress")
+    status = json.loads(_cli(home, "status", "es", "--json").stdout)
+    assert status["pruner"] == "successive_halving"
+    assert status["pruner_reason"].startswith("auto: acts only on trials that report")
+    assert "early stopping: successive_halving (auto: acts only" in _cli(home, "status", "es").stdout
+    files = json.loads(_cli(home, "report", "es", "--out", "rep").stdout)
+    assert "Early stopping: **successive_halving** (auto:" in Path(files["markdown"]).read_text()
+    # no early stopping: no line (nothing to explain), the JSON still says none
+    (home / "plain.yaml").write_text(yaml.safe_dump(_body(home, CATEGORICAL)))
+    _cli(home, "tune", "plain.yaml", "--name", "plain", "--no-progress")
+    assert json.loads(_cli(home, "status", "plain", "--json").stdout)["pruner"] == "none"
+    assert "early stopping:" not in _cli(home, "status", "plain").stdout

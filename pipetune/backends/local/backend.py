@@ -356,10 +356,11 @@ class LocalBackend(Backend):
         finished = attrs.get(ATTR_FINISHED) if state.terminal else None
         elapsed = ((finished or time.time()) - started) if started else None
         sampler, why = _sampler_of(spec, attrs)
+        pruner, pruner_why = space.explain_pruner(spec)
         return JobStatus(ref=self.ref(job.name), state=state, reason=reason, trials=counts,
                          max_trials=space.trial_limit(spec), best_value=best_value,
                          elapsed_seconds=elapsed, sampler=sampler, sampler_reason=why,
-                         warm_start=warm)
+                         pruner=pruner, pruner_reason=pruner_why, warm_start=warm)
 
     def poll(self, ref: "JobRef | str", *, poll_seconds: float,
              timeout: float | None) -> Iterator[JobStatus]:
@@ -505,10 +506,12 @@ def _live_status(ref: JobRef, engine: Engine, limit: int) -> JobStatus:
     state = JobState.STOPPING if engine.stop_event.is_set() else JobState.RUNNING
     elapsed = time.time() - engine.started_at if engine.started_at else None
     choice = engine.choice
+    pruner, pruner_why = space.explain_pruner(engine.spec)
     return JobStatus(ref=ref, state=state, trials=counts, max_trials=limit,
                      best_value=tally.best[0] if tally.best else None, elapsed_seconds=elapsed,
                      sampler=choice.sampler if choice else None,
-                     sampler_reason=choice.reason if choice else None)
+                     sampler_reason=choice.reason if choice else None,
+                     pruner=pruner, pruner_reason=pruner_why)
 
 
 def _stamp(job: JobDir, journal: Path) -> tuple:

@@ -357,6 +357,33 @@ def make_sampler(spec: TuningSpec, instance: str | None = None) -> optuna.sample
     raise SpecError(f"unknown strategy {strategy!r}", field="strategy")
 
 
+def explain_pruner(spec: TuningSpec) -> tuple[str, str]:
+    """The pruner :func:`make_pruner` builds for ``spec``, named as ``early_stopping.type``
+    names them (``none`` for no pruning), and why, for ``status`` and the report.
+
+    Example:
+        >>> from pipetune.spec import load_spec
+        >>> spec = load_spec({"parameters": [{"name": "x", "type": "continuous", "min": 0,
+        ...                                   "max": 1}],
+        ...                   "objectives": [{"metric": "loss"}], "trial": {"callable": "m:f"},
+        ...                   "early_stopping": {"type": "auto"}})
+        >>> explain_pruner(spec)[0]
+        'successive_halving'
+    """
+    es = spec.early_stopping
+    if spec.strategy == "hyperband" and es.type in ("none", "auto"):
+        return "hyperband", f"strategy hyperband (early_stopping {es.type})"
+    if es.type == "auto":
+        if spec.multi_objective:
+            return "none", "auto: several objectives (Optuna prunes single-objective studies only)"
+        return "successive_halving", (
+            f"auto: acts only on trials that report intermediate values; first rung "
+            f"{es.min_resource} step(s), reduction factor {es.reduction_factor}")
+    if es.type == "none":
+        return "none", "set in the spec (early_stopping none)"
+    return es.type, f"set in the spec (early_stopping {es.type})"
+
+
 def make_pruner(spec: TuningSpec) -> optuna.pruners.BasePruner:
     """The Optuna pruner for the spec's ``early_stopping`` (``NopPruner`` for ``none``).
 
