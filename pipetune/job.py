@@ -134,10 +134,10 @@ class TrialCounts(BaseModel):
 
 class JobStatus(BaseModel):
     """One reading of a job: its state (and why, once it has ended), trial counts and
-    budget, best value so far, time elapsed, and the sampler the local engine runs and why
-    (``sampler``, ``sampler_reason``; None on the cloud backends, whose service picks); the
-    fields after ``sampler_reason`` are filled by
-    :func:`pipetune.observability.snapshot.observe` and None when not computed."""
+    budget, best value so far, time elapsed, and the sampler and early stopping the local
+    engine runs and why (``sampler``, ``sampler_reason``, ``pruner``, ``pruner_reason``; None
+    on the cloud backends, whose service picks); the fields after ``pruner_reason`` are
+    filled by :func:`pipetune.observability.snapshot.observe` and None when not computed."""
 
     ref: JobRef
     state: JobState

@@ -17,10 +17,13 @@ import html
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipetune.results import BestResult, TrialRecord, own_trials
 from pipetune.spec import TuningSpec
+
+if TYPE_CHECKING:
+    from pipetune.job import JobStatus
 
 
 @dataclass
@@ -82,16 +85,20 @@ def param_importances(spec: TuningSpec, trials: list[TrialRecord]) -> dict[str, 
         return {}
 
 
+def _choice_line(what: str, name: str | None, reason: str | None) -> list[str]:
+    if not name:
+        return []
+    return [f"{what}: **{name}**" + (f" ({reason})" if reason else ""), ""]
+
+
 def render_markdown(spec: TuningSpec, best: BestResult | None, trials: list[TrialRecord],
                     *, title: str | None = None, images: dict[str, str] | None = None,
-                    sampler: str | None = None, sampler_reason: str | None = None,
-                    pruner: str | None = None, pruner_reason: str | None = None) -> str:
+                    status: JobStatus | None = None) -> str:
     """A markdown summary: the winner, trial counts, the top trials and why others failed.
 
-    Parent trials of a warm start are named in one line, not counted as this job's.
-    ``sampler`` and ``sampler_reason`` (a :class:`~pipetune.job.JobStatus`'s) say which
-    sampler searched and why, in a line under the trial counts; ``pruner`` and
-    ``pruner_reason`` the same of early stopping (no line for ``none``)."""
+    Parent trials of a warm start are named in one line, not counted as this job's. With
+    the job's ``status``, a line under the trial counts says which sampler searched and
+    why, and one which early stopping ran and why (none for ``none``)."""
     parents = [t for t in trials if t.warm_start_from is not None]
     trials = own_trials(trials)
     name = best.job if best else (title or "job")
@@ -127,12 +134,10 @@ def render_markdown(spec: TuningSpec, best: BestResult | None, trials: list[Tria
         counts[t.state] = counts.get(t.state, 0) + 1
     lines += ["## Trials", "", f"{len(trials)} trials: " +
               ", ".join(f"{n} {s}" for s, n in sorted(counts.items())), ""]
-    if sampler:
-        why = f" ({sampler_reason})" if sampler_reason else ""
-        lines += [f"Sampler: **{sampler}**{why}", ""]
-    if pruner and pruner != "none":
-        why = f" ({pruner_reason})" if pruner_reason else ""
-        lines += [f"Early stopping: **{pruner}**{why}", ""]
+    if status is not None:
+        lines += _choice_line("Sampler", status.sampler, status.sampler_reason)
+        if status.pruner != "none":
+            lines += _choice_line("Early stopping", status.pruner, status.pruner_reason)
     if parents:
         jobs = sorted({str(t.warm_start_from).split("#")[0] for t in parents})
         lines += [f"Warm start: {len(parents)} parent trials from {', '.join(jobs)} seeded the "
@@ -254,11 +259,10 @@ def _plot_parallel(spec: TuningSpec, trials: list[TrialRecord], path: Path) -> b
 
 
 def write_report(spec: TuningSpec, best: BestResult | None, trials: list[TrialRecord],
-                 out_dir: str | Path, *, title: str | None = None, sampler: str | None = None,
-                 sampler_reason: str | None = None, pruner: str | None = None,
-                 pruner_reason: str | None = None) -> ReportFiles:
-    """Write report.md, report.html and the PNG plots into ``out_dir`` (``sampler``,
-    ``sampler_reason``, ``pruner`` and ``pruner_reason`` as in :func:`render_markdown`).
+                 out_dir: str | Path, *, title: str | None = None,
+                 status: JobStatus | None = None) -> ReportFiles:
+    """Write report.md, report.html and the PNG plots into ``out_dir`` (``status`` as in
+    :func:`render_markdown`).
 
     The plots need the ``report`` extra (matplotlib); without it this raises
     :class:`~pipetune.errors.MissingExtra` before writing anything."""
@@ -276,8 +280,7 @@ def write_report(spec: TuningSpec, best: BestResult | None, trials: list[TrialRe
         images["Parallel coordinates"] = out / "parallel_coordinates.png"
     md = render_markdown(spec, best, trials, title=title,
                          images={k: v.name for k, v in images.items()},
-                         sampler=sampler, sampler_reason=sampler_reason, pruner=pruner,
-                         pruner_reason=pruner_reason)
+                         status=status)
     (out / "report.md").write_text(md, encoding="utf-8")
     (out / "report.html").write_text(_to_html(md, images), encoding="utf-8")
     return ReportFiles(out / "report.md", out / "report.html", images)

@@ -90,8 +90,7 @@ def print_json(value: Any) -> None:
     """Machine-readable output on stdout, nothing else there: indented for a person at a
     terminal, one line for a pipe or a file (``gh --json`` does the same; Python's fast JSON
     encoder only writes unindented text, which matters for 10,000 trials)."""
-    indent = 2 if sys.stdout.isatty() else None
-    sys.stdout.write(json.dumps(value, indent=indent, default=str) + "\n")
+    sys.stdout.write(json.dumps(value, indent=_json_indent(), default=str) + "\n")
 
 
 def print_json_models(models: list[Any]) -> None:
@@ -99,7 +98,10 @@ def print_json_models(models: list[Any]) -> None:
     own JSON writer (10x faster than dumping dicts: ``trials --json`` of a 10,000-trial job)."""
     from pydantic import BaseModel, TypeAdapter
 
-    indent = 2 if sys.stdout.isatty() else None
-    text = TypeAdapter(list[BaseModel]).dump_json(models, indent=indent,
+    text = TypeAdapter(list[BaseModel]).dump_json(models, indent=_json_indent(),
                                                   serialize_as_any=True).decode()
     sys.stdout.write(text + "\n")
+
+
+def _json_indent() -> int | None:
+    return 2 if sys.stdout.isatty() else None

@@ -315,10 +315,8 @@ def register(app: typer.Typer) -> None:
             best_result = be.best(ref)
         except JobFailed:
             best_result = None
-        st = be.status(ref)
         files = write_report(spec, best_result, records, out_dir or home() / "reports" / ref.name,
-                             title=ref.name, sampler=st.sampler, sampler_reason=st.sampler_reason,
-                             pruner=st.pruner, pruner_reason=st.pruner_reason)
+                             title=ref.name, status=be.status(ref))
         console.print(f"wrote {files.markdown} and {files.html}")
         print_json({"markdown": str(files.markdown), "html": str(files.html),
                     "images": {k: str(v) for k, v in files.images.items()}})

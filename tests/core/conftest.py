@@ -1,9 +1,23 @@
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 SCRIPTS = Path(__file__).parent / "scripts"
+PIPETUNE = str(Path(sys.executable).parent / "pipetune")
+
+
+def cli(*args: str, home: Path, check: bool = True) -> subprocess.CompletedProcess:
+    """The ``pipetune`` command as a user runs it, on the jobs under ``home``; with ``check``
+    a non-zero exit fails the test and shows both outputs."""
+    env = dict(os.environ, PIPETUNE_HOME=str(home / ".pipetune"), COLUMNS="200")
+    proc = subprocess.run([PIPETUNE, *args], cwd=home, env=env, capture_output=True, text=True,
+                          timeout=300)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
 
 
 @pytest.fixture

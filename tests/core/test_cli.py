@@ -3,24 +3,13 @@
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from .conftest import script_spec
+from .conftest import PIPETUNE, cli, script_spec
 
-PIPETUNE = str(Path(sys.executable).parent / "pipetune")
-
-
-def cli(*args, home, check=True):
-    env = dict(os.environ, PIPETUNE_HOME=str(home / ".pipetune"), COLUMNS="200")
-    proc = subprocess.run([PIPETUNE, *args], cwd=home, env=env, capture_output=True, text=True,
-                          timeout=300)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
-    return proc
 
 
 def write_spec(home, body, name="spec.yaml"):

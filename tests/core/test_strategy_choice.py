@@ -15,7 +15,7 @@ import yaml
 from pipetune import get_backend, load_spec
 from pipetune.backends.local import space
 
-PIPETUNE = str(Path(sys.executable).parent / "pipetune")
+from .conftest import cli
 
 _TRIAL = '''
 def objective(params, ctx):
@@ -161,22 +161,14 @@ def test_run_here_statuses_carry_the_choice(home):
 
 
 # ---- the CLI and the report ------------------------------------------------------------------
-def _cli(home: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PIPETUNE_HOME=str(home / ".pipetune"), COLUMNS="200")
-    proc = subprocess.run([PIPETUNE, *args], cwd=home, env=env, capture_output=True, text=True,
-                          timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc
-
-
 def test_cli_status_json_and_report_say_which_sampler_and_why(home):
     (home / "spec.yaml").write_text(yaml.safe_dump(_body(home, CATEGORICAL)))
-    _cli(home, "tune", "spec.yaml", "--name", "c", "--no-progress")
+    cli("tune", "spec.yaml", "--name", "c", "--no-progress", home=home)
     reason = "auto: categorical parameter 'opt' (GP needs continuous/integer parameters)"
-    status = json.loads(_cli(home, "status", "c", "--json").stdout)
+    status = json.loads(cli("status", "c", "--json", home=home).stdout)
     assert (status["sampler"], status["sampler_reason"]) == ("tpe", reason)
-    assert f"sampler: tpe ({reason})" in _cli(home, "status", "c").stdout
-    files = json.loads(_cli(home, "report", "c", "--out", "rep").stdout)
+    assert f"sampler: tpe ({reason})" in cli("status", "c", home=home).stdout
+    files = json.loads(cli("report", "c", "--out", "rep", home=home).stdout)
     assert f"Sampler: **tpe** ({reason})" in Path(files["markdown"]).read_text()
     html = Path(files["html"]).read_text()
     assert "Sampler: <strong>tpe</strong>" in html and "categorical parameter" in html
@@ -208,15 +200,16 @@ def test_explain_pruner_names_what_make_pruner_builds(tmp_path, changes, pruner,
 def test_cli_status_and_report_say_which_early_stopping(home):
     body = _body(home, CATEGORICAL, early_stopping={"type": "auto"})
     (home / "spec.yaml").write_text(yaml.safe_dump(body))
-    _cli(home, "tune", "spec.yaml", "--name", "es", "--no-progress")
-    status = json.loads(_cli(home, "status", "es", "--json").stdout)
+    cli("tune", "spec.yaml", "--name", "es", "--no-progress", home=home)
+    status = json.loads(cli("status", "es", "--json", home=home).stdout)
     assert status["pruner"] == "successive_halving"
     assert status["pruner_reason"].startswith("auto: acts only on trials that report")
-    assert "early stopping: successive_halving (auto: acts only" in _cli(home, "status", "es").stdout
-    files = json.loads(_cli(home, "report", "es", "--out", "rep").stdout)
+    line = "early stopping: successive_halving (auto: acts only"
+    assert line in cli("status", "es", home=home).stdout
+    files = json.loads(cli("report", "es", "--out", "rep", home=home).stdout)
     assert "Early stopping: **successive_halving** (auto:" in Path(files["markdown"]).read_text()
     # no early stopping: no line (nothing to explain), the JSON still says none
     (home / "plain.yaml").write_text(yaml.safe_dump(_body(home, CATEGORICAL)))
-    _cli(home, "tune", "plain.yaml", "--name", "plain", "--no-progress")
-    assert json.loads(_cli(home, "status", "plain", "--json").stdout)["pruner"] == "none"
-    assert "early stopping:" not in _cli(home, "status", "plain").stdout
+    cli("tune", "plain.yaml", "--name", "plain", "--no-progress", home=home)
+    assert json.loads(cli("status", "plain", "--json", home=home).stdout)["pruner"] == "none"
+    assert "early stopping:" not in cli("status", "plain", home=home).stdout

@@ -153,9 +153,10 @@ class Engine:
         self._tally_fresh = False  # refreshed since the last ask (the end-of-job check did)
         self.started_at: float | None = None  # wall time the job first started
         self.choice: space.StrategyChoice | None = None  # the strategy run, once run() chose
-        # GP under auto early stopping: the sampler instance to build TPE for at the first
-        # reported value (False: no switch due); _reported: a trial has reported one
-        self._tpe_on_report: str | None | bool = False
+        # GP under auto early stopping: TPE is due at the first reported value (_tpe_on_report)
+        # for the sampler instance _instance; _reported: a trial has reported one
+        self._tpe_on_report = False
+        self._instance: str | None = None
         self._reported = False
         self._adopted: list[_Running] = []  # found running by _recover; the pool waits for them
         self._host_failure: str | None = None  # why the host failed a trial: the job pauses
@@ -179,11 +180,11 @@ class Engine:
         recorded = JobState(study.user_attrs.get(ATTR_STATE, "pending"))
         if recorded.terminal:
             return recorded  # a worker joining a job that has ended runs nothing
-        instance = self._sampler_instance(study)
-        study.sampler = space.make_sampler(spec, instance)
+        self._instance = self._sampler_instance(study)
+        study.sampler = space.make_sampler(spec, self._instance)
         self.choice = space.explain_strategy(spec)
         if space.switches_to_tpe_on_report(spec, self.choice):
-            self._tpe_on_report = instance
+            self._tpe_on_report = True
             if any(t.intermediate_values for t in study.get_trials(deepcopy=False)):
                 self._reported = True  # a resumed job whose trials reported: TPE at once
                 self._leave_gp(study, record=False)
@@ -221,12 +222,11 @@ class Engine:
         """Under ``auto`` (strategy and early stopping), once a trial has reported an
         intermediate value: TPE from now on, recorded with the reason unless ``record`` is
         False (see :func:`pipetune.backends.local.space.switches_to_tpe_on_report`)."""
-        if self._tpe_on_report is False or not self._reported:
+        if not (self._tpe_on_report and self._reported):
             return
-        instance = self._tpe_on_report
         self._tpe_on_report = False
         # its own seed: TPE's random start-up with GP's seed would redraw GP's first points
-        own = f"{instance if isinstance(instance, str) else 'coordinator/0'}/tpe-on-report"
+        own = f"{self._instance or 'coordinator/0'}/tpe-on-report"
         study.sampler = space.make_sampler(self.spec.with_overrides(strategy="tpe"), own)
         self.choice = space.StrategyChoice("tpe", space.TPE_ON_REPORT)
         recorded = study.user_attrs.get(ATTR_SAMPLER) or {}

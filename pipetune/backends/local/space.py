@@ -392,18 +392,7 @@ def make_pruner(spec: TuningSpec) -> optuna.pruners.BasePruner:
     and ``reduction_factor`` (``NopPruner`` with several objectives).
     """
     es = spec.early_stopping
-    kind = es.type
-    if spec.strategy == "hyperband" and kind in ("none", "auto"):
-        kind = "hyperband"
-    if kind == "auto":
-        if spec.multi_objective:  # Optuna prunes single-objective studies only
-            return optuna.pruners.NopPruner()
-        # ASHA: one bracket, the sampler learns from every trial (docs/benchmarks.md); it
-        # prunes only on reported values, so a trial that reports none is never stopped. The
-        # first rung is the spec's min_resource (1): Optuna's estimate from the first
-        # completed trial did far worse on the early-stopping benchmark (RESULTS.md, issue 21).
-        return optuna.pruners.SuccessiveHalvingPruner(min_resource=es.min_resource,
-                                                      reduction_factor=es.reduction_factor)
+    kind, _ = explain_pruner(spec)  # one decision, named once: status shows what runs here
     if kind == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=es.startup_trials,
                                            n_warmup_steps=es.warmup_steps)
@@ -412,6 +401,11 @@ def make_pruner(spec: TuningSpec) -> optuna.pruners.BasePruner:
                                               max_resource=es.max_resource,
                                               reduction_factor=es.reduction_factor)
     if kind == "successive_halving":
+        # ASHA, also for ``auto``: one bracket, the sampler learns from every trial
+        # (docs/benchmarks.md); it prunes only on reported values, so a trial that reports
+        # none is never stopped. The first rung is the spec's min_resource (1): Optuna's
+        # estimate from the first completed trial did far worse on the early-stopping
+        # benchmark (RESULTS.md, issue 21).
         return optuna.pruners.SuccessiveHalvingPruner(min_resource=es.min_resource,
                                                       reduction_factor=es.reduction_factor)
     return optuna.pruners.NopPruner()
