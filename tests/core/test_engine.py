@@ -169,6 +169,56 @@ def test_resume_adopts_the_trial_a_killed_coordinator_left_running(home, tmp_pat
     assert study.trials[2].params == skipped.params  # asked again: it was no attempt
 
 
+_DIE_BEFORE_SET_UP = """
+import os, sys
+from pipetune import get_backend, load_spec
+from pipetune.backends.local import engine
+
+real_set_up = engine.set_up
+def set_up(spec, params, number, trial_dir):
+    if number == 1:  # the trial asked ahead: its parameters are drawn, its files not laid out
+        os._exit(9)
+    return real_set_up(spec, params, number, trial_dir)
+engine.set_up = set_up
+get_backend("local").launch(load_spec(sys.argv[1]), "ahead", detach=False)
+"""
+
+
+def test_coordinator_killed_between_drawing_and_laying_out_a_trial_is_no_attempt(home, tmp_path):
+    """CI found this window: a coordinator that dies after drawing the parameters of the trial
+    it asks ahead, before it lays out that trial's directory, left a trial the next one took
+    for "ran on another machine", so it was retried and charged as an interruption. The
+    directory is now made before any parameter is drawn: the trial is no attempt, asked again."""
+    from pipetune.backends.local.jobstore import JobDir, T_EXCLUDED, T_RETRY_OF
+
+    hold = tmp_path / "hold"
+    hold.write_text("")
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_text(json.dumps(script_spec(
+        "hold.py", budget={"max_trials": 2, "max_parallel": 1},
+        trial={"command": [sys.executable, str(SCRIPTS / "hold.py"), str(hold)],
+               "grace_period": 1.0})))
+    died = subprocess.run([sys.executable, "-c", _DIE_BEFORE_SET_UP, str(spec_file)],
+                          capture_output=True, text=True, timeout=60)
+    assert died.returncode == 9, died.stderr
+    job = JobDir("ahead")
+    asked_ahead = job.load_study().trials[1]
+    assert asked_ahead.params and asked_ahead.state.name == "RUNNING"  # drawn, then the death
+    assert job.trial_dir(1).is_dir()
+
+    be = get_backend("local")
+    be.resume("ahead")
+    _wait_for(lambda: not job.trial_dir(1).exists(), "the never-started trial 1 kept its dir")
+    hold.unlink()
+    assert be.wait("ahead", poll_seconds=0.2, timeout=60).state == JobState.COMPLETED
+    study = job.load_study()
+    assert not any(T_RETRY_OF in t.user_attrs for t in study.trials)  # nothing was retried
+    assert study.trials[1].user_attrs.get(T_EXCLUDED)
+    assert study.trials[2].params == asked_ahead.params  # asked again: it was no attempt
+    records = be.trials("ahead")
+    assert len(records) == 2 and all(r.state == "complete" for r in records)
+
+
 @pytest.mark.parametrize("early_stopping", [
     {"type": "median", "startup_trials": 2, "warmup_steps": 2},
     {"type": "successive_halving", "min_resource": 1, "reduction_factor": 3},

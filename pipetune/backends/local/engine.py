@@ -463,6 +463,10 @@ class Engine:
             if rank >= self._limit:
                 self._discard(study, trial, "over budget: another worker took the last trial")
                 return None
+        if self.spec.trial.command is not None:
+            # before any parameter is drawn: an engine killed from here on leaves a directory,
+            # so the next one finds the trial never started (no attempt), not run elsewhere
+            self.job.trial_dir(trial.number).mkdir(parents=True, exist_ok=True)
         try:
             params = space.suggest(self.spec, trial)
         except UpdateFinishedTrialError:
