@@ -18,6 +18,9 @@ loop), not parallel workers.
   from its runs.
 - ``cand_gp_tpe``: a portfolio: every 4th trial from multivariate TPE, the rest from GP.
 - ``cand_gp_random``: every 4th trial uniform at random (exploration), the rest from GP.
+- ``cand_gp100_tpe``, ``cand_gp100_cma``: GP for the first 100 trials (every budget of the
+  BBOB grid: identical to GP there), then TPE, or CMA-ES from the incumbent: bounds the cost
+  of a suggestion on longer budgets (issue 21 item 4), judged at 200 trials.
 """
 
 from __future__ import annotations
@@ -222,6 +225,40 @@ def gp_cma(spec, seed: int) -> BaseSampler:
     return Delegating(pick)
 
 
+#: where ``cand_gp100_*`` leave GP: a GP suggestion's cost grows with the trials it fits
+HANDOVER = 100
+
+
+def _best_params(study: optuna.Study) -> dict[str, Any]:
+    done = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
+    pick = min if study.direction == optuna.study.StudyDirection.MINIMIZE else max
+    return dict(pick(done, key=lambda t: t.value).params)
+
+
+def gp100_tpe(spec, seed: int) -> BaseSampler:
+    """GP for the first ``HANDOVER`` trials, then multivariate TPE (its own seed) on all of
+    them: the trials of a budget up to ``HANDOVER`` are GP's, unchanged."""
+    gp = _gp(seed, spec.budget.max_trials)
+    tpe = _tpe(seed + 1, spec.budget.max_trials)
+    return Delegating(lambda study, trial: gp if trial.number < HANDOVER else tpe)
+
+
+def gp100_cma(spec, seed: int) -> BaseSampler:
+    """GP for the first ``HANDOVER`` trials, then CMA-ES (IPOP) from the best point so far
+    with step 0.1 of the unit cube; GP throughout with categorical parameters."""
+    gp = _gp(seed, spec.budget.max_trials)
+    box: dict[str, BaseSampler] = {}
+
+    def pick(study: optuna.Study, trial: FrozenTrial) -> BaseSampler:
+        if trial.number < HANDOVER or not _all_numeric(spec):
+            return gp
+        if "cma" not in box:
+            box["cma"] = Cma(seed, ipop=True, start=(_best_params(study), 0.1))
+        return box["cma"]
+
+    return Delegating(pick)
+
+
 def _interleave(spec, seed: int, other: BaseSampler, every: int = 4) -> BaseSampler:
     gp = _gp(seed, spec.budget.max_trials)
     n = _startup(spec.budget.max_trials)
@@ -242,6 +279,8 @@ CANDIDATES: dict[str, Callable[[Any, int], BaseSampler]] = {
     "cand_gp_cma": gp_cma,
     "cand_gp_tpe": gp_tpe,
     "cand_gp_random": gp_random,
+    "cand_gp100_tpe": gp100_tpe,
+    "cand_gp100_cma": gp100_cma,
 }
 
 
