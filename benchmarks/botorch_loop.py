@@ -62,6 +62,7 @@ def run(problem_id: str, seed: int, budget: int) -> dict[str, Any]:
     torch.manual_seed(seed)
     xs: list[list[float]] = []
     values: list[float] = []
+    configs: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -81,7 +82,9 @@ def run(problem_id: str, seed: int, budget: int) -> dict[str, Any]:
                 cand, _ = optimize_acqf(acq, bounds=bounds, q=1, num_restarts=5,
                                         raw_samples=128)
                 x = [float(v) for v in cand[0]]
-            value = problem.evaluate({p["name"]: _decode(p, u) for p, u in zip(params, x)})
+            configs.append({p["name"]: _decode(p, u) for p, u in zip(params, x)})
+            value = problem.observe(configs[-1], seed, i)
             xs.append(x)
             values.append(value)
-    return {"values": values, "seconds": time.perf_counter() - t0, "resolved": "botorch_logei"}
+    return {"values": values, "params": configs, "seconds": time.perf_counter() - t0,
+            "resolved": "botorch_logei"}

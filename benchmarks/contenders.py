@@ -66,7 +66,10 @@ def run_engine(problem_id: str, seed: int, budget: int, *, strategy: str = "auto
     finally:
         shutil.rmtree(root, ignore_errors=True)
     values = [r.metrics.get("loss") if r.state == "complete" else None for r in records]
-    return {"values": values, "seconds": seconds, "resolved": resolve_strategy(spec)}
+    static = set(body["static"])
+    params = [{k: v for k, v in r.params.items() if k not in static} for r in records]
+    return {"values": values, "params": params, "seconds": seconds,
+            "resolved": resolve_strategy(spec)}
 
 
 def _sampler(name: str, seed: int, spec: Any):
@@ -96,20 +99,25 @@ def run_plain(problem_id: str, seed: int, budget: int, sampler: str) -> dict[str
     problem = problems.get(problem_id)
     spec = load_spec(problems.spec_body(problem, budget=budget, strategy="random", seed=seed))
     values: list[float | None] = []
+    params: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         study = optuna.create_study(sampler=_sampler(sampler, seed, spec))
         for _ in range(budget):
             trial = study.ask()
-            value = problem.evaluate(space.suggest(spec, trial))
+            params.append(space.suggest(spec, trial))
+            value = problem.observe(params[-1], seed, trial.number)
             study.tell(trial, value)
             values.append(value)
-    return {"values": values, "seconds": time.perf_counter() - t0, "resolved": sampler}
+    return {"values": values, "params": params, "seconds": time.perf_counter() - t0,
+            "resolved": sampler}
 
 
 def run(contender: str, problem_id: str, seed: int, budget: int) -> dict[str, Any]:
-    """Run one contender; the result also names the problem, seed and contender."""
+    """Run one contender; the result also names the problem, seed and contender. Its
+    ``values`` are what the tuner saw (noisy on a noisy problem) and ``params`` the
+    configurations, in trial order."""
     if contender == "auto":
         out = run_engine(problem_id, seed, budget, strategy="auto")
     elif contender == "pipetune_tpe":

@@ -11,6 +11,9 @@ problem from a static hyperparameter (``static: {problem: <id>}``):
 - ``sklearn/<task>``: validation error (fixed 50/50 split) of a scikit-learn model on a data set
   bundled with scikit-learn (no download); deterministic (fixed split and model seeds).
   The optimum is unknown: regret is measured against the best value any run found.
+  Issue 21's tasks (:mod:`benchmarks.tasks`, ``TASKS_21``) share the prefix; its *noisy* ones
+  draw a split and model seed per evaluation (:meth:`Problem.observe`), and a tuner is judged
+  on the noise-free value of the configuration it recommends (:meth:`Problem.true_value`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from benchmarks import tasks
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -32,8 +37,12 @@ class Problem:
     id: str
     family: str  # "bbob" or "sklearn"
     parameters: list[dict[str, Any]]
+    #: the noise-free value of a configuration (for a noisy problem: its mean over
+    #: ``tasks.TRUE_SEEDS`` fixed seeds no tuner sees)
     evaluate: Callable[[dict[str, Any]], float]
     f_opt: float | None = None  # known optimum (BBOB), else None
+    #: a noisy problem's value under one evaluation seed (None: the problem is deterministic)
+    noise: Callable[[dict[str, Any], int], float] | None = None
 
     @property
     def dim(self) -> int:
@@ -42,6 +51,35 @@ class Problem:
     @property
     def conditional(self) -> bool:
         return any("condition" in p for p in self.parameters)
+
+    @property
+    def categorical(self) -> bool:
+        """Whether any parameter is categorical."""
+        return any(p["type"] == "categorical" for p in self.parameters)
+
+    @property
+    def noisy(self) -> bool:
+        """Whether evaluations are noisy (a fresh split and model seed each)."""
+        return self.noise is not None
+
+    def observe(self, values: dict[str, Any], run_seed: int, trial_number: int) -> float:
+        """What a tuner sees for trial ``trial_number`` of its run with ``run_seed``: the value
+        itself, or for a noisy problem one draw under :func:`tasks.evaluation_seed` (the same
+        draw for every contender at the same run seed and trial number)."""
+        if self.noise is None:
+            return self.evaluate(values)
+        return self.noise(values, tasks.evaluation_seed(run_seed, trial_number))
+
+    def true_value(self, values: dict[str, Any]) -> float:
+        """The noise-free value a tuner is judged on (:attr:`evaluate`)."""
+        return self.evaluate(values)
+
+    @property
+    def tags(self) -> list[str]:
+        """Summary groups of a scikit-learn task beyond its family: ``sklearn/noisy``,
+        ``sklearn/conditional``."""
+        return ([f"{self.family}/noisy"] if self.noisy else []) + (
+            [f"{self.family}/conditional"] if self.conditional else [])
 
 
 # ---- BBOB --------------------------------------------------------------------------------
@@ -239,9 +277,29 @@ SKLEARN_TASKS: dict[str, tuple[list[dict[str, Any]], Callable[[dict[str, Any]], 
 }
 
 
+def _expected(fn: Callable[[dict[str, Any], int], float], values: dict[str, Any]) -> float:
+    """A noisy task's noise-free value: the mean over the fixed ``tasks.true_seeds()``."""
+    return float(np.mean([fn(values, s) for s in tasks.true_seeds()]))
+
+
+def _fixed(fn: Callable[[dict[str, Any], int], float], values: dict[str, Any]) -> float:
+    return fn(values, 0)
+
+
+#: issue 21's mixed, conditional and noisy tasks (:mod:`benchmarks.tasks`); apart from
+#: ``SKLEARN_TASKS`` so the plans that list those (``default``, ``full``) do not change
+TASKS_21 = list(tasks.TASKS)
+
+
 def sklearn_problem(task: str) -> Problem:
-    params, fn = SKLEARN_TASKS[task]
-    return Problem(f"sklearn/{task}", "sklearn", params, fn, None)
+    if task in SKLEARN_TASKS:
+        params, fn = SKLEARN_TASKS[task]
+        return Problem(f"sklearn/{task}", "sklearn", params, fn, None)
+    params, value = tasks.TASKS[task]
+    if task in tasks.NOISY:
+        return Problem(f"sklearn/{task}", "sklearn", params,
+                       functools.partial(_expected, value), None, noise=value)
+    return Problem(f"sklearn/{task}", "sklearn", params, functools.partial(_fixed, value), None)
 
 
 # ---- lookup and the trial function the engine runs ----------------------------------------
@@ -258,8 +316,9 @@ def get(problem_id: str) -> Problem:
 
 
 def engine_objective(params: dict[str, Any], ctx: Any) -> float:
-    """pipetune in-process trial: ``params['problem']`` (a static value) names the problem."""
-    return get(params["problem"]).evaluate(params)
+    """pipetune in-process trial: ``params['problem']`` (a static value) names the problem; a
+    noisy problem's evaluation seed comes from ``params['run_seed']`` and the trial number."""
+    return get(params["problem"]).observe(params, int(params.get("run_seed", 0)), ctx.number)
 
 
 def sleepy_objective(params: dict[str, Any], ctx: Any) -> float:
@@ -272,7 +331,8 @@ def sleepy_objective(params: dict[str, Any], ctx: Any) -> float:
 
 @functools.lru_cache(maxsize=None)
 def reference_value(problem_id: str, n: int = 64) -> float:
-    """Median objective over ``n`` uniform random points (seed 12345): regret's scale."""
+    """Median objective over ``n`` uniform random points (seed 12345): regret's scale (the
+    noise-free values of a noisy problem)."""
     import optuna
 
     from pipetune.backends.local import space
@@ -291,10 +351,12 @@ def reference_value(problem_id: str, n: int = 64) -> float:
 def spec_body(problem: Problem, *, budget: int, strategy: str, seed: int,
               max_parallel: int = 1, callable_: str = "benchmarks.problems:engine_objective",
               static: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The pipetune spec (as a dict) that tunes ``problem``."""
+    """The pipetune spec (as a dict) that tunes ``problem``; a noisy problem's trials also get
+    the run's seed (``static.run_seed``) for their evaluation seeds."""
+    run_seed = {"run_seed": seed} if problem.noisy else {}
     return {
         "parameters": problem.parameters,
-        "static": {"problem": problem.id, **(static or {})},
+        "static": {"problem": problem.id, **run_seed, **(static or {})},
         "objectives": [{"metric": "loss", "goal": "minimize"}],
         "trial": {"callable": callable_},
         "strategy": strategy, "seed": seed,

@@ -46,14 +46,19 @@ def _memory(m: dict[str, Any]) -> list[str]:
 def _search(sq: dict[str, Any]) -> list[str]:
     plan, summ = sq["plan"], sq["summary"]
     cs = plan["contenders"]
+    bbob = (f"BBOB functions {plan['functions'][0]}..{plan['functions'][-1]} "
+            f"({len(plan['functions'])}), dimensions → "
+            + (f"instances {plan['instances']}; " if "instances" in plan else
+               f"seeds (= instances) {plan['dims']}; ")
+            + f"budgets {plan.get('bbob_budgets', plan['budgets'])}; "
+            if plan["functions"] else "No BBOB; ")
+    noisy = sorted(p for p, t in sq.get("problem_tags", {}).items() if "sklearn/noisy" in t)
     out = ["### 2. Search quality", "",
-           f"BBOB functions {plan['functions'][0]}..{plan['functions'][-1]} "
-           f"({len(plan['functions'])}), dimensions → "
-           + (f"instances {plan['instances']}; " if "instances" in plan else
-              f"seeds (= instances) {plan['dims']}; ")
-           + f"budgets {plan.get('bbob_budgets', plan['budgets'])}; "
-           f"scikit-learn tasks {plan['tasks']} × {plan['task_seeds']} seeds, budgets "
+           bbob + f"scikit-learn tasks {plan['tasks']} × {plan['task_seeds']} seeds, budgets "
            f"{plan['budgets']}; {plan['runs_per_contender']} runs per contender.", "",
+           *([f"Noisy tasks ({', '.join(noisy)}): a run is scored by the noise-free value "
+              "(mean over fixed seeds no tuner saw) of the trial it recommends, its best "
+              "observed trial, not by its best noisy draw.", ""] if noisy else []),
            *([f"Not run: {sq['unavailable']}", ""] if sq.get("unavailable") else []),
            "`auto` resolved to: " + ("; ".join(f"{k}: {len(v)} problems"
                                                for k, v in sq["auto_resolved"].items())

@@ -12,6 +12,9 @@
     python -m benchmarks.run --only search_quality --plan tune --instances tuning \
         --contenders auto,random,optuna_cmaes --workers 1
                                          # a tuning run on BBOB instances 1-5 (issue 21)
+    python -m benchmarks.run --only search_quality --plan tasks --workers 1 \
+        --out benchmarks/results/search_tasks.json
+                                         # issue 21's mixed, conditional and noisy tasks
 
 Parts: 1. engine overhead and 5. coordinator memory (:mod:`benchmarks.overhead`), every
 entry point's per-trial cost, flatness, reads and memory at 10,000 trials
@@ -155,9 +158,13 @@ def _plan_options(args: argparse.Namespace) -> dict[str, Any]:
                  "held_out": search_quality.HELD_OUT_INSTANCES}
         options["instances"] = list(named.get(args.instances) or _ints(args.instances))
     for flag, key in (("functions", "functions"), ("dims", "dims"),
-                      ("bbob_budgets", "bbob_budgets")):
-        if getattr(args, flag) is not None:
+                      ("bbob_budgets", "bbob_budgets"), ("budgets", "budgets")):
+        if getattr(args, flag, None) is not None:
             options[key] = _ints(getattr(args, flag))
+    if getattr(args, "tasks", None) is not None:
+        options["tasks"] = [t.strip() for t in args.tasks.split(",") if t.strip()]
+    if getattr(args, "task_seeds", None) is not None:
+        options["task_seeds"] = args.task_seeds
     if args.contenders is not None:
         options["names"] = [c.strip() for c in args.contenders.split(",") if c.strip()]
     search_quality.with_options(search_quality.PLANS["quick"], **options)  # raises if invalid
@@ -190,6 +197,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="search quality: BBOB dimensions (comma-separated)")
     parser.add_argument("--bbob-budgets", default=None,
                         help="search quality: BBOB budgets (comma-separated trial counts)")
+    parser.add_argument("--tasks", default=None,
+                        help="search quality: scikit-learn tasks (comma-separated names)")
+    parser.add_argument("--task-seeds", type=int, default=None,
+                        help="search quality: seeds per scikit-learn task (0..n-1)")
+    parser.add_argument("--budgets", default=None,
+                        help="search quality: scikit-learn task budgets (comma-separated)")
     parser.add_argument("--contenders", default=None,
                         help="search quality: contenders (comma-separated; "
                         "benchmarks.contenders.KNOWN)")

@@ -16,6 +16,10 @@
   within 0.001 of every other even when their Δf differed by orders of magnitude.
   ``significant`` counts the wins and losses where a one-sided Mann–Whitney U test over the
   seeds' Δf gives p < 0.05 (needs ≥ 4 seeds per side to be reachable).
+- Noisy problems (issue 21): a run's value at budget b is the noise-free value of the trial
+  it recommends at b (its best observed trial, :func:`incumbent`), computed after the run
+  (:func:`benchmarks.search_quality.run_job`); ``f*`` is the best such value of any run.
+  Extra summary groups (``tags``: ``sklearn/noisy``, ``sklearn/conditional``) gather them.
 - The earlier criterion is kept for comparison (``win_tie_loss_regret``): mean normalised
   regret lower by more than ``TIE`` = 0.001 is a win.
 """
@@ -43,11 +47,24 @@ def best_at(values: list[float | None], budget: int) -> float:
     return min(finite) if finite else math.inf
 
 
+def incumbent(values: list[float | None], budget: int) -> int | None:
+    """The trial a tuner recommends after ``budget`` trials: its best observed value (the
+    first of equals); None if no trial finished.
+
+    Example:
+        >>> incumbent([3.0, None, 1.0, 1.0, 0.5], 4)
+        2
+    """
+    finite = [(v, i) for i, v in enumerate(values[:budget]) if v is not None and math.isfinite(v)]
+    return min(finite)[1] if finite else None
+
+
 def run_best(run: dict[str, Any], budget: int) -> float | None:
     """Best value of a run within ``budget`` trials; None if the run did not go that far.
 
     A run holds its ``values`` in trial order, or (as stored in a result file) only ``best``,
-    its best value at each budget it was scored at.
+    its best value at each budget it was scored at. On a noisy problem the stored ``best`` is
+    the noise-free value of the recommended trial (:func:`incumbent`), not the best draw.
     """
     if "values" in run:
         return best_at(run["values"], budget) if budget <= len(run["values"]) else None
@@ -124,9 +141,11 @@ def _ranks(values: dict[str, float]) -> dict[str, float]:
     return dict(zip(names, average_ranks([values[n] for n in names])))
 
 
-def summary(rows: list[dict[str, Any]], contenders: list[str]) -> dict[str, Any]:
+def summary(rows: list[dict[str, Any]], contenders: list[str],
+            tags: dict[str, list[str]] | None = None) -> dict[str, Any]:
     """Mean rank, mean regret and win/tie/loss per budget and family, and for all budgets;
-    per group also per dimension of BBOB (``bbob/d5``, ``bbob/d5@50``).
+    per group also per dimension of BBOB (``bbob/d5``, ``bbob/d5@50``), and per tag of a
+    problem (``tags``: problem key -> group names such as ``sklearn/noisy``).
 
     With ``random`` among the contenders every group also has ``beats_random``: per contender,
     the (function, dimension)-pair-budgets whose median Δf over the instances is strictly
@@ -143,6 +162,8 @@ def summary(rows: list[dict[str, Any]], contenders: list[str]) -> dict[str, Any]
         if family == "bbob":
             dim = problem.split("/")[2]
             names += [f"bbob/{dim}", f"bbob/{dim}@{budget}"]
+        for tag in (tags or {}).get(problem, []):
+            names += [tag, f"{tag}@{budget}"]
         for g in names:
             groups[g].append(key)
     out: dict[str, Any] = {}

@@ -15,10 +15,16 @@ runs found there, or in an earlier result passed as ``reuse`` (same contender, p
 seed, and every budget the plan scores), are not run again. Jobs go seed by seed, so a run
 stopped part-way holds whole seeds; scoring only uses (problem, seed) pairs that every
 contender finished.
+
+Noisy tasks (issue 21, :mod:`benchmarks.tasks`): every contender sees the same noisy draw at
+the same run seed and trial number; after the run, the trial it recommends at each budget
+(its best observed trial) is scored by its noise-free value (:func:`run_job`). Plan
+``tasks`` runs issue 21's six tasks.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import time
@@ -94,6 +100,12 @@ PLANS = {
     "full": Plan(functions=list(range(1, 25)), dims={2: 3, 3: 3, 5: 3, 10: 3, 20: 3},
                  tasks=list(problems.SKLEARN_TASKS), task_seeds=5, budgets=[50, 100],
                  instances=list(HELD_OUT_INSTANCES)),
+    # issue 21's mixed, conditional and noisy scikit-learn tasks (problems.TASKS_21), no BBOB:
+    # apart from "full", so the held-out BBOB run's plan and runs are untouched
+    "tasks": Plan(functions=[], dims={}, tasks=list(problems.TASKS_21), task_seeds=5,
+                  budgets=[50, 100],
+                  contenders=["auto", "optuna_gp", "optuna_tpe", "optuna_cmaes", "random",
+                              "pipetune_tpe", "cand_gp_tpe"]),
     # issue 21's tuning subset, BBOB only: 8 functions covering the 5 BBOB groups (f1, f3
     # separable; f7 moderate and f10 high conditioning; f15, f16 multimodal; f21, f24 weakly
     # structured) x 2, 5, 10-D x the first tuning instance, 50 trials
@@ -104,8 +116,11 @@ PLANS = {
 
 def with_options(plan: Plan, *, instances: list[int] | None = None,
                  functions: list[int] | None = None, dims: list[int] | None = None,
-                 names: list[str] | None = None, bbob_budgets: list[int] | None = None) -> Plan:
-    """``plan`` with some of its fields replaced (the CLI's ``--instances`` and friends).
+                 names: list[str] | None = None, bbob_budgets: list[int] | None = None,
+                 tasks: list[str] | None = None, task_seeds: int | None = None,
+                 budgets: list[int] | None = None) -> Plan:
+    """``plan`` with some of its fields replaced (the CLI's ``--instances`` and friends;
+    ``tasks``, ``task_seeds`` and ``budgets`` are the scikit-learn tasks' own).
 
     Example:
         >>> p = with_options(PLANS["tune"], instances=[2, 3], dims=[20])
@@ -132,6 +147,21 @@ def with_options(plan: Plan, *, instances: list[int] | None = None,
         changes["contenders"] = list(names)
     if bbob_budgets is not None:
         changes["bbob_budgets"] = list(bbob_budgets)
+    if tasks is not None:
+        known = list(problems.SKLEARN_TASKS) + problems.TASKS_21
+        unknown = [t for t in tasks if t not in known]
+        if unknown:
+            raise ValueError(f"unknown tasks {unknown}; known: {', '.join(known)}")
+        changes["tasks"] = list(tasks)
+    if task_seeds is not None:
+        if task_seeds < 1:
+            raise ValueError(f"task seeds must be at least 1, got {task_seeds}")
+        changes["task_seeds"] = task_seeds
+    for name, value in (("bbob_budgets", bbob_budgets), ("budgets", budgets)):
+        if value is not None and (not value or min(value) < 1):
+            raise ValueError(f"{name} must be positive trial counts, got {value}")
+    if budgets is not None:
+        changes["budgets"] = list(budgets)
     return replace(plan, **changes)
 
 
@@ -160,10 +190,46 @@ def _cost(contender: str) -> int:
     return 3 if contender == "auto" or "gp" in contender or "botorch" in contender else 1
 
 
+@functools.lru_cache(maxsize=4096)
+def _true_value(problem_id: str, config: tuple[tuple[str, Any], ...]) -> float:
+    return problems.get(problem_id).true_value(dict(config))
+
+
+def noise_free_best(problem_id: str, values: list[float | None],
+                    params: list[dict[str, Any]], budgets: list[int]) -> dict[str, float]:
+    """Budget -> the noise-free value of the trial recommended after that many trials (its
+    best observed trial, :func:`scoring.incumbent`); inf when none finished."""
+    out = {}
+    for b in budgets:
+        i = scoring.incumbent(values, b)
+        out[str(b)] = (float("inf") if i is None else
+                       _true_value(problem_id, tuple(sorted(params[i].items()))))
+    return out
+
+
+def run_job(contender: str, problem_id: str, seed: int, budget: int,
+            budgets: tuple[int, ...] = ()) -> dict[str, Any]:
+    """One run (:func:`contenders.run`); on a noisy problem also ``true_best``: the noise-free
+    value of its recommended trial at each of ``budgets`` (computed here, in the worker)."""
+    r = contenders.run(contender, problem_id, seed, budget)
+    if problems.get(problem_id).noisy:
+        r["true_best"] = noise_free_best(problem_id, r["values"], r["params"],
+                                         list(budgets) or [budget])
+    return r
+
+
 def _stored(r: dict[str, Any], budgets: list[int]) -> dict[str, Any]:
-    """What a result file keeps of a run: its best value at each budget, not every value."""
-    return ({k: r[k] for k in ("contender", "problem", "seed", "resolved", "seconds")}
-            | {"best": {str(b): scoring.best_at(r["values"], b) for b in budgets}})
+    """What a result file keeps of a run: its best value at each budget, not every value.
+    On a noisy problem ``best`` is the noise-free value of the recommended trial, and
+    ``observed`` its noisy value (the best draw); ``incumbent`` is the configuration
+    recommended at the largest budget."""
+    out = {k: r[k] for k in ("contender", "problem", "seed", "resolved", "seconds")}
+    observed = {str(b): scoring.best_at(r["values"], b) for b in budgets}
+    if "true_best" not in r:
+        return out | {"best": observed}
+    i = scoring.incumbent(r["values"], max(budgets))
+    return out | {"best": {str(b): r["true_best"][str(b)] for b in budgets},
+                  "observed": observed, "incumbent": None if i is None else r["params"][i]}
 
 
 def _key(r: dict[str, Any]) -> tuple[str, str, int]:
@@ -190,7 +256,8 @@ def run(plan: Plan, workers: int = 2, cache: Path | None = None,
         unavailable["botorch_logei"] = "botorch is not installed (not a pipetune dependency)"
     names = [c for c in plan.contenders if c not in unavailable]
     runs_in = plan.problem_runs()
-    jobs = [(c, pid, seed, max(plan.budgets_of(pid))) for pid, seed in runs_in for c in names]
+    jobs = [(c, pid, seed, max(plan.budgets_of(pid)), tuple(plan.budgets_of(pid)))
+            for pid, seed in runs_in for c in names]
     # seed by seed (a stopped run holds whole seeds), long GP runs first within a seed
     jobs.sort(key=lambda j: (j[2], -_cost(j[0])))
     known: dict[tuple[str, str, int], dict[str, Any]] = {}
@@ -212,9 +279,10 @@ def run(plan: Plan, workers: int = 2, cache: Path | None = None,
             with cache.open("a") as fh:
                 fh.write(json.dumps(s, default=float) + "\n")
 
-    pool.run_all(contenders.run, todo, workers, progress="search quality", on_result=keep)
-    stored = [known[(c, pid, seed)] for c, pid, seed, _ in jobs]
+    pool.run_all(run_job, todo, workers, progress="search quality", on_result=keep)
+    stored = [known[(c, pid, seed)] for c, pid, seed, *_ in jobs]
     pids = sorted({pid for pid, _ in runs_in})
+    tagged = {pid: problems.get(pid).tags for pid in pids if pid.startswith("sklearn/")}
     f_opt = {pid: problems.get(pid).f_opt for pid in pids}
     old_ref = (reuse or {}).get("f_ref", {})
     missing = [p for p in pids if p not in old_ref]
@@ -228,6 +296,7 @@ def run(plan: Plan, workers: int = 2, cache: Path | None = None,
                  "bbob_budgets": plan.bbob_budgets or plan.budgets,
                  "contenders": names, "runs_per_contender": len(runs_in)},
         "reused_runs": reused, "unavailable": unavailable, "f_ref": f_ref, "f_opt": f_opt, "runs": stored,
+        "problem_tags": {pid: t for pid, t in tagged.items() if t},
     }
     _score(out)
     out["wall_seconds"] = time.perf_counter() - t0
@@ -249,7 +318,8 @@ def _score(result: dict[str, Any]) -> None:
         if "seconds" in r:  # result files before 2026-11-30 lacked them
             seconds[r["contender"]] = seconds.get(r["contender"], 0.0) + r["seconds"]
             timed[r["contender"]] = timed.get(r["contender"], 0) + 1
-    result["summary"] = scoring.summary(rows, plan["contenders"])
+    tags = {scoring.problem_key(p): t for p, t in result.get("problem_tags", {}).items()}
+    result["summary"] = scoring.summary(rows, plan["contenders"], tags)
     result["per_problem"] = {f"{k[0]}@{k[1]}": v for k, v in sorted(scoring.scores(rows).items())}
     result["per_problem_median_delta"] = {f"{k[0]}@{k[1]}": v for k, v in
                                           sorted(scoring.median_deltas(rows).items())}
@@ -279,8 +349,9 @@ def rerun(result: dict[str, Any], contender: str, prefix: str, workers: int = 2)
     plan = result["plan"]
     old = [r for r in result["runs"] if r["contender"] == contender
            and r["problem"].startswith(prefix)]
-    jobs = [(contender, r["problem"], r["seed"], max(int(b) for b in r["best"])) for r in old]
-    fresh = pool.run_all(contenders.run, jobs, workers, progress=f"rerun {contender}")
+    jobs = [(contender, r["problem"], r["seed"], max(int(b) for b in r["best"]),
+             tuple(sorted(int(b) for b in r["best"]))) for r in old]
+    fresh = pool.run_all(run_job, jobs, workers, progress=f"rerun {contender}")
     keep = [r for r in result["runs"] if r not in old]
     budgets = {r["problem"]: [int(b) for b in r["best"]] for r in old}
     keep += [_stored(r, budgets[r["problem"]]) for r in fresh]
