@@ -241,6 +241,11 @@ def score(runs: list[dict[str, Any]],
             row[m]["saving_to_target"] = none_to / to if to else 0.0
             row[m]["total_saving"] = row["none"]["total_epochs"] / row[m]["total_epochs"]
         per_seed.append(row)
+    return per_seed, summarise(per_seed, modes)
+
+
+def summarise(per_seed: list[dict[str, Any]], modes: list[str]) -> dict[str, Any]:
+    """The per-mode summary (medians over seeds) of per-seed rows."""
     summary: dict[str, Any] = {}
     for m in modes:
         bests = [r[m]["best_final"] for r in per_seed if r[m]["best_final"] is not None]
@@ -259,7 +264,29 @@ def score(runs: list[dict[str, Any]],
             "mean_best_final": statistics.fmean(bests),
             "mean_total_epochs": statistics.fmean(r[m]["total_epochs"] for r in per_seed),
         }
-    return per_seed, summary
+    return summary
+
+
+def merge(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One result from several runs of the same benchmark on different seeds (e.g. one
+    process per seed): their per-seed rows, in seed order, and the summary over all of them.
+
+    Raises:
+        ValueError: the runs differ in benchmark, sizes or modes, or share a seed.
+    """
+    keys = ("curve", "trials", "epochs", "tolerance", "pruning_trial_cap", "modes")
+    first = results[0]
+    for r in results[1:]:
+        differ = [k for k in keys if r.get(k) != first.get(k)]
+        if differ:
+            raise ValueError(f"cannot merge early-stopping runs that differ in {differ}")
+    per_seed = sorted((row for r in results for row in r["per_seed"]), key=lambda row: row["seed"])
+    seeds = [row["seed"] for row in per_seed]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"cannot merge early-stopping runs that share seeds: {seeds}")
+    return {**first, "seeds": len(seeds), "seed_list": seeds, "per_seed": per_seed,
+            "summary": summarise(per_seed, list(first["modes"])),
+            "wall_seconds": sum(r["wall_seconds"] for r in results)}
 
 
 def run(quick: bool, workers: int = 2, sensitivity: bool = False,

@@ -142,6 +142,22 @@ def _amend(out: Path, result: dict[str, Any], note: str) -> dict[str, Any]:
     return result
 
 
+def _merge_early_stopping(out: Path, parts: list[Path], meta: dict[str, Any]) -> dict[str, Any]:
+    """Write at ``out`` the early-stopping results of ``parts`` merged (and their markdown)."""
+    from benchmarks import early_stopping, report
+
+    results = [json.loads(p.read_text()) for p in parts]
+    merged = {"quick": results[0]["quick"],
+              "early_stopping": early_stopping.merge([r["early_stopping"] for r in results])}
+    merged["meta"] = {**meta, "merged": [{"file": str(p), **r["meta"]}
+                                         for p, r in zip(parts, results)]}
+    out.write_text(json.dumps(merged, indent=1, default=float))
+    md = report.markdown(merged)
+    out.with_suffix(".md").write_text(md)
+    print(md)
+    return merged
+
+
 def _ints(text: str) -> list[int]:
     try:
         return [int(x) for x in text.split(",") if x.strip()]
@@ -225,6 +241,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--es-curve", default="mlp81", choices=("mlp81", "long"),
                         help="early stopping: mlp81 (MLPClassifier, 81 epochs, the default) or "
                         "long (the same model in numpy on 2,000 rows, 243 epochs, issue 21)")
+    parser.add_argument("--es-merge", metavar="A.json,B.json", default=None,
+                        help="early stopping: merge the results of runs on different seeds "
+                        "(e.g. one process per seed) into --out, rescored over all seeds (no runs)")
     parser.add_argument("--out", default=None,
                         help="JSON output path (default benchmarks/results/{quick,latest}.json)")
     args = parser.parse_args(argv)
@@ -249,6 +268,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         search_quality.rescore(result["search_quality"])
         return _amend(out, result, f"{meta['date']}: `{meta['command']}` rescored search "
                                    "quality (no runs)")
+    if args.es_merge:
+        return _merge_early_stopping(out, [Path(x) for x in args.es_merge.split(",") if x], meta)
     if args.rerun:
         from benchmarks import search_quality
 
