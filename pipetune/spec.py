@@ -295,14 +295,6 @@ class Budget(_Model):
         return self.max_failed if self.max_failed is not None else max(1, self.max_trials // 2)
 
 
-# ``early_stopping`` as every spec that left it out was hashed while its default was ``none``
-# (what :meth:`TuningSpec.fingerprint` still hashes for such a spec; fixed, not derived from
-# :class:`EarlyStopping`, so that a field added there later does not change it).
-_STOPPING_BEFORE_AUTO: dict[str, Any] = {"type": "none", "warmup_steps": 0, "startup_trials": 5,
-                                         "min_resource": 1, "max_resource": "auto",
-                                         "reduction_factor": 3}
-
-
 class EarlyStopping(_Model):
     """Stopping unpromising trials early from their intermediate values.
 
@@ -310,14 +302,14 @@ class EarlyStopping(_Model):
     successive-halving brackets (Optuna's sampler then learns from one bracket's trials at a
     time). ``successive_halving``: one asynchronous bracket (ASHA): at steps min_resource *
     reduction_factor**k a trial goes on only if it is in the top 1/reduction_factor so far.
-    ``auto`` (the default): pipetune picks; on the local engine successive halving with
-    ``min_resource`` (a step count: raise it when a trial reports every batch) and
-    ``reduction_factor``, which acts only on trials that report intermediate values and is a
-    no-op for the others and for several objectives; on SageMaker AMT's ``Auto``; on Vertex
-    AI median automated stopping. ``none``: every trial runs to its end.
+    ``auto``: pipetune picks; on the local engine successive halving with ``min_resource``
+    (a step count: raise it when a trial reports every batch) and ``reduction_factor``,
+    which acts only on trials that report intermediate values and is a no-op for the others
+    and for several objectives; on SageMaker AMT's ``Auto``; on Vertex AI median automated
+    stopping.
     """
 
-    type: Literal["none", "auto", "median", "hyperband", "successive_halving"] = "auto"
+    type: Literal["none", "auto", "median", "hyperband", "successive_halving"] = "none"
     warmup_steps: int = Field(default=0, ge=0, le=MAX_COUNT,
                               description="median: steps before pruning")
     startup_trials: int = Field(default=5, ge=0, le=MAX_TRIALS,
@@ -729,27 +721,17 @@ class TuningSpec(_Model):
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as a JSON-able dict, unset optional fields left out (what :func:`load_spec`
-        reads back); ``early_stopping`` too when the spec did not give it, so it stays at
-        its default through a round trip (see :meth:`fingerprint`)."""
-        given = "early_stopping" in self.model_fields_set
-        return self.model_dump(mode="json", exclude_none=True,
-                               exclude=None if given else {"early_stopping"})
+        reads back)."""
+        return self.model_dump(mode="json", exclude_none=True)
 
     def fingerprint(self) -> str:
         """A hash of everything that changes what the job computes: not its name, nor
         where the spec lies (``trial.workdir``), so the same spec from two checkouts, or a
         retried task on another worker, attaches to the same job; nor the values of secret
-        variables (see :mod:`pipetune.secrets`).
-
-        A spec that does not give ``early_stopping`` hashes as it did when the default was
-        ``none`` (before ``auto``, issue 21), so a job launched before that change attaches
-        again; it therefore shares its fingerprint with the same spec saying
-        ``early_stopping: {type: none}``. The two compute the same unless the trial reports
-        intermediate values (``auto`` acts only on those)."""
+        variables (see :mod:`pipetune.secrets`)."""
         from pipetune.secrets import redact_spec_dict
 
         body = redact_spec_dict(self.to_dict())
-        body.setdefault("early_stopping", dict(_STOPPING_BEFORE_AUTO))
         body.pop("name", None)
         body.get("trial", {}).pop("workdir", None)
         raw = json.dumps(body, sort_keys=True, separators=(",", ":"))

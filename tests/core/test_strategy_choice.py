@@ -58,9 +58,7 @@ def _run(home: Path, name: str, body: dict):
 # ---- the rule's reasons ----------------------------------------------------------------------
 @pytest.mark.parametrize("changes, with_gp, strategy, words", [
     ({}, True, "gp", ["one objective", "3 continuous/integer parameters", "no conditions",
-                      "early stopping auto (GP until a trial reports intermediate values, "
-                      "then TPE)", "budget 6 ≤ 200 trials"]),
-    ({"early_stopping": {"type": "none"}}, True, "gp", ["no early stopping"]),
+                      "no early stopping", "budget 6 ≤ 200 trials"]),
     ({}, False, "tpe", ["the gp extra is not installed", "pip install 'pipetune[gp]'"]),
     ({"parameters": CATEGORICAL}, True, "tpe",
      ["categorical parameter 'opt'", "GP needs continuous/integer parameters"]),
@@ -108,8 +106,7 @@ def test_auto_on_continuous_parameters_status_says_gp_or_why_not(home):
     if space.gp_available():
         assert st.sampler == "gp"
         assert st.sampler_reason == ("auto: one objective, 3 continuous/integer parameters, no "
-                                     "conditions, early stopping auto (GP until a trial reports "
-                                     "intermediate values, then TPE), budget 6 ≤ 200 trials")
+                                     "conditions, no early stopping, budget 6 ≤ 200 trials")
     else:
         assert st.sampler == "tpe"
         assert "the gp extra is not installed" in st.sampler_reason
@@ -179,8 +176,7 @@ def test_cli_status_json_and_report_say_which_sampler_and_why(home):
 
 # ---- the early stopping, shown the same way --------------------------------------------------
 @pytest.mark.parametrize("changes, pruner, words", [
-    ({}, "successive_halving", ["auto: acts only on trials that report"]),  # the default
-    ({"early_stopping": {"type": "none"}}, "none", ["set in the spec (early_stopping none)"]),
+    ({}, "none", ["set in the spec (early_stopping none)"]),
     ({"early_stopping": {"type": "auto"}}, "successive_halving",
      ["auto: acts only on trials that report intermediate values", "first rung 1 step(s)",
       "reduction factor 3"]),
@@ -189,7 +185,7 @@ def test_cli_status_json_and_report_say_which_sampler_and_why(home):
     ({"early_stopping": {"type": "auto"}, "objectives": [{"metric": "a"}, {"metric": "b"}]},
      "none", ["auto: several objectives"]),
     ({"early_stopping": {"type": "median"}}, "median", ["set in the spec (early_stopping median)"]),
-    ({"strategy": "hyperband"}, "hyperband", ["strategy hyperband (early_stopping auto)"]),
+    ({"strategy": "hyperband"}, "hyperband", ["strategy hyperband (early_stopping none)"]),
 ])
 def test_explain_pruner_names_what_make_pruner_builds(tmp_path, changes, pruner, words):
     spec = load_spec(_body(tmp_path, CONTINUOUS, **changes))
@@ -213,8 +209,7 @@ def test_cli_status_and_report_say_which_early_stopping(home):
     files = json.loads(cli("report", "es", "--out", "rep", home=home).stdout)
     assert "Early stopping: **successive_halving** (auto:" in Path(files["markdown"]).read_text()
     # no early stopping: no line (nothing to explain), the JSON still says none
-    (home / "plain.yaml").write_text(yaml.safe_dump(_body(home, CATEGORICAL,
-                                                          early_stopping={"type": "none"})))
+    (home / "plain.yaml").write_text(yaml.safe_dump(_body(home, CATEGORICAL)))
     cli("tune", "plain.yaml", "--name", "plain", "--no-progress", home=home)
     assert json.loads(cli("status", "plain", "--json", home=home).stdout)["pruner"] == "none"
     assert "early stopping:" not in cli("status", "plain", home=home).stdout

@@ -68,7 +68,7 @@ SAMPLES: dict[str, tuple[Any, dict[str, Any]]] = {
     "budget.target_value": (0.9, {}),
     "budget.no_improvement_trials": (5, {}),
     "budget.max_cost_usd": (10.0, {}),
-    "early_stopping.type": ("none", {}),  # the default is auto
+    "early_stopping.type": ("median", {}),
     "early_stopping.warmup_steps": (3, {"early_stopping": {"type": "median"}}),
     "early_stopping.startup_trials": (2, {"early_stopping": {"type": "median"}}),
     "early_stopping.min_resource": (3, HYPERBAND),

@@ -188,9 +188,6 @@ def test_the_model_trainer_supplies_the_training_options_and_fixed_hyperparamete
     assert definition["StaticHyperParameters"]["objective"] == "binary"
     assert req["HyperParameterTuningJobConfig"]["TuningJobCompletionCriteria"] == {
         "ConvergenceDetected": {"CompleteOnConvergence": "Disabled"}}
-    # the SDK's default early stopping is Off: it stays Off (pipetune's own default is auto)
-    assert spec.early_stopping.type == "none"
-    assert req["HyperParameterTuningJobConfig"]["TrainingJobEarlyStoppingType"] == "Off"
     # what the caller gives wins over the trainer
     again = spec_from_tuner(tuner, sagemaker={"region": "us-east-1", "instance_type": "ml.m5.large"},
                             static={"objective": "multi"})

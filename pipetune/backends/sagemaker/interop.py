@@ -155,10 +155,8 @@ def spec_from_tuner(tuner: Any, *, trial: dict[str, Any] | None = None,
     runtime = _first(tuner, "max_runtime_in_seconds")
     if runtime:
         body["budget"]["timeout"] = float(runtime)
-    # AMT's Auto is each backend's own automatic stopping; Off (the SDK's default) is said
-    # explicitly, as pipetune's default is auto
-    auto = str(_first(tuner, "early_stopping_type", default="Off")) == "Auto"
-    body["early_stopping"] = {"type": "auto" if auto else "none"}
+    if str(_first(tuner, "early_stopping_type", default="Off")) == "Auto":
+        body["early_stopping"] = {"type": "auto"}  # each backend's own automatic stopping
     warm = _first(tuner, "warm_start_config")
     if warm is not None:
         body["warm_start"] = _warm_start(warm)
