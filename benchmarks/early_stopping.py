@@ -51,6 +51,11 @@ Measures, per seed (then the median over seeds per mode):
 - total epochs of the job, its trials, and its best final accuracy.
 
 Target: >= 3x fewer epochs at equal final score.
+
+Issue 21 added the seeds as a parameter (seeds 0-4 are the ones the pruners were designed
+on; a held-out check takes others) and a second benchmark with a longer learning curve
+(:data:`CURVES`, ``long``: 243 epochs, target >= 5x). Runs on different seeds, e.g. one
+process per seed, are combined by :func:`merge`.
 """
 
 from __future__ import annotations
@@ -93,17 +98,32 @@ SIZES = {  # quick: (seeds, trials, epochs)
     True: (1, 8, 9),
     False: (5, 50, 81),
 }
+# The benchmarks (``curve``): ``mlp81`` the one described above; ``long`` (issue 21) the same
+# model, search space and generator in numpy (:mod:`benchmarks.long_curve`) on 2,000 training
+# rows, up to 243 epochs (η = 3: rungs 1, 3, 9, 27, 81, 243): fewer updates per epoch and a
+# third more rungs, so the learning curve is longer in epochs and in rungs.
+CURVES: dict[str, dict[str, Any]] = {
+    "mlp81": {"trial": "benchmarks.early_stopping:mlp_trial", "train_rows": 6000,
+              "sizes": SIZES, "target_saving": 3.0,
+              "learner": "MLPClassifier (adam), one partial_fit per epoch, synthetic 4-class set "
+                         "(6,000 train / 2,000 validation rows)"},
+    "long": {"trial": "benchmarks.early_stopping:long_mlp_trial", "train_rows": 2000,
+             "sizes": {True: (1, 8, 27), False: (10, 50, 243)}, "target_saving": 5.0,
+             "learner": "one-hidden-layer perceptron (adam) in numpy, as MLPClassifier, one "
+                        "epoch per step, synthetic 4-class set (2,000 train / 2,000 validation "
+                        "rows)"},
+}
 
 
-@functools.lru_cache(maxsize=1)
-def _data():
-    """6,000 training and 2,000 validation rows (fixed seed), standardised."""
+@functools.lru_cache(maxsize=2)
+def _data(train_rows: int = 6000):
+    """``train_rows`` training and 2,000 validation rows (fixed seed), standardised."""
     from sklearn.datasets import make_classification
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
-    X, y = make_classification(n_samples=8000, n_features=24, n_informative=10, n_redundant=4,
-                               n_classes=4, n_clusters_per_class=3, class_sep=1.0, flip_y=0.03,
+    X, y = make_classification(n_samples=train_rows + 2000, n_features=24, n_informative=10,
+                               n_redundant=4, n_classes=4, n_clusters_per_class=3, class_sep=1.0, flip_y=0.03,
                                random_state=0)
     Xa, Xb, ya, yb = train_test_split(X, y, test_size=2000, random_state=0, stratify=y)
     scaler = StandardScaler().fit(Xa)
@@ -134,8 +154,28 @@ def mlp_trial(params: dict[str, Any], ctx: Any) -> dict[str, float]:
     return {"accuracy": acc}
 
 
+def long_mlp_trial(params: dict[str, Any], ctx: Any) -> dict[str, float]:
+    """The long-curve benchmark's trial: :func:`benchmarks.long_curve.train` on 2,000
+    training rows, validation accuracy reported after each epoch."""
+    from benchmarks.long_curve import train
+    from pipetune import TrialPruned
+
+    pruned = False
+
+    def after_epoch(epoch: int, acc: float) -> bool:
+        nonlocal pruned
+        ctx.report(epoch, acc)
+        pruned = ctx.should_prune()
+        return pruned
+
+    acc = train(params, _data(CURVES["long"]["train_rows"]), int(params["epochs"]), after_epoch)
+    if pruned:
+        raise TrialPruned()
+    return {"accuracy": acc}
+
+
 def run_mode(mode: str, seed: int, trials: int, epochs: int,
-             target: float | None = None) -> dict[str, Any]:
+             target: float | None = None, curve: str = "mlp81") -> dict[str, Any]:
     """One tuning job through the engine; per trial (in order) its epochs and final accuracy.
 
     With ``target``: up to ``CAP * trials`` trials, stopping when a trial reaches ``target``.
@@ -149,7 +189,7 @@ def run_mode(mode: str, seed: int, trials: int, epochs: int,
     spec = load_spec({
         "parameters": PARAMETERS, "static": {"epochs": epochs},
         "objectives": [{"metric": "accuracy", "goal": "maximize"}],
-        "trial": {"callable": "benchmarks.early_stopping:mlp_trial"},
+        "trial": {"callable": CURVES[curve]["trial"]},
         "strategy": "tpe", "seed": seed, "early_stopping": es,
         "budget": ({"max_trials": trials, "max_failed": trials} if target is None else
                    {"max_trials": CAP * trials, "max_failed": CAP * trials,
@@ -180,12 +220,16 @@ def epochs_to(trials: list[dict[str, Any]], target: float) -> int | None:
     return None
 
 
-def score(runs: list[dict[str, Any]], seeds: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Per-seed rows and the per-mode summary (medians over seeds) of finished jobs."""
+def score(runs: list[dict[str, Any]],
+          seeds: int | list[int]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Per-seed rows and the per-mode summary (medians over seeds) of finished jobs.
+
+    ``seeds``: the seed list, or a count ``n`` for seeds 0 .. n-1.
+    """
     by = {(r["mode"], r["seed"]): r for r in runs}
     modes = [m for m in MODES if any(r["mode"] == m for r in runs)]
     per_seed = []
-    for s in range(seeds):
+    for s in (range(seeds) if isinstance(seeds, int) else seeds):
         none_best = max(t["final"] for t in by[("none", s)]["trials"] if t["final"] is not None)
         target = none_best - TOL
         row: dict[str, Any] = {"seed": s, "target": target}
@@ -204,6 +248,11 @@ def score(runs: list[dict[str, Any]], seeds: int) -> tuple[list[dict[str, Any]],
             row[m]["saving_to_target"] = none_to / to if to else 0.0
             row[m]["total_saving"] = row["none"]["total_epochs"] / row[m]["total_epochs"]
         per_seed.append(row)
+    return per_seed, summarise(per_seed, modes)
+
+
+def summarise(per_seed: list[dict[str, Any]], modes: list[str]) -> dict[str, Any]:
+    """The per-mode summary (medians over seeds) of per-seed rows."""
     summary: dict[str, Any] = {}
     for m in modes:
         bests = [r[m]["best_final"] for r in per_seed if r[m]["best_final"] is not None]
@@ -222,32 +271,64 @@ def score(runs: list[dict[str, Any]], seeds: int) -> tuple[list[dict[str, Any]],
             "mean_best_final": statistics.fmean(bests),
             "mean_total_epochs": statistics.fmean(r[m]["total_epochs"] for r in per_seed),
         }
-    return per_seed, summary
+    return summary
+
+
+def merge(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One result from several runs of the same benchmark on different seeds (e.g. one
+    process per seed): their per-seed rows, in seed order, and the summary over all of them.
+
+    Raises:
+        ValueError: the runs differ in benchmark, sizes or modes, or share a seed.
+    """
+    keys = ("curve", "trials", "epochs", "tolerance", "pruning_trial_cap", "modes")
+    first = results[0]
+    for r in results[1:]:
+        differ = [k for k in keys if r.get(k) != first.get(k)]
+        if differ:
+            raise ValueError(f"cannot merge early-stopping runs that differ in {differ}")
+    per_seed = sorted((row for r in results for row in r["per_seed"]), key=lambda row: row["seed"])
+    seeds = [row["seed"] for row in per_seed]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"cannot merge early-stopping runs that share seeds: {seeds}")
+    return {**first, "seeds": len(seeds), "seed_list": seeds, "per_seed": per_seed,
+            "summary": summarise(per_seed, list(first["modes"])),
+            "wall_seconds": sum(r["wall_seconds"] for r in results)}
 
 
 def run(quick: bool, workers: int = 2, sensitivity: bool = False,
-        modes: list[str] | None = None) -> dict[str, Any]:
+        modes: list[str] | None = None, seeds: list[int] | None = None,
+        curve: str = "mlp81") -> dict[str, Any]:
     """Every mode's jobs (the sensitivity modes only with ``sensitivity``; only ``modes``, plus
-    ``none`` which sets the targets, when given) and their scores."""
-    seeds, trials, epochs = SIZES[quick]
+    ``none`` which sets the targets, when given) and their scores.
+
+    ``seeds``: the seeds to run (default 0 .. n-1 for the size's n; seeds 0-4 are the ones
+    the pruners were designed on, so a held-out check takes others, e.g. 5-14).
+    ``curve``: the benchmark (:data:`CURVES`: ``mlp81`` or ``long``).
+    """
+    if curve not in CURVES:
+        raise ValueError(f"unknown early-stopping curve {curve!r}; valid: {', '.join(CURVES)}")
+    count, trials, epochs = CURVES[curve]["sizes"][quick]
+    seeds = list(range(count)) if seeds is None else list(seeds)
     unknown = sorted(set(modes or ()) - set(MODES))
     if unknown:
         raise ValueError(f"unknown early-stopping modes {unknown}; valid: {', '.join(MODES)}")
     t0 = time.perf_counter()
-    runs = pool.run_all(run_mode, [("none", s, trials, epochs) for s in range(seeds)], workers,
-                        progress="early stopping, none")
+    runs = pool.run_all(run_mode, [("none", s, trials, epochs, None, curve) for s in seeds],
+                        workers, progress="early stopping, none")
     targets = {}
     for r in runs:
         targets[r["seed"]] = max(t["final"] for t in r["trials"] if t["final"] is not None) - TOL
     chosen = [m for m in MODES if m != "none" and (
         m in modes if modes else (sensitivity or m not in SENSITIVITY))]
-    jobs = [(m, s, trials, epochs, targets[s]) for s in range(seeds) for m in chosen]
+    jobs = [(m, s, trials, epochs, targets[s], curve) for s in seeds for m in chosen]
     runs += pool.run_all(run_mode, jobs, workers, progress="early stopping, pruning")
     per_seed, summary = score(runs, seeds)
-    return {"learner": "MLPClassifier (adam), one partial_fit per epoch, synthetic 4-class set "
-                       "(6,000 train / 2,000 validation rows)",
-            "seeds": seeds, "trials": trials, "epochs": epochs, "tolerance": TOL,
+    return {"learner": CURVES[curve]["learner"], "curve": curve,
+            "seeds": len(seeds), "seed_list": seeds, "trials": trials, "epochs": epochs,
+            "tolerance": TOL,
             "pruning_trial_cap": CAP * trials,
             "median_warmup": WARMUP, "modes": {m: MODES[m] for m in summary},
             "summary": summary, "per_seed": per_seed,
-            "target_saving": 3.0, "wall_seconds": time.perf_counter() - t0}
+            "target_saving": CURVES[curve]["target_saving"],
+            "wall_seconds": time.perf_counter() - t0}

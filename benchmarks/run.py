@@ -78,7 +78,8 @@ def run(quick: bool, only: list[str], workers: int,
         checkpoint: Path | None = None, done: dict[str, Any] | None = None,
         plan: str | None = None, reuse: dict[str, Any] | None = None,
         sensitivity: bool = False, plan_options: dict[str, Any] | None = None,
-        es_modes: list[str] | None = None) -> dict[str, Any]:
+        es_modes: list[str] | None = None, es_seeds: list[int] | None = None,
+        es_curve: str = "mlp81") -> dict[str, Any]:
     """Run the selected sections; the result dict (also written by :func:`main`).
 
     With ``checkpoint``, the result so far is written there after each section, so a long
@@ -86,7 +87,9 @@ def run(quick: bool, only: list[str], workers: int,
     finished run to ``<checkpoint>.runs.jsonl`` and skips the runs found there.
     ``plan_options``: keyword arguments of :func:`benchmarks.search_quality.with_options`
     (the BBOB instances, functions, dimensions, contenders, budgets) applied to the plan.
-    ``es_modes``: the early-stopping modes to run (with ``none``, which sets the targets).
+    ``es_modes``: the early-stopping modes to run (with ``none``, which sets the targets);
+    ``es_seeds``: their seeds (default 0 .. n-1); ``es_curve``: which early-stopping
+    benchmark (:data:`benchmarks.early_stopping.CURVES`).
     """
     from benchmarks import early_stopping, overhead, parallelism, search_quality
 
@@ -121,7 +124,8 @@ def run(quick: bool, only: list[str], workers: int,
             result[section] = parallelism.run(quick, workers)
         elif section == "early_stopping":
             result[section] = early_stopping.run(quick, workers, sensitivity=sensitivity,
-                                                 modes=es_modes)
+                                                 modes=es_modes, seeds=es_seeds,
+                                                 curve=es_curve)
         result[section]["section_seconds"] = time.perf_counter() - t0
         print(f"   {section}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
         if checkpoint is not None:
@@ -141,11 +145,37 @@ def _amend(out: Path, result: dict[str, Any], note: str) -> dict[str, Any]:
     return result
 
 
+def _merge_early_stopping(out: Path, parts: list[Path], meta: dict[str, Any]) -> dict[str, Any]:
+    """Write at ``out`` the early-stopping results of ``parts`` merged (and their markdown)."""
+    from benchmarks import early_stopping, report
+
+    results = [json.loads(p.read_text()) for p in parts]
+    merged = {"quick": results[0]["quick"],
+              "early_stopping": early_stopping.merge([r["early_stopping"] for r in results])}
+    merged["meta"] = {**meta, "merged": [{"file": str(p), **r["meta"]}
+                                         for p, r in zip(parts, results)]}
+    out.write_text(json.dumps(merged, indent=1, default=float))
+    md = report.markdown(merged)
+    out.with_suffix(".md").write_text(md)
+    print(md)
+    return merged
+
+
 def _ints(text: str) -> list[int]:
     try:
         return [int(x) for x in text.split(",") if x.strip()]
     except ValueError:
         raise ValueError(f"expected comma-separated integers, got {text!r}") from None
+
+
+def _seeds(text: str) -> list[int]:
+    """``"5-14"`` or ``"5,6,9"``: the seeds, each >= 0."""
+    first, dash, last = text.partition("-")
+    seeds = (list(range(int(first), int(last) + 1)) if dash and first.strip().isdigit()
+             and last.strip().isdigit() else _ints(text))
+    if not seeds or min(seeds) < 0:
+        raise ValueError(f"expected seeds >= 0 (e.g. 5-14 or 5,6,7), got {text!r}")
+    return seeds
 
 
 def _plan_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -217,6 +247,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         "(min_resource 3), as recorded in results/early_stopping.json")
     parser.add_argument("--es-modes", default=None,
                         help="early stopping: only these modes (comma-separated), with none")
+    parser.add_argument("--es-seeds", default=None,
+                        help="early stopping: the seeds (comma-separated, or a range A-B); "
+                        "default 0..4 (1 with --quick); 0-4 are the tuning seeds, so a "
+                        "held-out check takes others, e.g. 5-14")
+    parser.add_argument("--es-curve", default="mlp81", choices=("mlp81", "long"),
+                        help="early stopping: mlp81 (MLPClassifier, 81 epochs, the default) or "
+                        "long (the same model in numpy on 2,000 rows, 243 epochs, issue 21)")
+    parser.add_argument("--es-merge", metavar="A.json,B.json", default=None,
+                        help="early stopping: merge the results of runs on different seeds "
+                        "(e.g. one process per seed) into --out, rescored over all seeds (no runs)")
     parser.add_argument("--out", default=None,
                         help="JSON output path (default benchmarks/results/{quick,latest}.json)")
     args = parser.parse_args(argv)
@@ -241,6 +281,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         search_quality.rescore(result["search_quality"])
         return _amend(out, result, f"{meta['date']}: `{meta['command']}` rescored search "
                                    "quality (no runs)")
+    if args.es_merge:
+        return _merge_early_stopping(out, [Path(x) for x in args.es_merge.split(",") if x], meta)
     if args.rerun:
         from benchmarks import search_quality
 
@@ -251,6 +293,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                    f"on {len(redone)} problems")
     try:
         plan_options = _plan_options(args)
+        es_seeds = _seeds(args.es_seeds) if args.es_seeds is not None else None
     except ValueError as e:
         parser.error(str(e))
     done = json.loads(partial.read_text()) if args.resume and partial.exists() else None
@@ -264,7 +307,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     result = run(args.quick, only, args.workers, checkpoint=partial, done=done,
                  plan=args.plan, reuse=reuse, sensitivity=args.sensitivity,
                  plan_options=plan_options,
-                 es_modes=args.es_modes.split(",") if args.es_modes else None)
+                 es_modes=args.es_modes.split(",") if args.es_modes else None,
+                 es_seeds=es_seeds, es_curve=args.es_curve)
     meta["wall_seconds"] = time.perf_counter() - t0
     meta["load_end"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
     result["meta"] = meta
