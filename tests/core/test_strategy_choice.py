@@ -70,6 +70,8 @@ def _run(home: Path, name: str, body: dict):
      ["2 objectives and 6 < 100 trials"]),
     ({"early_stopping": {"type": "median"}}, True, "tpe", ["early stopping median"]),
     ({"budget": {"max_trials": 300}}, True, "tpe", ["budget 300 > 200 trials"]),
+    ({"budget": {"max_trials": 150}}, True, "gp",
+     ["budget 150 ≤ 200 trials; GP for the first 100 trials, then TPE"]),
     ({"parameters": [{"name": "kind", "type": "categorical", "values": ["a", "b"]},
                      {"name": "x", "type": "continuous", "min": 0.0, "max": 1.0,
                       "condition": {"parent": "kind", "values": ["a"]}}]}, True, "tpe",
@@ -111,6 +113,27 @@ def test_auto_on_continuous_parameters_status_says_gp_or_why_not(home):
         assert st.sampler == "tpe"
         assert "the gp extra is not installed" in st.sampler_reason
     assert "not recorded yet" not in st.sampler_reason
+
+
+def test_auto_hands_gp_over_to_tpe_after_gp_trials(home, monkeypatch):
+    """GP chooses the first ``GP_TRIALS`` trials (exactly those a GP-only job chooses), TPE
+    the rest, and status says so (``GP_TRIALS`` lowered from 100 to 4 for a small job)."""
+    if not space.gp_available():
+        assert space.gp_handover(load_spec(_body(home, CONTINUOUS)),
+                                 space.explain_strategy(load_spec(_body(home, CONTINUOUS)))) is None
+        return
+    monkeypatch.setattr(space, "GP_TRIALS", 4)
+    body = _body(home, CONTINUOUS, budget={"max_trials": 9})
+    be, ref, st = _run(home, "handover", body)
+    _, gp_ref, gp_st = _run(home, "gp-only", {**body, "strategy": "gp"})
+    auto_params = [t.params for t in be.trials(ref)]
+    gp_params = [t.params for t in be.trials(gp_ref)]
+    assert len(auto_params) == len(gp_params) == 9
+    assert auto_params[:4] == gp_params[:4]  # GP's trials, drawn as a GP-only job draws them
+    assert all(a != g for a, g in zip(auto_params[4:], gp_params[4:]))  # TPE's from then on
+    assert (st.sampler, st.sampler_reason) == ("tpe", space.tpe_after_gp())
+    assert "GP chose the first 4 trials" in st.sampler_reason
+    assert gp_st.sampler == "gp"
 
 
 def test_auto_with_a_categorical_parameter_status_says_tpe_and_why(home):

@@ -156,6 +156,7 @@ class Engine:
         # GP under auto early stopping: TPE is due at the first reported value (_tpe_on_report)
         # for the sampler instance _instance; _reported: a trial has reported one
         self._tpe_on_report = False
+        self._gp_until: int | None = None  # counted trials after which auto's GP hands over
         self._instance: str | None = None
         self._reported = False
         self._adopted: list[_Running] = []  # found running by _recover; the pool waits for them
@@ -183,11 +184,14 @@ class Engine:
         self._instance = self._sampler_instance(study)
         study.sampler = space.make_sampler(spec, self._instance)
         self.choice = space.explain_strategy(spec)
+        self._gp_until = space.gp_handover(spec, self.choice)
         if space.switches_to_tpe_on_report(spec, self.choice):
             self._tpe_on_report = True
             if any(t.intermediate_values for t in study.get_trials(deepcopy=False)):
                 self._reported = True  # a resumed job whose trials reported: TPE at once
-                self._leave_gp(study, record=False)
+                self._leave_gp(study, space.TPE_ON_REPORT, record=False)
+        if self._gp_until is not None and self.tally.refresh().counted >= self._gp_until:
+            self._leave_gp(study, space.tpe_after_gp(), record=False)  # resumed past the handover
         self._record_choice(study)
         self._settings = heartbeat.Settings.for_study(study)
         self._beats = heartbeat.Heartbeat(study, self._settings, self.owner)
@@ -218,17 +222,22 @@ class Engine:
                         self.worker, mine["strategy"], mine["reason"],
                         recorded.get("strategy"), recorded.get("reason"))
 
-    def _leave_gp(self, study: optuna.Study, *, record: bool = True) -> None:
-        """Under ``auto`` (strategy and early stopping), once a trial has reported an
-        intermediate value: TPE from now on, recorded with the reason unless ``record`` is
-        False (see :func:`pipetune.backends.local.space.switches_to_tpe_on_report`)."""
-        if not (self._tpe_on_report and self._reported):
+    def _leave_gp(self, study: optuna.Study, reason: str, *, record: bool = True) -> None:
+        """``auto``'s GP hands over to TPE for the rest of the job, for ``reason``: a trial
+        reported an intermediate value under early stopping ``auto``
+        (:func:`~pipetune.backends.local.space.switches_to_tpe_on_report`), or GP chose its
+        :data:`~pipetune.backends.local.space.GP_TRIALS` trials
+        (:func:`~pipetune.backends.local.space.gp_handover`). Recorded with the reason
+        unless ``record`` is False (the caller records)."""
+        if self.choice is None or self.choice.strategy != "gp":
             return
         self._tpe_on_report = False
+        self._gp_until = None
         # its own seed: TPE's random start-up with GP's seed would redraw GP's first points
+        # (the name predates the handover after GP_TRIALS; kept so resumed jobs draw alike)
         own = f"{self._instance or 'coordinator/0'}/tpe-on-report"
         study.sampler = space.make_sampler(self.spec.with_overrides(strategy="tpe"), own)
-        self.choice = space.StrategyChoice("tpe", space.TPE_ON_REPORT)
+        self.choice = space.StrategyChoice("tpe", reason)
         recorded = study.user_attrs.get(ATTR_SAMPLER) or {}
         if record and recorded.get("strategy") != "tpe":
             study.set_user_attr(ATTR_SAMPLER, self.choice.to_dict())
@@ -450,8 +459,10 @@ class Engine:
         self._tally_fresh = False
         if self.tally.counted >= self._limit:
             return None
-        if self._reported:
-            self._leave_gp(study)
+        if self._reported and self._tpe_on_report:
+            self._leave_gp(study, space.TPE_ON_REPORT)
+        if self._gp_until is not None and self.tally.counted >= self._gp_until:
+            self._leave_gp(study, space.tpe_after_gp())
         trial = study.ask()
         assert self._beats is not None
         self._beats.add(trial)

@@ -129,6 +129,9 @@ def grid_size(spec: TuningSpec) -> int | None:
 #: ``auto`` uses GP up to this many trials: a GP suggestion's cost grows with the trials seen
 #: (~0.1-0.3 s per suggestion at 100 trials on a busy 2-core machine; see docs/benchmarks.md).
 GP_MAX_TRIALS = 200
+#: ``auto``'s GP chooses at most this many trials; TPE, learning from all of them, chooses
+#: the rest (a GP suggestion's cost grows with the trials it fits: see :func:`gp_handover`)
+GP_TRIALS = 100
 
 _log = logging.getLogger(__name__)
 _warned_no_gp = False
@@ -237,8 +240,11 @@ def explain_strategy(spec: TuningSpec) -> StrategyChoice:
     n = len(spec.parameters)
     stopping = ("early stopping auto (GP until a trial reports intermediate values, then TPE)"
                 if spec.early_stopping.type == "auto" else "no early stopping")
+    handover = (f"; GP for the first {GP_TRIALS} trials, then TPE" if trials > GP_TRIALS
+                else "")
     return StrategyChoice("gp", f"auto: one objective, {_plural(n, 'continuous/integer parameter')}"
-                          f", no conditions, {stopping}, budget {trials} ≤ {GP_MAX_TRIALS} trials")
+                          f", no conditions, {stopping}, budget {trials} ≤ {GP_MAX_TRIALS} trials"
+                          f"{handover}")
 
 
 #: why ``auto`` leaves GP for TPE once trials report intermediate values under early stopping
@@ -254,6 +260,19 @@ def switches_to_tpe_on_report(spec: TuningSpec, choice: StrategyChoice) -> bool:
     would learn only from the few trials that run to the end)."""
     return (spec.strategy == "auto" and spec.early_stopping.type == "auto"
             and choice.strategy == "gp")
+
+
+def tpe_after_gp() -> str:
+    """Why ``auto`` left GP for TPE after :data:`GP_TRIALS` trials (``status`` shows it)."""
+    return (f"auto: GP chose the first {GP_TRIALS} trials; TPE chooses the rest, learning "
+            "from all of them (a GP suggestion's cost grows with the trials it fits)")
+
+
+def gp_handover(spec: TuningSpec, choice: StrategyChoice) -> int | None:
+    """The number of counted trials after which the engine leaves ``auto``'s GP for TPE
+    (:data:`GP_TRIALS`), or None when ``auto`` did not choose GP. A budget of at most
+    :data:`GP_TRIALS` trials is GP's throughout."""
+    return GP_TRIALS if spec.strategy == "auto" and choice.strategy == "gp" else None
 
 
 def resolve_strategy(spec: TuningSpec) -> str:
