@@ -466,7 +466,10 @@ class Engine:
         if self.spec.trial.command is not None:
             # before any parameter is drawn: an engine killed from here on leaves a directory,
             # so the next one finds the trial never started (no attempt), not run elsewhere
-            self.job.trial_dir(trial.number).mkdir(parents=True, exist_ok=True)
+            try:
+                self.job.trial_dir(trial.number).mkdir(parents=True, exist_ok=True)
+            except OSError:
+                pass  # a host that cannot lay it out: the slot's set-up reports a host failure
         try:
             params = space.suggest(self.spec, trial)
         except UpdateFinishedTrialError:
