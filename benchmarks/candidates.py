@@ -215,11 +215,7 @@ def gp_cma(spec, seed: int) -> BaseSampler:
         if trial.number < switch or not _all_numeric(spec):
             return gp
         if "cma" not in box:
-            done = [t for t in study.get_trials(deepcopy=False)
-                    if t.state == TrialState.COMPLETE]
-            best = (min if study.direction == optuna.study.StudyDirection.MINIMIZE else max)(
-                done, key=lambda t: t.value)
-            box["cma"] = Cma(seed, ipop=True, start=(dict(best.params), 0.1))
+            box["cma"] = Cma(seed, ipop=True, start=(_best_params(study), 0.1))
         return box["cma"]
 
     return Delegating(pick)
