@@ -170,13 +170,19 @@ def test_resume_adopts_the_trial_a_killed_coordinator_left_running(home, tmp_pat
 
 
 _DIE_BEFORE_SET_UP = """
-import os, sys
+import os, sys, time
 from pipetune import get_backend, load_spec
 from pipetune.backends.local import engine
 
 real_set_up = engine.set_up
 def set_up(spec, params, number, trial_dir):
     if number == 1:  # the trial asked ahead: its parameters are drawn, its files not laid out
+        pidfile = trial_dir.parent / "00000" / "trial.pid"
+        deadline = time.monotonic() + 30
+        while not (pidfile.exists() and pidfile.read_text().strip()):  # trial 0 has started
+            if time.monotonic() > deadline:
+                os._exit(8)
+            time.sleep(0.01)
         os._exit(9)
     return real_set_up(spec, params, number, trial_dir)
 engine.set_up = set_up
