@@ -167,13 +167,21 @@ def test_full_disk_is_a_clear_error_and_leaves_no_half_made_job(tmp_path):
     assert not (home / "jobs" / "full").exists()  # nothing half-created
 
 
-def test_unwritable_job_folder_is_a_clear_error(tmp_path):
+@pytest.mark.parametrize("kept_answers", [False, True], ids=["journal_opened", "answers_kept"])
+def test_unwritable_job_folder_is_a_clear_error(tmp_path, kept_answers):
+    """Without kept answers (a job ended under an older pipetune, or whose answers could not
+    be written) the journal must be opened: the error names it. With them, the ended job is
+    known without opening anything, and ``resume`` says it has ended."""
+    import shutil
+
     home = tmp_path / "home"
     spec = _valid_spec(tmp_path)
     done = _pipetune(["tune", str(spec), "--name", "locked", "--no-progress"], home)
     assert done.returncode == 0, done.stderr
     job = home / "jobs" / "locked"
     journal = job / "journal.log"
+    if not kept_answers:
+        shutil.rmtree(job / "answers")
     os.chmod(journal, 0o400)
     os.chmod(job, 0o500)
     try:
@@ -183,7 +191,10 @@ def test_unwritable_job_folder_is_a_clear_error(tmp_path):
         os.chmod(journal, 0o600)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 2 and "Traceback" not in output, output
-    assert str(journal) in output and "Permission denied" in output
+    if kept_answers:
+        assert "has ended: completed" in output, output
+    else:
+        assert str(journal) in output and "Permission denied" in output
 
 
 @pytest.mark.parametrize("url", ["postgresql://tuner:pw@127.0.0.1:9/hpo", "redis://cache/0",

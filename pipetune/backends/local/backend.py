@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 import fcntl
+import functools
 import logging
 import os
 import shutil
@@ -18,15 +19,12 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-import optuna
-from optuna.trial import TrialState
+from pydantic import TypeAdapter
 
 from pipetune.backends.base import Backend
-from pipetune.backends.local import space
-from pipetune.backends.local.engine import Engine, counted_trials, not_started
-from pipetune.backends.local.heartbeat import live_workers
+from pipetune.backends.local import answers
 from pipetune.backends.local.jobstore import (
     _open_journals,
     ATTR_FINISHED,
@@ -46,9 +44,13 @@ from pipetune.results import BestResult, TrialRecord, build_best
 from pipetune import warm_start
 from pipetune.secrets import redact_spec_dict
 from pipetune.spec import TuningSpec
-from pipetune.storages import open_storage
 from pipetune.trials.runner import RESULT_FILE
 from pipetune.warm_start import Transfer
+
+if TYPE_CHECKING:  # the engine, its space and Optuna are imported where a study is used:
+    import optuna  # reading an ended job's kept answers needs none of them (answers.py)
+
+    from pipetune.backends.local.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +128,8 @@ class LocalBackend(Backend):
         job = self._job(name)
         on_trial = None
         if on_status is not None:
+            from pipetune.backends.local import space
+
             limit = space.trial_limit(spec)
 
             def on_trial(engine: Engine) -> None:  # from the engine's tally: nothing replayed
@@ -180,6 +184,10 @@ class LocalBackend(Backend):
         if job.exists():
             self._check_same_spec(job, spec)
             return
+        import optuna
+
+        from pipetune.backends.local import space
+
         self.validate(spec)
         warm = self._warm_start_trials(spec) if spec.warm_start else Transfer()
         fresh = not job.path.exists()
@@ -210,6 +218,8 @@ class LocalBackend(Backend):
     def _run_here(self, job: JobDir, on_trial) -> None:
         import signal
 
+        from pipetune.backends.local.engine import Engine
+
         engine = Engine(job, job.spec(), on_trial=on_trial)
         job.set_coordinator(os.getpid())
         previous = signal.getsignal(signal.SIGTERM)
@@ -220,6 +230,7 @@ class LocalBackend(Backend):
             engine.run()
             if engine.study is not None and job.storage_url().startswith("journal://"):
                 _open_journals.put(job.name, job.storage_url(), engine.study)  # reads reuse it
+                self._keep_answers(job)
         except KeyboardInterrupt:
             engine.request_stop()
             raise
@@ -261,6 +272,8 @@ class LocalBackend(Backend):
     def _warm_start_trials(self, spec: TuningSpec) -> Transfer:
         """The parents' complete trials that seed ``spec``, by AMT's rules
         (:mod:`pipetune.warm_start`); SpecError for a missing or incompatible parent."""
+        from optuna.trial import TrialState
+
         assert spec.warm_start is not None
         out = Transfer()
         mine = warm_start.of_spec(spec)
@@ -292,10 +305,28 @@ class LocalBackend(Backend):
 
         A job whose coordinator died (and no worker beats for it) is ``interrupted``; a running
         job with a stop flag is ``stopping``. Counts are of the job's own trials: a warm start's
-        parent trials are reported in ``warm_start``, never counted."""
+        parent trials are reported in ``warm_start``, never counted. An ended job's status is
+        kept (:mod:`~pipetune.backends.local.answers`) and read back while its journal is
+        unchanged."""
         job = self._job(ref)
-        spec = job.spec()
+        current = answers.stamp(job)
+        kept = answers.read(job, "status", current)
+        if kept is not None:
+            return JobStatus.model_validate_json(kept).model_copy(update={"ref": self.ref(job.name)})
         study = job.load_study()
+        st = self._status(job, job.spec(), study)
+        timeless = ATTR_FINISHED in study.user_attrs or ATTR_STARTED not in study.user_attrs
+        if current is not None and _settled(study) and timeless and answers.stamp(job) == current:
+            answers.write(job, "status", current, st.model_dump_json())
+        return st
+
+    def _status(self, job: JobDir, spec: TuningSpec, study: optuna.Study) -> JobStatus:
+        from optuna.trial import TrialState
+
+        from pipetune.backends.local import space
+        from pipetune.backends.local.engine import counted_trials, not_started
+        from pipetune.backends.local.heartbeat import live_workers
+
         attrs = study.user_attrs
         state = JobState(attrs.get(ATTR_STATE, "pending"))
         reason = attrs.get(ATTR_REASON)
@@ -428,11 +459,40 @@ class LocalBackend(Backend):
         """Every trial of the job (warm-start parent trials first, marked), in number order;
         a trial asked ahead whose process has not started is not listed."""
         job = self._job(ref)
-        return self._records(job, job.spec(), job.load_study())
+        return self._kept_records(job, job.spec())
+
+    def _kept_records(self, job: JobDir, spec: TuningSpec) -> list[TrialRecord]:
+        """The job's records: kept ones while the journal is unchanged, else built, and kept
+        when the job has ended (only if they read back equal: e.g. a NaN metric would not)."""
+        current = answers.stamp(job)
+        kept = answers.read(job, "trials", current)
+        if kept is not None:
+            return _records_json().validate_json(kept)
+        study = job.load_study()
+        records = self._records(job, spec, study)
+        if current is not None and _settled(study) and answers.stamp(job) == current:
+            text = _records_json().dump_json(records).decode()
+            if _reads_back(text, records):
+                answers.write(job, "trials", current, text)
+        return records
+
+    def _keep_answers(self, job: JobDir) -> None:
+        """Keep an ended job's status and records for the next reader (its coordinator
+        has the study open: nothing is replayed). A failure here costs only that keeping."""
+        try:
+            self.status(job.name)
+            self._kept_records(job, job.spec())
+        except Exception:
+            log.warning("could not keep the answers of job %s", job.name, exc_info=True)
 
     def _records(self, job: JobDir, spec: TuningSpec, study: optuna.Study) -> list[TrialRecord]:
         # Built with model_construct, each field coerced here to the type TrialRecord declares:
         # validating 10,000 records from our own study took most of `pipetune trials`' time.
+        from optuna.trial import TrialState
+
+        from pipetune.backends.local import space
+        from pipetune.backends.local.engine import counted_trials, not_started
+
         out = []
         warm = [t for t in study.get_trials(deepcopy=False)
                 if t.user_attrs.get(T_INFO, {}).get("warm_start_from")]
@@ -466,10 +526,35 @@ class LocalBackend(Backend):
         objectives); raises :class:`~pipetune.errors.JobFailed` when no trial completed."""
         job = self._job(ref)
         spec = job.spec()
-        return build_best(spec, job.name, "local", self._records(job, spec, job.load_study()))
+        return build_best(spec, job.name, "local", self._kept_records(job, spec))
 
 
 _WATCH_SECONDS = 0.05
+
+
+@functools.cache
+def _records_json() -> "TypeAdapter[list[TrialRecord]]":
+    return TypeAdapter(list[TrialRecord])
+
+
+def _reads_back(text: str, records: list[TrialRecord]) -> bool:
+    """Whether ``text`` validates back to ``records``: not so with a NaN or infinite metric,
+    which JSON writes as null (such records are built each time, never kept)."""
+    try:
+        return _records_json().validate_json(text) == records
+    except ValueError:
+        return False
+
+
+def _settled(study: optuna.Study) -> bool:
+    """Ended by its recorded state, with no trial left running: only a new journal line
+    could change what it answers."""
+    from optuna.trial import TrialState
+
+    if not JobState(study.user_attrs.get(ATTR_STATE, "pending")).terminal:
+        return False
+    return not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+
 
 def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
@@ -477,6 +562,8 @@ def _str_or_none(value: Any) -> str | None:
 
 def _state_of(t: optuna.trial.FrozenTrial, info: dict) -> str:
     """A trial's state as records and statuses name it."""
+    from optuna.trial import TrialState
+
     if t.state == TrialState.COMPLETE:
         return "complete"
     if t.state == TrialState.PRUNED:
@@ -492,6 +579,8 @@ def _sampler_of(spec: TuningSpec, attrs: dict) -> tuple[str, str]:
     recorded = attrs.get(ATTR_SAMPLER)
     if isinstance(recorded, dict) and recorded.get("sampler"):
         return recorded["sampler"], recorded.get("reason") or ""
+    from pipetune.backends.local import space
+
     choice = space.explain_strategy(spec)
     return choice.sampler, f"{choice.reason} [not recorded yet: this machine's choice]"
 
@@ -504,6 +593,8 @@ def _live_status(ref: JobRef, engine: Engine, limit: int) -> JobStatus:
     counts = TrialCounts(running=tally.running, complete=tally.complete, failed=tally.failed,
                          pruned=tally.pruned, infeasible=tally.infeasible)
     state = JobState.STOPPING if engine.stop_event.is_set() else JobState.RUNNING
+    from pipetune.backends.local import space
+
     elapsed = time.time() - engine.started_at if engine.started_at else None
     choice = engine.choice
     pruner, pruner_why = space.explain_pruner(engine.spec)
@@ -562,4 +653,4 @@ def _check_callable(spec: TuningSpec) -> None:
         raise SpecError(f"{spec.trial.callable!r} is not callable", field="trial.callable")
 
 
-__all__ = ["LocalBackend", "open_storage", "T_EXCLUDED"]
+__all__ = ["LocalBackend", "T_EXCLUDED"]

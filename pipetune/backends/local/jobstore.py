@@ -2,7 +2,8 @@
 
 ``.pipetune/jobs/<name>/`` (``PIPETUNE_HOME`` moves ``.pipetune``) holds ``job.json`` (the
 spec, its fingerprint, the storage URL), ``coordinator.json`` (pid of the process running
-trials), ``coordinator.log``, a ``stop`` flag file, and ``trials/<number>/`` per trial.
+trials), ``coordinator.log``, a ``stop`` flag file, ``trials/<number>/`` per trial, and
+once the job has ended ``answers/`` (its status and records, see :mod:`.answers`).
 The study itself (trials, their results, the job's state) is in the Optuna storage: a
 journal file in the job directory by default, or any database URL shared by many workers.
 """
@@ -17,15 +18,16 @@ import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import optuna
 import psutil
 
 from pipetune.errors import JobConflict, JobNotFound, SpecError
 from pipetune.secrets import redact_spec_dict, restore_spec_dict, secret_values
 from pipetune.spec import TuningSpec, load_spec
-from pipetune.storages import open_storage
+
+if TYPE_CHECKING:  # Optuna is imported where a study is opened: an ended job's kept
+    import optuna  # answers (see answers.py) are read without it
 
 JOB_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
@@ -229,6 +231,8 @@ class JobDir:
     def storage(self, *, checkpoints: bool = False) -> optuna.storages.BaseStorage:
         """The job's study storage; ``checkpoints`` for the engine that writes it (see
         :mod:`pipetune.storages.indexed`)."""
+        from pipetune.storages import open_storage
+
         return open_storage(self.storage_url(), checkpoints=checkpoints)
 
     def load_study(self) -> optuna.Study:
@@ -237,6 +241,8 @@ class JobDir:
         A study on a journal file stays open in this process (see :func:`_open_journals`):
         the next call reads only the lines written since, so a sensor or a wait step that
         polls a long job does not replay it each time."""
+        import optuna
+
         url = self.storage_url()
         try:
             if url.startswith("journal://"):
@@ -267,6 +273,10 @@ class _OpenJournals:
             if study is not None and _same_file(study, path):
                 self._studies.move_to_end(key)
                 return study
+        import optuna
+
+        from pipetune.storages import open_storage
+
         study = optuna.load_study(study_name=name, storage=open_storage(url))
         self.put(name, url, study)
         return study
