@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import abc
-import asyncio
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +100,8 @@ class Backend(abc.ABC):
     async def astatus(self, ref: JobRef) -> JobStatus:
         """Status without blocking an event loop (deferrable waits). Override with a native
         async client where the backend has one."""
+        import asyncio  # here: a synchronous reader need not import it
+
         return await asyncio.to_thread(self.status, ref)
 
     def poll(self, ref: JobRef, *, poll_seconds: float, timeout: float | None) -> Iterator[JobStatus]:
@@ -170,6 +171,14 @@ class Backend(abc.ABC):
     def trials(self, ref: JobRef) -> list[TrialRecord]:
         """Every trial of the job so far, oldest first, with typed parameters."""
 
+    def trials_json(self, ref: JobRef) -> str:
+        """:meth:`trials` as one line of JSON (pydantic's writer): what ``pipetune trials
+        --json`` prints on a pipe. The local backend answers an ended job's from the text it
+        kept, without building a record."""
+        from pydantic import TypeAdapter
+
+        return TypeAdapter(list[TrialRecord]).dump_json(self.trials(ref)).decode()
+
     @abc.abstractmethod
     def best(self, ref: JobRef) -> BestResult:
         """The best trial so far, parameters cast to the spec's types.
@@ -177,6 +186,14 @@ class Backend(abc.ABC):
         Raises:
             JobFailed: no trial finished with a value.
         """
+
+    def remember(self, ref: JobRef, key: str, compute: Callable[[], str]) -> str:
+        """``compute()``: a JSON text derived from the job alone (its spec and trials; no
+        clock, no credentials), such as the observed status ``pipetune status`` prints. A
+        backend may keep it once the job has ended and answer later calls, in this process
+        or another, without computing; this base class keeps nothing. ``key`` names the
+        answer: lowercase letters, digits and dashes."""
+        return compute()
 
     def spec_of(self, ref: JobRef) -> TuningSpec:
         """The spec the job runs. Cloud backends carry it in the handle ``launch`` returned."""

@@ -117,6 +117,18 @@ def progress_bar(enabled: bool, total: Optional[int]) -> Iterator:
             bar.stop()
 
 
+def _observed_status(ref: JobRef, be: Backend, st: JobStatus) -> str:
+    """The status with cost and convergence, and the range warnings, as JSON: what
+    ``pipetune status`` shows, kept by the backend once the job has ended."""
+    from pipetune.observability.goldilocks import check_ranges
+    from pipetune.observability.snapshot import observe
+
+    snap = observe(ref, be, status=st)
+    return json.dumps({"status": json.loads(snap.status.model_dump_json()),
+                       "range_warnings": [w.to_dict() for w in check_ranges(snap.spec,
+                                                                            snap.trials)]})
+
+
 def _status_line(st: JobStatus) -> str:
     t = st.trials
     best = "—" if st.best_value is None else f"{st.best_value:.6g}"
@@ -200,22 +212,19 @@ def register(app: typer.Typer) -> None:
         ref = resolve_ref(job)
         be = backend_for(ref)
         st = be.status(ref)
-        ranges: list = []
+        ranges: list[dict] = []
         try:  # cost, convergence and ranges (pipetune.observability) need the trials
-            from pipetune.observability.goldilocks import check_ranges
-            from pipetune.observability.snapshot import observe
-
-            snap = observe(ref, be, status=st)
-            st, ranges = snap.status, check_ranges(snap.spec, snap.trials)
+            observed = json.loads(be.remember(ref, "observed-status",
+                                              lambda: _observed_status(ref, be, st)))
+            st, ranges = JobStatus.model_validate(observed["status"]), observed["range_warnings"]
         except Exception as exc:
             console.print(f"cost and convergence unavailable: {exc}", highlight=False)
         if as_json:
-            print_json({**json.loads(st.model_dump_json()),
-                        "range_warnings": [w.to_dict() for w in ranges]})
+            print_json({**json.loads(st.model_dump_json()), "range_warnings": ranges})
         else:
             out.print(_status_line(st), highlight=False)
             for w in ranges:
-                out.print(warning_text(w.message, "warning"), soft_wrap=True)
+                out.print(warning_text(w["message"], "warning"), soft_wrap=True)
 
     @app.command()
     @handle_errors
@@ -275,7 +284,11 @@ def register(app: typer.Typer) -> None:
     def trials(job: str, as_json: bool = typer.Option(False, "--json")) -> None:
         """List a job's trials with state, metrics, parameters and the reason of failures."""
         ref = resolve_ref(job)
-        records = backend_for(ref).trials(ref)
+        be = backend_for(ref)
+        if as_json and not sys.stdout.isatty():  # one line, as print_json_models writes it
+            sys.stdout.write(be.trials_json(ref) + "\n")
+            return
+        records = be.trials(ref)
         if as_json:
             print_json_models(records)
             return

@@ -8,7 +8,6 @@ Airflow sensor's poke and the deferrable trigger (:func:`asettle`).
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Callable, Literal
 
 from pipetune.job import JobRef, JobState, JobStatus
@@ -48,6 +47,8 @@ async def asettle(backend: "Backend", ref: JobRef, *, resume: ResumeMode = "deta
     if st.state != JobState.INTERRUPTED and on_not_converging == "ignore" and (
             st.ended or backend.enforced_guards >= GUARDS):
         return st  # nothing more to do: no thread needed
+    import asyncio  # here: a synchronous reader need not import it
+
     return await asyncio.to_thread(settle, backend, ref, st, resume=resume,
                                    on_not_converging=on_not_converging)
 

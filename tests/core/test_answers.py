@@ -1,4 +1,4 @@
-"""An ended local job's answers (status, trial records, hence best) are kept beside its
+"""An ended local job's answers (status, trial records, best) are kept beside its
 journal and read back by a new process without Optuna, equal to what the study says, and
 only while the journal is unchanged (pipetune/backends/local/answers.py)."""
 
@@ -68,11 +68,20 @@ def _without_elapsed(read: dict) -> dict:
     return {k: v for k, v in read.items() if k != "imported"}
 
 
+def _commands(home: Path) -> dict[str, str]:
+    """What the read commands print on a pipe (the form scripts and pipelines read)."""
+    from tests.core.conftest import cli
+
+    return {" ".join(c): cli(*c, home=home).stdout for c in (
+        ("status", "ans", "--json"), ("status", "ans"), ("best", "ans", "-f", "json"),
+        ("trials", "ans", "--json"), ("trials", "ans"))}
+
+
 def test_an_ended_job_is_read_from_its_kept_answers_without_optuna_and_they_equal_the_study(home):
     get_backend("local").launch(_spec(home), "ans", detach=False)
     job = JobDir("ans")
     kept = sorted(p.name for p in (job.path / answers.FOLDER).iterdir())
-    assert kept == ["status.json", "trials.json"]  # kept by the coordinator as the job ended
+    assert kept == ["best.json", "status.json", "trials.json"]  # by the coordinator, at the end
 
     from_answers = _read(home)
     assert from_answers["imported"] == []  # neither Optuna nor numpy: the study is not opened
@@ -80,12 +89,18 @@ def test_an_ended_job_is_read_from_its_kept_answers_without_optuna_and_they_equa
     assert {"complete", "failed"} <= states, states  # a mixed job, not only happy trials
     assert from_answers["status"]["state"] == "completed"
 
+    printed = _commands(home)
+    assert (job.path / answers.FOLDER / "remembered.observed-status.json").exists()
+
     for path in (job.path / answers.FOLDER).iterdir():
         path.unlink()
     from_study = _read(home)
     assert "optuna" in from_study["imported"]  # nothing kept: the study was read
     assert _without_elapsed(from_answers) == _without_elapsed(from_study)
     assert (job.path / answers.FOLDER / "trials.json").exists()  # kept again by that read
+    for path in (job.path / answers.FOLDER).iterdir():
+        path.unlink()
+    assert _commands(home) == printed  # byte for byte, whether kept or built
 
 
 def test_a_kept_answer_is_ignored_once_the_journal_changes(home):
@@ -132,7 +147,9 @@ def test_a_running_job_keeps_nothing_and_a_job_that_cannot_keep_answers_still_re
     seen = []
 
     def look(status):
+        remembered = be.remember("ans", "probe", lambda: json.dumps(status.trials.finished))
         seen.append((be.status("ans").state.value, (job.path / answers.FOLDER).exists()))
+        assert remembered == json.dumps(status.trials.finished)  # computed each time
 
     job_spec = _spec(home, trials=5)
     be.run_here(job_spec, "ans", on_status=look)
@@ -165,5 +182,41 @@ def test_records_that_would_not_read_back_equal_are_never_kept(home):
     assert any(r.state != "complete" for r in records)  # a NaN loss is no complete trial
     assert any(v != v for r in records for v in r.metrics.values())  # and its NaN is kept
     kept = sorted(p.name for p in (JobDir("nan").path / answers.FOLDER).iterdir())
-    assert kept == ["status.json"]  # JSON would turn the NaN into null: built each time
+    assert kept == ["best.json", "status.json"]  # JSON would make the NaN null: built each time
     assert [r.model_dump_json() for r in be.trials("nan")] == [r.model_dump_json() for r in records]
+
+
+def test_a_job_with_no_complete_trial_keeps_no_best_and_says_so_each_time(home, caplog):
+    from pipetune.errors import JobFailed
+
+    (home / "bad_trial.py").write_text("def objective(params, ctx):\n    raise ValueError('bad')\n")
+    spec = load_spec({
+        "parameters": [{"name": "x", "type": "continuous", "min": -2.0, "max": 2.0}],
+        "objectives": [{"metric": "loss", "goal": "minimize"}],
+        "trial": {"callable": "bad_trial:objective", "workdir": str(home)},
+        "budget": {"max_trials": 3, "max_failed": 3},
+    })
+    be = get_backend("local")
+    be.launch(spec, "bad", detach=False)
+    assert "could not keep" not in caplog.text  # no best is no failure to keep one
+    kept = sorted(p.name for p in (JobDir("bad").path / answers.FOLDER).iterdir())
+    assert kept == ["status.json", "trials.json"]
+    for _ in range(2):  # each time from the kept records: the same error, nothing kept for it
+        with pytest.raises(JobFailed, match="no trial completed"):
+            be.best("bad")
+
+
+def test_remember_keeps_only_an_ended_jobs_answers_under_a_safe_name(home):
+    be = get_backend("local")
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return json.dumps({"n": len(calls)})
+
+    with pytest.raises(ValueError, match="lowercase letters"):
+        be.remember("ans", "../../escape", compute)
+    be.launch(_spec(home, trials=4), "ans", detach=False)
+    assert be.remember("ans", "summary", compute) == '{"n": 1}'
+    assert be.remember("ans", "summary", compute) == '{"n": 1}'  # kept: not computed again
+    assert len(calls) == 1

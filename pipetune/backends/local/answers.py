@@ -2,7 +2,7 @@
 
 A job that has ended (its recorded state completed, failed or stopped) with no trial left
 running changes only if its journal does: a worker's late write, a job deleted and made
-again under its name. Its status and its trial records are then written once to
+again under its name. Its status, trial records and best result are then written once to
 ``answers/`` in the job directory, each stamped with the identity of the journal file and
 of ``job.json`` (inode, size, modification time). A later ``pipetune status``, ``best`` or
 ``trials`` in a new process reads them instead of loading the study and building every
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FOLDER = "answers"
+KEY_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")  # what callers of Backend.remember may name
 _JOURNAL = "journal://"
 
 

@@ -38,7 +38,7 @@ from pipetune.backends.local.jobstore import (
     T_INFO,
     JobDir,
 )
-from pipetune.errors import JobConflict, SpecError, WaitTimeout
+from pipetune.errors import JobConflict, JobFailed, SpecError, WaitTimeout
 from pipetune.job import JobRef, JobState, JobStatus, TrialCounts
 from pipetune.results import BestResult, TrialRecord, build_best
 from pipetune import warm_start
@@ -459,29 +459,57 @@ class LocalBackend(Backend):
         """Every trial of the job (warm-start parent trials first, marked), in number order;
         a trial asked ahead whose process has not started is not listed."""
         job = self._job(ref)
-        return self._kept_records(job, job.spec())
+        return self._kept_records(job, job.spec())[0]
 
-    def _kept_records(self, job: JobDir, spec: TuningSpec) -> list[TrialRecord]:
+    def trials_json(self, ref: "JobRef | str") -> str:
+        """:meth:`trials` as one line of JSON; an ended job's is the text kept for it."""
+        job = self._job(ref)
+        kept = answers.read(job, "trials", answers.stamp(job))
+        return kept if kept is not None else _records_json().dump_json(self.trials(ref)).decode()
+
+    def _kept_records(self, job: JobDir, spec: TuningSpec) -> tuple[list[TrialRecord], str | None]:
         """The job's records: kept ones while the journal is unchanged, else built, and kept
-        when the job has ended (only if they read back equal: e.g. a NaN metric would not)."""
+        when the job has ended (only if they read back equal: e.g. a NaN metric would not).
+        With them, the stamp they are final for (None while the job may still change)."""
         current = answers.stamp(job)
         kept = answers.read(job, "trials", current)
         if kept is not None:
-            return _records_json().validate_json(kept)
+            return _records_json().validate_json(kept), current
         study = job.load_study()
         records = self._records(job, spec, study)
         if current is not None and _settled(study) and answers.stamp(job) == current:
             text = _records_json().dump_json(records).decode()
-            if _reads_back(text, records):
+            if _reads_back(_records_json(), text, records):
                 answers.write(job, "trials", current, text)
-        return records
+            return records, current
+        return records, None
+
+    def remember(self, ref: "JobRef | str", key: str, compute: Callable[[], str]) -> str:
+        """``compute()``, kept beside the journal once the job has ended (its status kept:
+        see :mod:`~pipetune.backends.local.answers`) and read back while the journal is
+        unchanged."""
+        if not answers.KEY_RE.fullmatch(key):
+            raise ValueError(f"answer key {key!r}: use lowercase letters, digits and dashes")
+        job = self._job(ref)
+        name = f"remembered.{key}"
+        current = answers.stamp(job)
+        kept = answers.read(job, name, current)
+        if kept is not None:
+            return kept
+        text = compute()
+        if (current is not None and answers.read(job, "status", current) is not None
+                and answers.stamp(job) == current):
+            answers.write(job, name, current, text)
+        return text
 
     def _keep_answers(self, job: JobDir) -> None:
         """Keep an ended job's status and records for the next reader (its coordinator
         has the study open: nothing is replayed). A failure here costs only that keeping."""
         try:
             self.status(job.name)
-            self._kept_records(job, job.spec())
+            self.best(job.name)
+        except JobFailed:
+            pass  # no trial completed: there is no best to keep
         except Exception:
             log.warning("could not keep the answers of job %s", job.name, exc_info=True)
 
@@ -525,8 +553,18 @@ class LocalBackend(Backend):
         """The best trial's typed parameters and metrics (the Pareto front with several
         objectives); raises :class:`~pipetune.errors.JobFailed` when no trial completed."""
         job = self._job(ref)
+        current = answers.stamp(job)
+        kept = answers.read(job, "best", current)
+        if kept is not None:
+            return BestResult.model_validate_json(kept)
         spec = job.spec()
-        return build_best(spec, job.name, "local", self._kept_records(job, spec))
+        records, final = self._kept_records(job, spec)
+        result = build_best(spec, job.name, "local", records)
+        if final is not None and final == current and answers.stamp(job) == current:
+            text = result.model_dump_json()
+            if _reads_back(TypeAdapter(BestResult), text, result):
+                answers.write(job, "best", current, text)
+        return result
 
 
 _WATCH_SECONDS = 0.05
@@ -537,11 +575,11 @@ def _records_json() -> "TypeAdapter[list[TrialRecord]]":
     return TypeAdapter(list[TrialRecord])
 
 
-def _reads_back(text: str, records: list[TrialRecord]) -> bool:
-    """Whether ``text`` validates back to ``records``: not so with a NaN or infinite metric,
-    which JSON writes as null (such records are built each time, never kept)."""
+def _reads_back(adapter: TypeAdapter, text: str, value: Any) -> bool:
+    """Whether ``text`` validates back to ``value``: not so with a NaN or infinite metric,
+    which JSON writes as null (such an answer is built each time, never kept)."""
     try:
-        return _records_json().validate_json(text) == records
+        return adapter.validate_json(text) == value
     except ValueError:
         return False
 

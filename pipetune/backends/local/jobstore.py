@@ -3,7 +3,7 @@
 ``.pipetune/jobs/<name>/`` (``PIPETUNE_HOME`` moves ``.pipetune``) holds ``job.json`` (the
 spec, its fingerprint, the storage URL), ``coordinator.json`` (pid of the process running
 trials), ``coordinator.log``, a ``stop`` flag file, ``trials/<number>/`` per trial, and
-once the job has ended ``answers/`` (its status and records, see :mod:`.answers`).
+once the job has ended ``answers/`` (its status, records and best, see :mod:`.answers`).
 The study itself (trials, their results, the job's state) is in the Optuna storage: a
 journal file in the job directory by default, or any database URL shared by many workers.
 """
