@@ -69,7 +69,6 @@ from pipetune.trials.contracts import PreparedTrial
 from pipetune.trials.process import kill_orphan, read_pidfile
 from pipetune.trials.runner import PIDFILE, HostFailure, TrialOutcome, run_trial, set_up
 
-optuna.logging.set_verbosity(optuna.logging.WARNING)
 log = logging.getLogger(__name__)
 
 

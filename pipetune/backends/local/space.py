@@ -43,6 +43,9 @@ from pipetune.spec import (
     IntegerParam,
     TuningSpec,
 )
+from pipetune.storages import quiet_optuna
+
+quiet_optuna()  # studies made here (the report's importances) log nothing into pipetune's output
 
 
 def distribution(param) -> BaseDistribution:
