@@ -21,6 +21,12 @@ loop), not parallel workers.
 - ``cand_gp100_tpe``, ``cand_gp100_cma``: GP for the first 100 trials (every budget of the
   BBOB grid: identical to GP there), then TPE, or CMA-ES from the incumbent: bounds the cost
   of a suggestion on longer budgets (issue 21 item 4), judged at 200 trials.
+- ``cand_auto_tpe_nogroup`` (issue 21 item 2): exactly the sampler ``strategy: auto`` runs on
+  the spec (pipetune's own ``make_sampler``: GP, grid, TPE, ...), except that its TPE is built
+  with ``group=False``. pipetune's TPE sets ``group=True`` on a space with conditional
+  parameters; Optuna's default TPE (``optuna_tpe``) leaves it False: then the parameters every
+  trial has are modelled jointly (multivariate) and the conditional ones one by one. On a space
+  without conditions it is ``auto``'s sampler, unchanged.
 """
 
 from __future__ import annotations
@@ -270,6 +276,26 @@ def gp_random(spec, seed: int) -> BaseSampler:
     return _interleave(spec, seed, optuna.samplers.RandomSampler(seed=seed + 1))
 
 
+class _TPEWithoutGroup(optuna.samplers.TPESampler):
+    """Optuna's TPE with ``group`` forced off, every other argument as given."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**{**kwargs, "group": False})
+
+
+def auto_tpe_nogroup(spec, seed: int) -> BaseSampler:
+    """What ``strategy: auto`` runs on ``spec`` with seed ``seed`` (pipetune's
+    ``make_sampler`` on a copy of the spec with ``strategy: auto``), except that a TPE it
+    builds gets ``group=False``: the one change this candidate tests."""
+    from unittest import mock
+
+    from pipetune.backends.local import space
+
+    auto_spec = spec.model_copy(update={"strategy": "auto", "seed": seed})
+    with mock.patch.object(space.optuna.samplers, "TPESampler", _TPEWithoutGroup):
+        return space.make_sampler(auto_spec)
+
+
 CANDIDATES: dict[str, Callable[[Any, int], BaseSampler]] = {
     "cand_gp_sobol": gp_sobol,
     "cand_gp_cma": gp_cma,
@@ -277,6 +303,7 @@ CANDIDATES: dict[str, Callable[[Any, int], BaseSampler]] = {
     "cand_gp_random": gp_random,
     "cand_gp100_tpe": gp100_tpe,
     "cand_gp100_cma": gp100_cma,
+    "cand_auto_tpe_nogroup": auto_tpe_nogroup,
 }
 
 

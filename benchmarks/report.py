@@ -54,7 +54,8 @@ def _search(sq: dict[str, Any]) -> list[str]:
             if plan["functions"] else "No BBOB; ")
     noisy = sorted(p for p, t in sq.get("problem_tags", {}).items() if "sklearn/noisy" in t)
     out = ["### 2. Search quality", "",
-           bbob + f"scikit-learn tasks {plan['tasks']} × {plan['task_seeds']} seeds, budgets "
+           bbob + f"scikit-learn tasks {plan['tasks']} × {plan['task_seeds']} seeds"
+           + (f" {plan['task_seed_list']}" if plan.get("task_seed_list") else "") + ", budgets "
            f"{plan['budgets']}; {plan['runs_per_contender']} runs per contender.", "",
            *([f"Noisy tasks ({', '.join(noisy)}): a run is scored by the noise-free value "
               "(mean over fixed seeds no tuner saw) of the trial it recommends, its best "

@@ -195,6 +195,8 @@ def _plan_options(args: argparse.Namespace) -> dict[str, Any]:
         options["tasks"] = [t.strip() for t in args.tasks.split(",") if t.strip()]
     if getattr(args, "task_seeds", None) is not None:
         options["task_seeds"] = args.task_seeds
+    if getattr(args, "first_task_seed", None) is not None:
+        options["first_task_seed"] = args.first_task_seed
     if args.contenders is not None:
         options["names"] = [c.strip() for c in args.contenders.split(",") if c.strip()]
     search_quality.with_options(search_quality.PLANS["quick"], **options)  # raises if invalid
@@ -230,7 +232,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--tasks", default=None,
                         help="search quality: scikit-learn tasks (comma-separated names)")
     parser.add_argument("--task-seeds", type=int, default=None,
-                        help="search quality: seeds per scikit-learn task (0..n-1)")
+                        help="search quality: seeds per scikit-learn task (0..n-1, or from "
+                        "--first-task-seed)")
+    parser.add_argument("--first-task-seed", type=int, default=None,
+                        help="search quality: the scikit-learn tasks' first seed (default 0); "
+                        "0-4 are the tuning seeds, 5-9 were held out for issue 21 item 2")
     parser.add_argument("--budgets", default=None,
                         help="search quality: scikit-learn task budgets (comma-separated)")
     parser.add_argument("--contenders", default=None,

@@ -55,6 +55,9 @@ class Plan:
     bbob_budgets: list[int] | None = None  # default: budgets
     contenders: list[str] = field(default_factory=lambda: list(contenders.ALL))
     instances: list[int] | None = None  # the BBOB instances of every dimension
+    #: the scikit-learn tasks run seeds first_task_seed .. first_task_seed + task_seeds - 1;
+    #: 0 before issue 21's held-out task seeds (5-9 were first run for ``cand_auto_tpe_nogroup``)
+    first_task_seed: int = 0
 
     def instances_of(self, dim: int) -> list[int]:
         """The BBOB instances run in ``dim`` dimensions (seed = instance - 1)."""
@@ -68,13 +71,18 @@ class Plan:
         return self.budgets
 
     @property
+    def task_seed_list(self) -> list[int]:
+        """The scikit-learn tasks' seeds."""
+        return list(range(self.first_task_seed, self.first_task_seed + self.task_seeds))
+
+    @property
     def all_budgets(self) -> list[int]:
         return sorted(set(self.budgets) | set(self.bbob_budgets or []))
 
     def problem_runs(self) -> list[tuple[str, int]]:
         runs = [(problems.bbob_id(f, d, i), i - 1) for d in self.dims
                 for f in self.functions for i in self.instances_of(d)]
-        runs += [(f"sklearn/{t}", s) for t in self.tasks for s in range(self.task_seeds)]
+        runs += [(f"sklearn/{t}", s) for t in self.tasks for s in self.task_seed_list]
         return runs
 
 
@@ -118,9 +126,10 @@ def with_options(plan: Plan, *, instances: list[int] | None = None,
                  functions: list[int] | None = None, dims: list[int] | None = None,
                  names: list[str] | None = None, bbob_budgets: list[int] | None = None,
                  tasks: list[str] | None = None, task_seeds: int | None = None,
-                 budgets: list[int] | None = None) -> Plan:
+                 budgets: list[int] | None = None, first_task_seed: int | None = None) -> Plan:
     """``plan`` with some of its fields replaced (the CLI's ``--instances`` and friends;
-    ``tasks``, ``task_seeds`` and ``budgets`` are the scikit-learn tasks' own).
+    ``tasks``, ``task_seeds``, ``first_task_seed`` and ``budgets`` are the scikit-learn
+    tasks' own: seeds ``first_task_seed .. first_task_seed + task_seeds - 1``).
 
     Example:
         >>> p = with_options(PLANS["tune"], instances=[2, 3], dims=[20])
@@ -157,6 +166,10 @@ def with_options(plan: Plan, *, instances: list[int] | None = None,
         if task_seeds < 1:
             raise ValueError(f"task seeds must be at least 1, got {task_seeds}")
         changes["task_seeds"] = task_seeds
+    if first_task_seed is not None:
+        if first_task_seed < 0:
+            raise ValueError(f"the first task seed must be at least 0, got {first_task_seed}")
+        changes["first_task_seed"] = first_task_seed
     for name, value in (("bbob_budgets", bbob_budgets), ("budgets", budgets)):
         if value is not None and (not value or min(value) < 1):
             raise ValueError(f"{name} must be positive trial counts, got {value}")
@@ -293,6 +306,7 @@ def run(plan: Plan, workers: int = 2, cache: Path | None = None,
         "plan": {"functions": plan.functions, "dims": plan.dims,
                  "instances": {d: plan.instances_of(d) for d in plan.dims}, "tasks": plan.tasks,
                  "task_seeds": plan.task_seeds, "budgets": plan.budgets,
+                 **({"task_seed_list": plan.task_seed_list} if plan.first_task_seed else {}),
                  "bbob_budgets": plan.bbob_budgets or plan.budgets,
                  "contenders": names, "runs_per_contender": len(runs_in)},
         "reused_runs": reused, "unavailable": unavailable, "f_ref": f_ref, "f_opt": f_opt, "runs": stored,

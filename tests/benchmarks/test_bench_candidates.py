@@ -86,3 +86,93 @@ def test_botorch_relaxation_decodes_every_parameter_kind():
                                 "shrinking": True})
     assert hi["C"] == pytest.approx(1e3) and hi["kernel"] == "poly" and hi["degree"] == 5
     assert botorch_loop._decode(ps[3], 0.5) in (3, 4)
+
+
+# --- cand_auto_tpe_nogroup (issue 21 item 2): auto's sampler, with TPE's group off ---------
+
+def _attrs(sampler) -> dict:
+    """A sampler's settings: plain attribute values, other objects by their type's name."""
+    plain = (int, float, str, bool, type(None), tuple)
+    return {k: (v if isinstance(v, plain) or k == "_parzen_estimator_parameters"
+                else type(v).__name__)
+            for k, v in vars(sampler).items()}
+
+
+@pytest.mark.parametrize("task", list(problems.SKLEARN_TASKS) + problems.TASKS_21)
+@pytest.mark.parametrize("budget", [20, 50, 100])
+def test_auto_tpe_nogroup_is_autos_sampler_with_only_group_off(task, budget):
+    from pipetune.backends.local import space
+
+    problem = problems.get(f"sklearn/{task}")
+    auto_spec = load_spec(problems.spec_body(problem, budget=budget, strategy="auto", seed=3))
+    # the plain loop hands candidates the spec with strategy random (contenders.run_plain)
+    plain_spec = load_spec(problems.spec_body(problem, budget=budget, strategy="random", seed=3))
+    auto = space.make_sampler(auto_spec)
+    cand = candidates.make("cand_auto_tpe_nogroup", plain_spec, 3)
+    conditional = any(p.condition for p in auto_spec.parameters)
+    assert isinstance(cand, type(auto))  # GP where auto is GP (hgb_diabetes_noisy), else TPE
+    a, c = _attrs(auto), _attrs(cand)
+    if isinstance(auto, optuna.samplers.TPESampler):
+        assert auto._group is conditional and cand._group is False
+        assert (a.pop("_group_decomposed_search_space") == "_GroupDecomposedSearchSpace") \
+            is conditional
+        assert c.pop("_group_decomposed_search_space") is None
+        a.pop("_group"), c.pop("_group")
+        assert auto._n_startup_trials == min(10, max(2, budget // 5))
+    else:
+        assert space.resolve_strategy(auto_spec) == "gp" and task == "hgb_diabetes_noisy"
+    assert a == c  # every other setting, the seed's generators included by type
+
+
+def _conditional_spec(budget=50, strategy="auto"):
+    return load_spec({
+        "parameters": [
+            {"name": "kind", "type": "categorical", "values": ["a", "b"]},
+            {"name": "x", "type": "continuous", "min": -3.0, "max": 3.0},
+            {"name": "ya", "type": "continuous", "min": -3.0, "max": 3.0,
+             "condition": {"parent": "kind", "values": ["a"]}},
+            {"name": "yb", "type": "integer", "min": 0, "max": 9,
+             "condition": {"parent": "kind", "values": ["b"]}}],
+        "objectives": [{"metric": "loss"}], "trial": {"callable": "m:f"},
+        "budget": {"max_trials": budget}, "strategy": strategy, "seed": 4})
+
+
+def _trajectory(sampler, spec, n=25):
+    from pipetune.backends.local import space
+
+    study = optuna.create_study(sampler=sampler)
+    out = []
+    for _ in range(n):
+        trial = study.ask()
+        params = space.suggest(spec, trial)
+        study.tell(trial, (params["x"] - 1) ** 2 + params.get("ya", params.get("yb", 0)) ** 2
+                   / 10 + (params["kind"] == "b"))
+        out.append(params)
+    return out
+
+
+def test_auto_tpe_nogroup_draws_as_optuna_default_tpe_at_50_trials_and_not_as_auto():
+    """At a budget of 50 or more, pipetune's TPE start-up is Optuna's default (10) and
+    multivariate and constant liar are Optuna 5's defaults, so without ``group`` the candidate
+    is Optuna's default TPE, draw for draw; ``auto`` (group on) draws differently."""
+    from pipetune.backends.local import space
+
+    spec = _conditional_spec(50)
+    cand = _trajectory(candidates.make("cand_auto_tpe_nogroup", spec, 4), spec)
+    assert cand == _trajectory(candidates.make("cand_auto_tpe_nogroup", spec, 4), spec)
+    assert cand == _trajectory(optuna.samplers.TPESampler(seed=4), spec)
+    auto = _trajectory(space.make_sampler(spec), spec)
+    assert auto[:10] == cand[:10]  # the same random start-up
+    assert auto[10:] != cand[10:]
+
+
+def test_auto_tpe_nogroup_draws_as_auto_without_conditions():
+    from pipetune.backends.local import space
+
+    spec = load_spec({"parameters": [
+        {"name": "kind", "type": "categorical", "values": ["a", "b"]},
+        {"name": "x", "type": "continuous", "min": -3.0, "max": 3.0}],
+        "objectives": [{"metric": "loss"}], "trial": {"callable": "m:f"},
+        "budget": {"max_trials": 30}, "seed": 4})
+    cand = _trajectory(candidates.make("cand_auto_tpe_nogroup", spec, 4), spec, 15)
+    assert cand == _trajectory(space.make_sampler(spec), spec, 15)

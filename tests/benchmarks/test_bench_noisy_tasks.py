@@ -158,3 +158,16 @@ def test_stored_results_rescore_unchanged(name):
 
 def test_every_contender_of_the_tasks_plan_is_known():
     assert set(PLANS["tasks"].contenders) <= set(contenders.KNOWN)
+
+
+def test_first_task_seed_runs_held_out_task_seeds():
+    ns = argparse.Namespace(instances=None, functions=None, dims=None, bbob_budgets=None,
+                            contenders=None, tasks="pipeline_digits", task_seeds=5,
+                            first_task_seed=5, budgets=None)
+    options = run._plan_options(ns)
+    assert options == {"tasks": ["pipeline_digits"], "task_seeds": 5, "first_task_seed": 5}
+    plan = with_options(PLANS["tasks"], **options)
+    assert plan.problem_runs() == [("sklearn/pipeline_digits", s) for s in range(5, 10)]
+    assert PLANS["tasks"].task_seed_list == [0, 1, 2, 3, 4]  # unchanged without the flag
+    with pytest.raises(ValueError, match="at least 0"):
+        with_options(PLANS["tasks"], first_task_seed=-1)
