@@ -100,7 +100,9 @@ def _attrs(sampler) -> dict:
 
 @pytest.mark.parametrize("task", list(problems.SKLEARN_TASKS) + problems.TASKS_21)
 @pytest.mark.parametrize("budget", [20, 50, 100])
-def test_auto_tpe_nogroup_is_autos_sampler_with_only_group_off(task, budget):
+def test_auto_tpe_nogroup_is_autos_sampler_since_it_was_adopted(task, budget):
+    """The candidate changed one setting of auto's sampler (TPE's ``group`` off); issue 21
+    adopted it, so the two are now the same sampler, setting for setting."""
     from pipetune.backends.local import space
 
     problem = problems.get(f"sklearn/{task}")
@@ -109,19 +111,14 @@ def test_auto_tpe_nogroup_is_autos_sampler_with_only_group_off(task, budget):
     plain_spec = load_spec(problems.spec_body(problem, budget=budget, strategy="random", seed=3))
     auto = space.make_sampler(auto_spec)
     cand = candidates.make("cand_auto_tpe_nogroup", plain_spec, 3)
-    conditional = any(p.condition for p in auto_spec.parameters)
     assert isinstance(cand, type(auto))  # GP where auto is GP (hgb_diabetes_noisy), else TPE
-    a, c = _attrs(auto), _attrs(cand)
     if isinstance(auto, optuna.samplers.TPESampler):
-        assert auto._group is conditional and cand._group is False
-        assert (a.pop("_group_decomposed_search_space") == "_GroupDecomposedSearchSpace") \
-            is conditional
-        assert c.pop("_group_decomposed_search_space") is None
-        a.pop("_group"), c.pop("_group")
+        assert auto._group is False and auto._group_decomposed_search_space is None
+        assert auto._warn_independent_sampling is False  # a conditional child alone: intended
         assert auto._n_startup_trials == min(10, max(2, budget // 5))
     else:
         assert space.resolve_strategy(auto_spec) == "gp" and task == "hgb_diabetes_noisy"
-    assert a == c  # every other setting, the seed's generators included by type
+    assert _attrs(auto) == _attrs(cand)  # every setting, the seed's generators included by type
 
 
 def _conditional_spec(budget=50, strategy="auto"):
@@ -151,19 +148,20 @@ def _trajectory(sampler, spec, n=25):
     return out
 
 
-def test_auto_tpe_nogroup_draws_as_optuna_default_tpe_at_50_trials_and_not_as_auto():
-    """At a budget of 50 or more, pipetune's TPE start-up is Optuna's default (10) and
-    multivariate and constant liar are Optuna 5's defaults, so without ``group`` the candidate
-    is Optuna's default TPE, draw for draw; ``auto`` (group on) draws differently."""
+def test_auto_draws_as_optuna_default_tpe_on_a_conditional_space_at_50_trials():
+    """At a budget of 50 or more, pipetune's TPE start-up is Optuna's default (10), and
+    multivariate and constant liar are Optuna 5's defaults; with ``group`` off (adopted from
+    ``cand_auto_tpe_nogroup``), ``auto`` on a conditional space is Optuna's default TPE,
+    draw for draw."""
     from pipetune.backends.local import space
 
     spec = _conditional_spec(50)
-    cand = _trajectory(candidates.make("cand_auto_tpe_nogroup", spec, 4), spec)
-    assert cand == _trajectory(candidates.make("cand_auto_tpe_nogroup", spec, 4), spec)
-    assert cand == _trajectory(optuna.samplers.TPESampler(seed=4), spec)
     auto = _trajectory(space.make_sampler(spec), spec)
-    assert auto[:10] == cand[:10]  # the same random start-up
-    assert auto[10:] != cand[10:]
+    assert auto == _trajectory(optuna.samplers.TPESampler(seed=4), spec)
+    assert auto == _trajectory(candidates.make("cand_auto_tpe_nogroup", spec, 4), spec)
+    grouped = optuna.samplers.TPESampler(seed=4, multivariate=True, group=True,
+                                         constant_liar=True)
+    assert auto[10:] != _trajectory(grouped, spec)[10:]  # what auto drew before: differs
 
 
 def test_auto_tpe_nogroup_draws_as_auto_without_conditions():
