@@ -114,7 +114,7 @@ def test_auto_tpe_nogroup_is_autos_sampler_since_it_was_adopted(task, budget):
     assert isinstance(cand, type(auto))  # GP where auto is GP (hgb_diabetes_noisy), else TPE
     if isinstance(auto, optuna.samplers.TPESampler):
         assert auto._group is False and auto._group_decomposed_search_space is None
-        assert auto._warn_independent_sampling is False  # a conditional child alone: intended
+        assert auto._warn_independent_sampling is False  # Optuna 5's default: no log line
         assert auto._n_startup_trials == min(10, max(2, budget // 5))
     else:
         assert space.resolve_strategy(auto_spec) == "gp" and task == "hgb_diabetes_noisy"

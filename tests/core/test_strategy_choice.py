@@ -213,3 +213,29 @@ def test_cli_status_and_report_say_which_early_stopping(home):
     cli("tune", "plain.yaml", "--name", "plain", "--no-progress", home=home)
     assert json.loads(cli("status", "plain", "--json", home=home).stdout)["pruner"] == "none"
     assert "early stopping:" not in cli("status", "plain", home=home).stdout
+
+
+def test_tpe_on_a_conditional_space_is_built_and_samples_without_a_warning():
+    """pipetune's TPE does not group the space (issue 21) and passes no deprecated argument:
+    building it and sampling conditional children print nothing (Optuna 4.9 deprecated
+    ``warn_independent_sampling``, whose mere passing warns)."""
+    import warnings
+
+    import optuna
+
+    spec = load_spec({
+        "parameters": [
+            {"name": "kind", "type": "categorical", "values": ["a", "b"]},
+            {"name": "ya", "type": "continuous", "min": -1.0, "max": 1.0,
+             "condition": {"parent": "kind", "values": ["a"]}}],
+        "objectives": [{"metric": "loss"}], "trial": {"callable": "m:f"},
+        "budget": {"max_trials": 20}, "seed": 1})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sampler = space.make_sampler(spec)
+        study = optuna.create_study(sampler=sampler)
+        for _ in range(12):
+            trial = study.ask()
+            params = space.suggest(spec, trial)
+            study.tell(trial, params.get("ya", 0.5) ** 2)
+    assert isinstance(sampler, optuna.samplers.TPESampler) and sampler._group is False

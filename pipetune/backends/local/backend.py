@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import logging
+import math
 import os
 import shutil
 import subprocess
@@ -469,7 +470,7 @@ class LocalBackend(Backend):
 
     def _kept_records(self, job: JobDir, spec: TuningSpec) -> tuple[list[TrialRecord], str | None]:
         """The job's records: kept ones while the journal is unchanged, else built, and kept
-        when the job has ended (only if they read back equal: e.g. a NaN metric would not).
+        when the job has ended (only if every number is finite: JSON writes a NaN as null).
         With them, the stamp they are final for (None while the job may still change)."""
         current = answers.stamp(job)
         kept = answers.read(job, "trials", current)
@@ -478,9 +479,8 @@ class LocalBackend(Backend):
         study = job.load_study()
         records = self._records(job, spec, study)
         if current is not None and _settled(study) and answers.stamp(job) == current:
-            text = _records_json().dump_json(records).decode()
-            if _reads_back(_records_json(), text, records):
-                answers.write(job, "trials", current, text)
+            if _finite(records):  # else JSON would write a NaN as null: built each time
+                answers.write(job, "trials", current, _records_json().dump_json(records).decode())
             return records, current
         return records, None
 
@@ -573,6 +573,20 @@ _WATCH_SECONDS = 0.05
 @functools.cache
 def _records_json() -> "TypeAdapter[list[TrialRecord]]":
     return TypeAdapter(list[TrialRecord])
+
+
+def _finite(records: list[TrialRecord]) -> bool:
+    """Whether every number of the records is finite: what keeps their JSON equal to them
+    (the records of a 10,000-trial job are not validated back: that would double the
+    coordinator's memory at the job's end)."""
+    for r in records:
+        numbers = [*(r.values or ()), *r.metrics.values(), *r.intermediate.values(),
+                   *(v for v in r.params.values() if isinstance(v, float))]
+        if r.duration_seconds is not None:
+            numbers.append(r.duration_seconds)
+        if not all(math.isfinite(x) for x in numbers):
+            return False
+    return True
 
 
 def _reads_back(adapter: TypeAdapter, text: str, value: Any) -> bool:

@@ -333,10 +333,10 @@ def make_sampler(spec: TuningSpec, instance: str | None = None) -> optuna.sample
         # group=False (Optuna's default) also on conditional spaces: the parameters every
         # trial has are modelled jointly, the conditional ones one by one. It ranked ahead
         # of group=True on held-out seeds of the conditional and noisy tasks (issue 21, by a
-        # rule written before the run; docs/benchmarks.md). Sampling a conditional parameter
-        # on its own is the intent, so Optuna's warning about it is off.
+        # rule written before the run; docs/benchmarks.md). Optuna 5 no longer warns when
+        # it samples a parameter on its own (the argument is deprecated: not passed).
         return optuna.samplers.TPESampler(
-            seed=seed, multivariate=True, group=False, warn_independent_sampling=False,
+            seed=seed, multivariate=True, group=False,
             constant_liar=True, n_startup_trials=min(10, max(2, spec.budget.max_trials // 5)),
         )
     if strategy == "random":
