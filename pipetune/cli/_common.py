@@ -103,5 +103,10 @@ def print_json_models(models: list[Any]) -> None:
     sys.stdout.write(text + "\n")
 
 
+def json_on_one_line() -> bool:
+    """Whether JSON output is one line: on a pipe or into a file, not at a terminal."""
+    return not sys.stdout.isatty()
+
+
 def _json_indent() -> int | None:
-    return 2 if sys.stdout.isatty() else None
+    return None if json_on_one_line() else 2

@@ -21,8 +21,8 @@ from rich.table import Table
 from pipetune import runtime
 from pipetune.backends import get_backend
 from pipetune.backends.base import Backend
-from pipetune.cli._common import (console, handle_errors, out, print_json, print_json_models,
-                                  warning_text)
+from pipetune.cli._common import (console, handle_errors, json_on_one_line, out, print_json,
+                                  print_json_models, warning_text)
 from pipetune.errors import JobFailed, JobStopped, UsageError, WaitTimeout
 from pipetune.job import JobRef, JobStatus, parse_job_ref
 from pipetune.spec import TuningSpec, json_schema, load_spec
@@ -117,18 +117,6 @@ def progress_bar(enabled: bool, total: Optional[int]) -> Iterator:
             bar.stop()
 
 
-def _observed_status(ref: JobRef, be: Backend, st: JobStatus) -> str:
-    """The status with cost and convergence, and the range warnings, as JSON: what
-    ``pipetune status`` shows, kept by the backend once the job has ended."""
-    from pipetune.observability.goldilocks import check_ranges
-    from pipetune.observability.snapshot import observe
-
-    snap = observe(ref, be, status=st)
-    return json.dumps({"status": json.loads(snap.status.model_dump_json()),
-                       "range_warnings": [w.to_dict() for w in check_ranges(snap.spec,
-                                                                            snap.trials)]})
-
-
 def _status_line(st: JobStatus) -> str:
     t = st.trials
     best = "—" if st.best_value is None else f"{st.best_value:.6g}"
@@ -214,9 +202,9 @@ def register(app: typer.Typer) -> None:
         st = be.status(ref)
         ranges: list[dict] = []
         try:  # cost, convergence and ranges (pipetune.observability) need the trials
-            observed = json.loads(be.remember(ref, "observed-status",
-                                              lambda: _observed_status(ref, be, st)))
-            st, ranges = JobStatus.model_validate(observed["status"]), observed["range_warnings"]
+            from pipetune.observability.snapshot import observed_status
+
+            st, ranges = observed_status(ref, be, st)
         except Exception as exc:
             console.print(f"cost and convergence unavailable: {exc}", highlight=False)
         if as_json:
@@ -285,7 +273,7 @@ def register(app: typer.Typer) -> None:
         """List a job's trials with state, metrics, parameters and the reason of failures."""
         ref = resolve_ref(job)
         be = backend_for(ref)
-        if as_json and not sys.stdout.isatty():  # one line, as print_json_models writes it
+        if as_json and json_on_one_line():  # the text print_json_models would write
             sys.stdout.write(be.trials_json(ref) + "\n")
             return
         records = be.trials(ref)

@@ -107,6 +107,25 @@ def observe(ref: "JobRef | str | dict", backend: "Backend | None" = None, *,
                        cost_error, time.time())
 
 
+def observed_status(ref: JobRef, backend: "Backend",
+                    status: JobStatus) -> tuple[JobStatus, list[dict]]:
+    """``status`` with its cost and convergence, and the range warnings (as dicts): what
+    ``pipetune status`` shows. The backend keeps it once the job has ended
+    (:meth:`~pipetune.backends.base.Backend.remember`)."""
+    import json
+
+    def compute() -> str:
+        from pipetune.observability.goldilocks import check_ranges
+
+        snap = observe(ref, backend, status=status)
+        return json.dumps({"status": json.loads(snap.status.model_dump_json()),
+                           "range_warnings": [w.to_dict() for w in check_ranges(snap.spec,
+                                                                                snap.trials)]})
+
+    observed = json.loads(backend.remember(ref, "observed-status", compute))
+    return JobStatus.model_validate(observed["status"]), observed["range_warnings"]
+
+
 def _local_ref(name: str) -> JobRef:
     from pipetune.backends.local.backend import LocalBackend
 

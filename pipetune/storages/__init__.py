@@ -10,7 +10,6 @@ import optuna
 from pipetune.storages.journal import FlockJournalBackend, open_storage
 
 
-
 def quiet_optuna() -> None:
     """Optuna's own log at WARNING: done on import here, and by the local engine's space
     module, which the in-memory studies (the report's importances) come through."""

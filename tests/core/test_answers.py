@@ -64,7 +64,7 @@ def _read(home: Path) -> dict:
     return json.loads(proc.stdout)
 
 
-def _without_elapsed(read: dict) -> dict:
+def _answers_only(read: dict) -> dict:
     return {k: v for k, v in read.items() if k != "imported"}
 
 
@@ -96,7 +96,7 @@ def test_an_ended_job_is_read_from_its_kept_answers_without_optuna_and_they_equa
         path.unlink()
     from_study = _read(home)
     assert "optuna" in from_study["imported"]  # nothing kept: the study was read
-    assert _without_elapsed(from_answers) == _without_elapsed(from_study)
+    assert _answers_only(from_answers) == _answers_only(from_study)
     assert (job.path / answers.FOLDER / "trials.json").exists()  # kept again by that read
     for path in (job.path / answers.FOLDER).iterdir():
         path.unlink()

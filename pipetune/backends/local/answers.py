@@ -81,9 +81,13 @@ def read(job: "JobDir", name: str, current: str | None) -> str | None:
         return fh.read()
 
 
-def write(job: "JobDir", name: str, current: str, body: str) -> None:
-    """Keep ``body`` as answer ``name`` for ``current``: owner-only, replaced whole, never
-    half-written. A file that cannot be written is left out."""
+def write(job: "JobDir", name: str, current: str | None, body: str) -> None:
+    """Keep ``body`` as answer ``name`` for ``current``, the stamp taken before ``body`` was
+    computed: only if the files still have it (nothing was written meanwhile).
+    Owner-only, replaced whole, never half-written; a file that cannot be written is left
+    out."""
+    if current is None or stamp(job) != current:
+        return
     folder = job.path / FOLDER
     tmp = folder / f".{name}.{os.getpid()}.tmp"
     try:

@@ -317,7 +317,7 @@ class LocalBackend(Backend):
         study = job.load_study()
         st = self._status(job, job.spec(), study)
         timeless = ATTR_FINISHED in study.user_attrs or ATTR_STARTED not in study.user_attrs
-        if current is not None and _settled(study) and timeless and answers.stamp(job) == current:
+        if _settled(study) and timeless:
             answers.write(job, "status", current, st.model_dump_json())
         return st
 
@@ -466,23 +466,22 @@ class LocalBackend(Backend):
         """:meth:`trials` as one line of JSON; an ended job's is the text kept for it."""
         job = self._job(ref)
         kept = answers.read(job, "trials", answers.stamp(job))
-        return kept if kept is not None else _records_json().dump_json(self.trials(ref)).decode()
+        return kept if kept is not None else super().trials_json(ref)
 
-    def _kept_records(self, job: JobDir, spec: TuningSpec) -> tuple[list[TrialRecord], str | None]:
+    def _kept_records(self, job: JobDir, spec: TuningSpec) -> tuple[list[TrialRecord], bool]:
         """The job's records: kept ones while the journal is unchanged, else built, and kept
         when the job has ended (only if every number is finite: JSON writes a NaN as null).
-        With them, the stamp they are final for (None while the job may still change)."""
+        With them, whether they are final (the job has ended)."""
         current = answers.stamp(job)
         kept = answers.read(job, "trials", current)
         if kept is not None:
-            return _records_json().validate_json(kept), current
+            return _records_json().validate_json(kept), True
         study = job.load_study()
         records = self._records(job, spec, study)
-        if current is not None and _settled(study) and answers.stamp(job) == current:
-            if _finite(records):  # else JSON would write a NaN as null: built each time
-                answers.write(job, "trials", current, _records_json().dump_json(records).decode())
-            return records, current
-        return records, None
+        final = _settled(study)
+        if final and _finite(records):  # else JSON would write a NaN as null: built each time
+            answers.write(job, "trials", current, _records_json().dump_json(records).decode())
+        return records, final
 
     def remember(self, ref: "JobRef | str", key: str, compute: Callable[[], str]) -> str:
         """``compute()``, kept beside the journal once the job has ended (its status kept:
@@ -497,8 +496,7 @@ class LocalBackend(Backend):
         if kept is not None:
             return kept
         text = compute()
-        if (current is not None and answers.read(job, "status", current) is not None
-                and answers.stamp(job) == current):
+        if answers.read(job, "status", current) is not None:  # the job has ended
             answers.write(job, name, current, text)
         return text
 
@@ -560,7 +558,7 @@ class LocalBackend(Backend):
         spec = job.spec()
         records, final = self._kept_records(job, spec)
         result = build_best(spec, job.name, "local", records)
-        if final is not None and final == current and answers.stamp(job) == current:
+        if final:
             text = result.model_dump_json()
             if _reads_back(TypeAdapter(BestResult), text, result):
                 answers.write(job, "best", current, text)
