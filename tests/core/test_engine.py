@@ -225,6 +225,50 @@ def test_coordinator_killed_between_drawing_and_laying_out_a_trial_is_no_attempt
     assert len(records) == 2 and all(r.state == "complete" for r in records)
 
 
+_DIE_BEFORE_REMOVING_A_DIRECTORY = """
+import os, sys, types
+from pipetune import get_backend
+from pipetune.backends.local import engine
+
+engine.shutil = types.SimpleNamespace(rmtree=lambda *args, **kwargs: os._exit(9))
+get_backend("local").resume("ahead", detach=False)
+"""
+
+
+def test_a_never_started_trials_directory_left_by_a_death_is_removed_at_the_next_start(
+        home, tmp_path):
+    """CI found this window: a coordinator that recorded an asked-ahead trial as no attempt
+    and died before removing its directory left that directory for good. The next start
+    removes the directories of all trials that never ran."""
+    from pipetune.backends.local.jobstore import JobDir, T_EXCLUDED, T_INFO
+
+    hold = tmp_path / "hold"
+    hold.write_text("")
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_text(json.dumps(script_spec(
+        "hold.py", budget={"max_trials": 2, "max_parallel": 1},
+        trial={"command": [sys.executable, str(SCRIPTS / "hold.py"), str(hold)],
+               "grace_period": 1.0})))
+    died = subprocess.run([sys.executable, "-c", _DIE_BEFORE_SET_UP, str(spec_file)],
+                          capture_output=True, text=True, timeout=60)
+    assert died.returncode == 9, died.stderr
+    died = subprocess.run([sys.executable, "-c", _DIE_BEFORE_REMOVING_A_DIRECTORY],
+                          capture_output=True, text=True, timeout=60)
+    assert died.returncode == 9, died.stderr
+    job = JobDir("ahead")
+    asked_ahead = job.load_study().trials[1]
+    assert asked_ahead.user_attrs[T_INFO]["state"] == "discarded"  # recorded, then the death
+    assert asked_ahead.user_attrs.get(T_EXCLUDED) and job.trial_dir(1).is_dir()
+
+    be = get_backend("local")
+    be.resume("ahead")
+    _wait_for(lambda: not job.trial_dir(1).exists(), "the discarded trial 1 kept its dir")
+    hold.unlink()
+    assert be.wait("ahead", poll_seconds=0.2, timeout=60).state == JobState.COMPLETED
+    records = be.trials("ahead")
+    assert len(records) == 2 and all(r.state == "complete" for r in records)
+
+
 @pytest.mark.parametrize("early_stopping", [
     {"type": "median", "startup_trials": 2, "warmup_steps": 2},
     {"type": "successive_halving", "min_resource": 1, "reduction_factor": 3},

@@ -245,6 +245,7 @@ class Engine:
     def _run(self, study: optuna.Study) -> JobState:
         spec = self.spec
         self._recover(study)
+        self._sweep_excluded(study)
         study.set_user_attr(ATTR_STATE, JobState.RUNNING.value)
         self.started_at = study.user_attrs.get(ATTR_STARTED)
         if self.started_at is None:
@@ -562,6 +563,16 @@ class Engine:
         study.tell(trial, state=TrialState.FAIL)
         if self.spec.trial.command is not None:
             shutil.rmtree(self.job.trial_dir(trial.number), ignore_errors=True)
+
+    def _sweep_excluded(self, study: optuna.Study) -> None:
+        """Directories of trials that never ran (discarded, asked again, or interrupted before
+        their parameters were drawn) which an engine killed between recording that and
+        removing them left behind: removed here, at the next start."""
+        if self.spec.trial.command is None:
+            return
+        for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
+            if t.user_attrs.get(T_EXCLUDED) and self.job.trial_dir(t.number).exists():
+                shutil.rmtree(self.job.trial_dir(t.number), ignore_errors=True)
 
     def _requeue(self, study: optuna.Study, trial_id: int, number: int, params: dict[str, Any],
                  attrs: dict[str, Any], reason: str, *, state: str = "discarded") -> None:
