@@ -128,3 +128,86 @@ def test_the_engine_leaves_a_checkpoint_so_reading_an_ended_job_replays_nothing(
     reader = _open(url.removeprefix("journal://"))
     assert reader._checkpointed_at == reader._replay_result.log_number_read > 0
     assert backend.status(ref).trials.complete == 12
+
+
+def test_held_writes_reach_the_journal_together_and_replay_to_the_same_trials(tmp_path):
+    path = tmp_path / "journal.log"
+    storage = _open(path)
+    study = optuna.create_study(storage=storage, study_name="s")
+    reader = _open(path)  # another process's view of the same journal
+    for number in range(5):
+        trial = study.ask()
+        with storage.trial_writes_held(trial._trial_id):
+            x = trial.suggest_float("x", 0, 1)
+            k = trial.suggest_int("k", 0, 9)
+            trial.set_user_attr("note", {"n": number})
+            trial.report(x, 1)
+            assert trial.params == {"x": x, "k": k}  # this process sees them at once
+            assert reader.get_trial(trial._trial_id).params == {}  # the journal: not yet
+            lines = path.read_text().count("\n")
+            study.tell(trial, x + k)
+        assert path.read_text().count("\n") == lines + 5  # x, k, note, report, end: one write
+    _same(reader.get_all_trials(0, deepcopy=False), storage.get_all_trials(0, deepcopy=False))
+    _same(_full_replay(path), storage.get_all_trials(0, deepcopy=False))
+
+
+def test_a_held_block_that_ends_without_the_trials_end_writes_what_it_held(tmp_path):
+    path = tmp_path / "journal.log"
+    storage = _open(path)
+    study = optuna.create_study(storage=storage, study_name="s")
+    trial = study.ask()
+    with storage.trial_writes_held(trial._trial_id):
+        x = trial.suggest_float("x", 0, 1)
+    assert _full_replay(path)[0].params == {"x": x}  # written as the block ended
+    assert _full_replay(path)[0].state == TrialState.RUNNING
+
+
+def test_a_trial_another_process_finished_meanwhile_refuses_the_held_writes(tmp_path):
+    """A worker frozen past its heartbeat's grace: another one marked its trial failed. The
+    held parameters are dropped (the journal would refuse them), the block says so, and
+    the storage goes on working."""
+    import pytest
+    from optuna.exceptions import UpdateFinishedTrialError
+
+    path = tmp_path / "journal.log"
+    storage = _open(path)
+    study = optuna.create_study(storage=storage, study_name="s")
+    trial = study.ask()
+    other = _open(path)
+    with pytest.raises(UpdateFinishedTrialError):
+        with storage.trial_writes_held(trial._trial_id):
+            trial.suggest_float("x", 0, 1)
+            other.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+    assert _full_replay(path)[0].params == {}  # nothing of it written
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)  # no stray refusal
+    assert [t.state for t in _full_replay(path)] == [TrialState.FAIL, TrialState.COMPLETE,
+                                                     TrialState.COMPLETE]
+
+
+def test_lines_of_this_thread_the_journal_refuses_raise_once_and_the_rest_apply(tmp_path):
+    """Optuna stops applying at a refused line of this thread, so the lines after it would be
+    refused again in whatever call reads next. Here every line is applied in the same read,
+    and the read raises the first refusal once."""
+    import pytest
+    from optuna.exceptions import UpdateFinishedTrialError
+
+    path = tmp_path / "journal.log"
+    storage = _open(path)
+    study = optuna.create_study(storage=storage, study_name="s")
+    done = study.ask()
+    study.tell(done, 1.0)
+    from optuna.storages.journal._storage import JournalOperation as Op
+
+    mine = storage._replay_result.worker_id
+    storage._backend.append_logs([  # two late writes of ours about a finished trial, then more
+        {"op_code": Op.SET_TRIAL_INTERMEDIATE_VALUE, "worker_id": mine, "trial_id": 0,
+         "step": 1, "intermediate_value": 2.0},
+        {"op_code": Op.SET_TRIAL_USER_ATTR, "worker_id": mine, "trial_id": 0,
+         "user_attr": {"late": True}},
+        {"op_code": Op.SET_STUDY_USER_ATTR, "worker_id": "other", "study_id": 0,
+         "user_attr": {"after": 1}}])
+    with pytest.raises(UpdateFinishedTrialError):
+        storage.get_all_trials(0)
+    assert storage._replay_result.log_number_read == path.read_text().count("\n")
+    assert study.user_attrs == {"after": 1}  # the line after the refused ones was applied
+    assert study.trials[0].user_attrs == {}  # and the refused ones were not

@@ -1,0 +1,107 @@
+"""What pipetune's engine adds to a TPE run, against plain Optuna with the identical sampler
+(issue 21, item 4: "pipetune's TPE path costs no more than 1.1× plain Optuna per run").
+
+Each problem is tuned twice per repeat, in turn: by the local engine with ``strategy: tpe``
+(:func:`benchmarks.contenders.run_engine`: a job, its durable journal, in-process trials) and
+by a plain Optuna ask/tell loop in memory whose sampler is built by the same
+:func:`pipetune.backends.local.space.make_sampler`. Both must draw the same values in the
+same order (checked: otherwise the times compare different searches). A run's time is the
+engine's whole ``launch`` (job created, trials run, answers kept) against the loop's.
+
+    python -m benchmarks.tpe_path --out benchmarks/results/tpe_path.json
+    python -m benchmarks.tpe_path --trials 20 --problems bbob/f1/d2/i1 --repeats 1  # smoke
+"""
+
+from __future__ import annotations
+
+from benchmarks.pool import single_threaded_env
+
+single_threaded_env()  # before numpy is imported anywhere
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+from benchmarks import contenders, problems  # noqa: E402
+
+#: the problems of the first measurement (RESULTS.md, "Issue 21: cost, measured")
+PROBLEMS = tuple(problems.bbob_id(f, d, 1) for f in (1, 6, 15, 21) for d in (2, 10))
+
+
+def plain_tpe(problem_id: str, seed: int, budget: int) -> dict[str, Any]:
+    """A plain in-memory ask/tell loop with the sampler the engine builds for the spec."""
+    import optuna
+
+    from pipetune.backends.local import space
+    from pipetune.spec import load_spec
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    problem = problems.get(problem_id)
+    spec = load_spec(problems.spec_body(problem, budget=budget, strategy="tpe", seed=seed))
+    values: list[float] = []
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study = optuna.create_study(sampler=space.make_sampler(spec))
+        for _ in range(budget):
+            trial = study.ask()
+            value = problem.observe(space.suggest(spec, trial), seed, trial.number)
+            study.tell(trial, value)
+            values.append(value)
+    return {"values": values, "seconds": time.perf_counter() - t0}
+
+
+def measure(problem_ids: tuple[str, ...], trials: int, repeats: int, seed: int = 0) -> dict:
+    rows = []
+    for problem_id in problem_ids:
+        engine, plain = [], []
+        for _ in range(repeats):
+            e = contenders.run_engine(problem_id, seed, trials, strategy="tpe")
+            p = plain_tpe(problem_id, seed, trials)
+            if e["values"] != p["values"]:
+                raise AssertionError(f"{problem_id}: the engine and the plain loop drew "
+                                     "different trials; their times would not compare")
+            engine.append(e["seconds"])
+            plain.append(p["seconds"])
+        e_s, p_s = statistics.median(engine), statistics.median(plain)
+        rows.append({"problem": problem_id, "engine_s": e_s, "plain_s": p_s,
+                     "ratio": e_s / p_s, "same_trials": True})
+    return {"trials": trials, "repeats": repeats, "seed": seed, "rows": rows,
+            "median_ratio": statistics.median(r["ratio"] for r in rows), "target": 1.1}
+
+
+def markdown(result: dict) -> str:
+    lines = [f"TPE, {result['trials']} trials, seed {result['seed']}, median of "
+             f"{result['repeats']} alternated runs; the same trials in both (checked)", "",
+             "| problem | engine | plain Optuna | ratio |", "|---|---|---|---|"]
+    for r in result["rows"]:
+        lines.append(f"| {r['problem']} | {r['engine_s']:.3f} s | {r['plain_s']:.3f} s | "
+                     f"{r['ratio']:.2f} |")
+    lines += ["", f"Median ratio: **{result['median_ratio']:.2f}×** (target ≤ "
+              f"{result['target']}×)"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=60)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--problems", default=",".join(PROBLEMS))
+    parser.add_argument("--out", default=None, help="write the result as JSON (and .md)")
+    args = parser.parse_args(argv)
+    result = measure(tuple(args.problems.split(",")), args.trials, args.repeats)
+    text = markdown(result)
+    if args.out:
+        out = Path(args.out)
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        out.with_suffix(".md").write_text(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
