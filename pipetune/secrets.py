@@ -93,6 +93,7 @@ def described_secrets(spec: Any, service: str, store: str) -> list[tuple[str, st
         >>> from pipetune.spec import load_spec
         >>> spec = load_spec({"parameters": [{"name": "x", "type": "continuous", "min": 0, "max": 1}],
         ...                   "objectives": [{"metric": "m", "goal": "minimize"}],
+        ...                   "metrics": [{"name": "m", "regex": "m=([0-9.]+)"}],
         ...                   "trial": {"command": ["train"], "env": {"API_TOKEN": "t"}}})
         >>> [field for field, _ in described_secrets(spec, "SageMaker", "AWS Secrets Manager")]
         ['trial.env.API_TOKEN']

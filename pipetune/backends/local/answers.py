@@ -19,9 +19,23 @@ The journal stays the only source of truth:
 - a job whose study is in a database keeps nothing here (no file to stamp).
 
 Example:
-    >>> from pipetune.backends.local import answers              # doctest: +SKIP
-    >>> now = answers.stamp(job)                                  # doctest: +SKIP
-    >>> answers.read(job, "status", now)    # None until an ended job's status was kept
+    >>> import json, tempfile
+    >>> from pipetune import load_spec
+    >>> from pipetune.backends.local import LocalBackend, answers
+    >>> from pipetune.backends.local.jobstore import JobDir
+    >>> backend = LocalBackend(tempfile.mkdtemp())
+    >>> spec = load_spec({
+    ...     "parameters": [{"name": "x", "type": "continuous", "min": -1, "max": 1}],
+    ...     "objectives": [{"metric": "loss", "goal": "minimize"}],
+    ...     "metrics": [{"name": "loss", "regex": "loss=([-0-9.eE+]+)"}],
+    ...     "trial": {"command": ["python", "-c", "print('loss=1')"]},
+    ...     "budget": {"max_trials": 2}})
+    >>> ref = backend.launch(spec, "kept", detach=False)  # its answers kept as it ended
+    >>> job = JobDir("kept", backend.root)
+    >>> json.loads(answers.read(job, "status", answers.stamp(job)))["state"]
+    'completed'
+    >>> answers.read(job, "status", "1:2:3 4:5:6") is None  # another stamp: files changed
+    True
 """
 
 from __future__ import annotations

@@ -1,10 +1,22 @@
 """The embedded local engine behind the :class:`~pipetune.backends.base.Backend` interface.
 
 Example:
-    >>> from pipetune import load_spec, get_backend          # doctest: +SKIP
-    >>> backend = get_backend("local")                       # doctest: +SKIP
-    >>> ref = backend.launch(load_spec("spec.yaml"), "nightly")  # returns at once
-    >>> backend.wait(ref); backend.best(ref).params          # doctest: +SKIP
+    >>> import tempfile
+    >>> from pipetune import load_spec
+    >>> from pipetune.backends.local import LocalBackend
+    >>> spec = load_spec({
+    ...     "parameters": [{"name": "x", "type": "continuous", "min": -1, "max": 1}],
+    ...     "objectives": [{"metric": "loss", "goal": "minimize"}],
+    ...     "metrics": [{"name": "loss", "regex": "loss=([-0-9.eE+]+)"}],
+    ...     "trial": {"command": ["python", "-c",  # gets --x=VALUE (the args contract)
+    ...               "import sys; print('loss=%f' % float(sys.argv[1][4:]) ** 2)"]},
+    ...     "budget": {"max_trials": 4}, "seed": 1})
+    >>> backend = LocalBackend(tempfile.mkdtemp())  # jobs under ~/.pipetune when not given
+    >>> ref = backend.launch(spec, "nightly")  # returns at once: the coordinator runs detached
+    >>> backend.wait(ref).state.value
+    'completed'
+    >>> sorted(backend.best(ref).params)
+    ['x']
 """
 
 from __future__ import annotations
