@@ -14,10 +14,6 @@
   never changes) and the few still open: each costs the same whatever the job's size, so
   the engine never pauses to pickle the whole study. See
   :meth:`FlockJournalBackend.append_checkpoint` for how records are tied to their journal.
-- **One write per step of a trial.** Optuna appends a journal line, and reads it back, for
-  every parameter and attribute it sets. Inside :meth:`IndexedJournalStorage.trial_writes_held`
-  a trial's parameters, attributes and intermediate values are applied to this process's
-  view at once and appended together, with the trial's end or when the block ends.
 
 The journal file stays the source of truth: a missing, stale or damaged checkpoint is
 ignored and the journal replayed in full.
@@ -42,22 +38,15 @@ import copy
 import gc
 import json
 import pickle
-import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Container, Iterator
 
-from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import JournalStorage
 from optuna.storages.journal._storage import JournalOperation
 from optuna.trial import FrozenTrial, TrialState
 
 from pipetune.storages.journal import FlockJournalBackend
-
-#: the writes about a running trial that :meth:`IndexedJournalStorage.trial_writes_held` holds
-_HELD_OPS = frozenset({JournalOperation.SET_TRIAL_PARAM, JournalOperation.SET_TRIAL_USER_ATTR,
-                       JournalOperation.SET_TRIAL_SYSTEM_ATTR,
-                       JournalOperation.SET_TRIAL_INTERMEDIATE_VALUE})
 
 _OWNER = "pipetune.owner"  # the trial's owner stamp (pipetune.backends.local.jobstore.T_OWNER)
 
@@ -87,8 +76,6 @@ class IndexedJournalStorage(JournalStorage):
         self._writing = False  # this storage started its own checkpoint file
         self._canonical: dict[tuple, Any] = {}  # the one object of each repeated value
         self._stamp: dict[str, Any] | None = None  # user attributes every new trial is born with
-        # trial id -> (the thread holding its writes, its lines not written yet)
-        self._held: dict[int, tuple[int, list[dict[str, Any]]]] = {}
         super().__init__(backend)
 
     def stamp_new_trials(self, user_attrs: dict[str, Any]) -> None:
@@ -97,88 +84,12 @@ class IndexedJournalStorage(JournalStorage):
         sees the trial without them, and it costs no extra write."""
         self._stamp = dict(user_attrs)
 
-    # ---- held writes ----------------------------------------------------------------------
-    @contextmanager
-    def trial_writes_held(self, trial_id: int) -> Iterator[None]:
-        """Within the block, this thread's writes about trial ``trial_id`` (parameters, user
-        and system attributes, intermediate values) are applied to this process's view at
-        once, as Optuna's are, and appended to the journal in one write: together with the
-        trial's state change if the block makes one (its end), else when the block ends.
-        Other processes see them then; so does the journal after a crash (a trial found
-        running without its parameters was never run, and is asked again).
-
-        Example:
-            >>> import optuna, tempfile, os
-            >>> from pipetune.storages.journal import FlockJournalBackend
-            >>> path = os.path.join(tempfile.mkdtemp(), "journal.log")
-            >>> storage = IndexedJournalStorage(FlockJournalBackend(path))
-            >>> study = optuna.create_study(storage=storage)
-            >>> trial = study.ask()
-            >>> with storage.trial_writes_held(trial._trial_id):
-            ...     x = trial.suggest_float("x", 0, 1)  # applied here, not written yet
-            ...     before = len(open(path).readlines())  # the study's line and the trial's
-            ...     _ = study.tell(trial, x)  # x and the trial's end, in one write
-            >>> before, len(open(path).readlines()), study.trials[0].params == {"x": x}
-            (2, 4, True)
-        """
-        with self._thread_lock:
-            self._held[trial_id] = (threading.get_ident(), [])
-        try:
-            yield
-        except BaseException:
-            self._write_held(trial_id)
-            raise
-        if not self._write_held(trial_id):
-            raise UpdateFinishedTrialError(
-                f"trial {trial_id} was finished by another process; its writes were refused")
-
-    def _write_held(self, trial_id: int) -> bool:
-        """Append what is held for ``trial_id``; False if another process finished the
-        trial first (the journal would refuse the lines: they are dropped)."""
-        with self._thread_lock:
-            logs = self._held.pop(trial_id, (0, []))[1]
-            if not logs:
-                return True
-            self._sync_with_backend()
-            trial = self._replay_result._trials.get(trial_id)
-            if trial is None or trial.state.is_finished():
-                return False
-            self._backend.append_logs(logs)
-            self._sync_with_backend()
-            return True
-
-    def _write_log(self, op_code: int, extra_fields: dict[str, Any]) -> None:
-        thread, held = self._held.get(extra_fields.get("trial_id", -1), (0, None))
-        if held is None or thread != threading.get_ident():  # e.g. a heartbeat: at once
-            return super()._write_log(op_code, extra_fields)
-        log = {"op_code": op_code, "worker_id": self._replay_result.worker_id, **extra_fields}
-        if op_code in _HELD_OPS:
-            replay = self._replay_result
-            try:  # apply it here now, as the sync after a write would (raising as it would)
-                replay.apply_logs((log,))
-            finally:
-                replay.log_number_read -= 1  # not a journal line yet
-            held.append(log)
-            return None
-        self._backend.append_logs([*held, log])  # read back, and so re-applied, in order
-        held.clear()
-        return None
-
     # ---- replay ---------------------------------------------------------------------------
     def _sync_with_backend(self) -> None:
         if not self._restored:
             self._restored = True
             self._restore()
-        logs = iter(self._backend.read_logs(self._replay_result.log_number_read))
-        error: Exception | None = None
-        while True:
-            try:
-                self._replay_result.apply_logs(logs)
-                break
-            except Exception as exc:  # noqa: BLE001 (this thread's own line was refused)
-                # Optuna stops at a refused line, so the lines after it would be applied, and
-                # refused, in a later call: each line is applied now, the first refusal raised
-                error = error or exc
+        super()._sync_with_backend()
         trials = self._replay_result._trials
         for trial_id in range(self._known_trials, len(trials)):
             t = trials[trial_id]
@@ -186,8 +97,6 @@ class IndexedJournalStorage(JournalStorage):
                 study_id = self._replay_result._trial_id_to_study_id[trial_id]
                 self._waiting.setdefault(study_id, set()).add(trial_id)
         self._known_trials = len(trials)
-        if error is not None:
-            raise error
 
     def _restore(self) -> None:
         """Start from the journal's checkpoint records, if they are valid."""
@@ -321,7 +230,7 @@ class IndexedJournalStorage(JournalStorage):
 
     def __getstate__(self) -> dict[Any, Any]:
         state = super().__getstate__()
-        for private in ("_waiting", "_saved", "_canonical", "_held"):
+        for private in ("_waiting", "_saved", "_canonical"):
             state.pop(private, None)
         return state
 
@@ -332,7 +241,6 @@ class IndexedJournalStorage(JournalStorage):
         self._known_trials = 0
         self._saved_below, self._saved, self._writing = 0, set(), False
         self._canonical = {}
-        self._held = {}
 
 
 @contextmanager
