@@ -40,9 +40,8 @@ from optuna.distributions import BaseDistribution, CategoricalDistribution
 from optuna.samplers import BaseSampler
 from optuna.trial import FrozenTrial, TrialState
 
-
-#: CMA-ES's initial step on the unit cube: Optuna's default (the narrowest range / 6)
-SIGMA0 = 1.0 / 6.0
+# pipetune's own since `auto` adopted the GP -> CMA-ES handover (the code these runs measured)
+from pipetune.samplers.ipop_cma import IpopCmaSampler as Cma
 
 
 def _startup(budget: int) -> int:
@@ -105,79 +104,6 @@ class SobolStart(BaseSampler):
             x = low + round((x - low) / step) * step
         x = min(max(x, low), high)
         return int(round(x)) if isinstance(d, optuna.distributions.IntDistribution) else x
-
-
-class Cma(BaseSampler):
-    """CMA-ES on the unit cube of the relative search space (float and int parameters), with
-    IPOP restarts (population doubled) when ``ipop``; one trial at a time.
-
-    ``start``: ``(params or a point of the unit cube, sigma)``, or None for the cube's centre
-    and 1/6 of its width (Optuna's ``CmaEsSampler`` default); a restart starts at a uniform
-    random point with that step.
-    """
-
-    def __init__(self, seed: int, *, ipop: bool = True,
-                 start: tuple[np.ndarray, float] | None = None) -> None:
-        self._rng = np.random.RandomState(seed)
-        self._seed = seed
-        self._ipop = ipop
-        self._start = start
-        self._opt: Any = None
-        self._trans: Any = None
-        self._pending: dict[int, np.ndarray] = {}
-        self._told: list[tuple[np.ndarray, float]] = []
-        self._popsize: int | None = None
-        self.restarts = 0
-        self._fallback = optuna.samplers.RandomSampler(seed=seed)
-
-    def infer_relative_search_space(self, study, trial):  # noqa: D102
-        space = optuna.search_space.intersection_search_space(study.get_trials(deepcopy=False))
-        return {k: d for k, d in space.items() if not isinstance(d, CategoricalDistribution)}
-
-    def _new_optimizer(self, dim: int, mean: np.ndarray | None, sigma: float) -> None:
-        import cmaes
-
-        if mean is None:
-            mean = self._rng.uniform(0.0, 1.0, dim) if self.restarts else np.full(dim, 0.5)
-        self._opt = cmaes.CMA(mean=mean, sigma=sigma, bounds=np.array([[0.0, 1.0]] * dim),
-                              seed=int(self._rng.randint(2**31 - 1)),
-                              population_size=self._popsize)
-        self._popsize = self._opt.population_size
-        self._told = []
-
-    def sample_relative(self, study, trial, search_space):  # noqa: D102
-        from optuna._transform import _SearchSpaceTransform
-
-        if not search_space:
-            return {}
-        if self._trans is None:
-            self._trans = _SearchSpaceTransform(search_space, transform_0_1=True)
-            mean, sigma = self._start if self._start is not None else (None, SIGMA0)
-            if mean is not None:
-                mean = self._trans.transform(mean) if isinstance(mean, dict) else mean
-            self._new_optimizer(len(self._trans.bounds), mean, sigma)
-        x = self._opt.ask()
-        self._pending[trial.number] = x
-        return self._trans.untransform(x)
-
-    def sample_independent(self, study, trial, param_name, param_distribution):  # noqa: D102
-        return self._fallback.sample_independent(study, trial, param_name, param_distribution)
-
-    def after_trial(self, study, trial, state, values):  # noqa: D102
-        x = self._pending.pop(trial.number, None)
-        if x is None:
-            return
-        value = values[0] if state == TrialState.COMPLETE and values else math.inf
-        if study.direction == optuna.study.StudyDirection.MAXIMIZE:
-            value = -value
-        self._told.append((x, value if math.isfinite(value) else 1e300))
-        if len(self._told) == self._opt.population_size:
-            self._opt.tell(self._told)
-            self._told = []
-            if self._ipop and self._opt.should_stop():
-                self.restarts += 1
-                self._popsize = self._opt.population_size * 2
-                self._new_optimizer(len(self._trans.bounds), None, SIGMA0)
 
 
 def _gp(seed: int, budget: int) -> BaseSampler:

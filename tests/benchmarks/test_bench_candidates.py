@@ -174,3 +174,18 @@ def test_auto_tpe_nogroup_draws_as_auto_without_conditions():
         "budget": {"max_trials": 30}, "seed": 4})
     cand = _trajectory(candidates.make("cand_auto_tpe_nogroup", spec, 4), spec, 15)
     assert cand == _trajectory(space.make_sampler(spec), spec, 15)
+
+
+def test_auto_runs_exactly_the_handover_candidate_the_benchmarks_measured(monkeypatch):
+    """Issue 21 item 4 adopted ``cand_gp100_cma``: the engine's ``auto`` must draw the same
+    trials as the candidate did (the handover moved to trial 8 on both, to keep it short)."""
+    from pipetune.backends.local import space
+
+    monkeypatch.setattr(space, "GP_TRIALS", 8)
+    monkeypatch.setattr(candidates, "HANDOVER", 8)
+    auto = contenders.run("auto", "bbob/f6/d2/i1", 0, 20)
+    candidate = contenders.run("cand_gp100_cma", "bbob/f6/d2/i1", 0, 20)
+    assert auto["values"] == candidate["values"]
+    monkeypatch.setattr(space, "hands_over", lambda spec: False)
+    gp = contenders.run("auto", "bbob/f6/d2/i1", 0, 20)  # auto's GP throughout
+    assert auto["values"][:8] == gp["values"][:8] and auto["values"][8:] != gp["values"][8:]

@@ -70,6 +70,9 @@ def _run(home: Path, name: str, body: dict):
      ["2 objectives and 6 < 100 trials"]),
     ({"early_stopping": {"type": "median"}}, True, "tpe", ["early stopping median"]),
     ({"budget": {"max_trials": 300}}, True, "tpe", ["budget 300 > 200 trials"]),
+    ({"budget": {"max_trials": 150}}, True, "gp",
+     ["budget 150 ≤ 200 trials; GP chooses the first 100 trials, then CMA-ES (IPOP restarts) "
+      "from the best point"]),
     ({"parameters": [{"name": "kind", "type": "categorical", "values": ["a", "b"]},
                      {"name": "x", "type": "continuous", "min": 0.0, "max": 1.0,
                       "condition": {"parent": "kind", "values": ["a"]}}]}, True, "tpe",
@@ -239,3 +242,44 @@ def test_tpe_on_a_conditional_space_is_built_and_samples_without_a_warning():
             params = space.suggest(spec, trial)
             study.tell(trial, params.get("ya", 0.5) ** 2)
     assert isinstance(sampler, optuna.samplers.TPESampler) and sampler._group is False
+
+
+# ---- GP, then CMA-ES -----------------------------------------------------------------------
+def test_auto_hands_gp_over_to_cma_es_only_past_100_trials(tmp_path):
+    """Issue 21 item 4: past trial 100 a GP suggestion costs more than the 100 ms target, and
+    CMA-ES from the best point was level with GP on 144 BBOB problems at 200 trials."""
+    pytest.importorskip("cmaes")
+    import optuna
+
+    from pipetune.samplers import HandoverSampler
+
+    long_auto = load_spec(_body(tmp_path, CONTINUOUS, budget={"max_trials": 150}))
+    assert isinstance(space.make_sampler(long_auto), HandoverSampler)
+    short_auto = load_spec(_body(tmp_path, CONTINUOUS, budget={"max_trials": 100}))
+    assert isinstance(space.make_sampler(short_auto), optuna.samplers.GPSampler)
+    gp_said = load_spec(_body(tmp_path, CONTINUOUS, strategy="gp", budget={"max_trials": 150}))
+    assert isinstance(space.make_sampler(gp_said), optuna.samplers.GPSampler)  # as written
+    assert "CMA-ES" not in space.explain_strategy(gp_said).reason
+
+
+def test_a_job_past_the_handover_keeps_gps_trials_then_draws_cma_es_ones(home, monkeypatch):
+    """The engine's job, with the handover at trial 12 instead of 100 to keep it short: the
+    same trials as GP alone up to there, CMA-ES's after (status says so)."""
+    pytest.importorskip("cmaes")
+    monkeypatch.setattr(space, "GP_TRIALS", 12)
+    params = [{"name": "x", "type": "continuous", "min": -5.0, "max": 5.0},
+              {"name": "y", "type": "continuous", "min": -5.0, "max": 5.0}]
+    body = _body(home, params, budget={"max_trials": 20}, seed=4)
+    be, ref, st = _run(home, "handover", body)
+    assert st.state.value == "completed" and st.trials.complete == 20
+    assert "then CMA-ES (IPOP restarts) from the best point" in st.sampler_reason
+    monkeypatch.setattr(space, "hands_over", lambda spec: False)
+    be, gp_ref, gp_st = _run(home, "gp-only", body)
+    assert "CMA-ES" not in gp_st.sampler_reason
+
+    def drawn(ref):
+        return [(r.params["x"], r.params["y"]) for r in sorted(be.trials(ref), key=lambda r: r.number)]
+
+    handed, gp_only = drawn(ref), drawn(gp_ref)
+    assert handed[:12] == gp_only[:12]
+    assert all(a != b for a, b in zip(handed[12:], gp_only[12:]))
