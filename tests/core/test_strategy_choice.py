@@ -283,3 +283,32 @@ def test_a_job_past_the_handover_keeps_gps_trials_then_draws_cma_es_ones(home, m
     handed, gp_only = drawn(ref), drawn(gp_ref)
     assert handed[:12] == gp_only[:12]
     assert all(a != b for a, b in zip(handed[12:], gp_only[12:]))
+
+
+def test_parallel_trials_and_a_resume_run_through_the_handover(home, monkeypatch):
+    """Parallel trials keep working through the new ``auto``: three at a time across the
+    handover (moved to trial 6). A sampler built anew over a study past the handover (what a
+    resumed coordinator does) starts CMA-ES at the best trial so far."""
+    pytest.importorskip("cmaes")
+    monkeypatch.setattr(space, "GP_TRIALS", 6)
+    params = [{"name": "x", "type": "continuous", "min": -5.0, "max": 5.0},
+              {"name": "k", "type": "integer", "min": 0, "max": 20}]
+    body = _body(home, params, budget={"max_trials": 24, "max_parallel": 3}, seed=2)
+    be, ref, st = _run(home, "parallel", body)
+    assert st.state.value == "completed" and st.trials.complete == 24, st.reason
+    assert "CMA-ES" in st.sampler_reason
+
+    body["budget"]["max_trials"] = 30
+    from pipetune.backends.local.jobstore import JobDir
+
+    study = JobDir("parallel").load_study()
+    assert len(study.trials) == 24
+    sampler = space.make_sampler(load_spec(body))
+    study.sampler = sampler
+    for _ in range(6):
+        trial = study.ask()
+        values = space.suggest(load_spec(body), trial)
+        study.tell(trial, (values["x"] - 0.3) ** 2 + (values["k"] - 0.3) ** 2)
+    best = min(t.value for t in study.trials[:24])
+    assert sampler._second is not None and sampler._second._start[0] == next(
+        t.params for t in study.trials[:24] if t.value == best)
