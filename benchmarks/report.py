@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 
@@ -231,3 +233,13 @@ def markdown(result: dict[str, Any]) -> str:
     if "entry_points" in result:
         lines += _entry_points(result["entry_points"])
     return "\n".join(lines) + "\n"
+
+
+def emit(result: dict[str, Any], text: str, out: str | None) -> None:
+    """Print a benchmark's markdown; with ``out``, also write the result as JSON there and
+    the markdown beside it (``.md``)."""
+    if out:
+        path = Path(out)
+        path.write_text(json.dumps(result, indent=2) + "\n")
+        path.with_suffix(".md").write_text(text + "\n")
+    print(text)

@@ -19,12 +19,12 @@ from benchmarks.pool import single_threaded_env
 single_threaded_env()  # before numpy is imported anywhere
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import math  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
+
+from benchmarks import report  # noqa: E402
 
 
 def _spec(dim: int, trials: int):
@@ -111,12 +111,7 @@ def main(argv: list[str] | None = None) -> int:
 
         space.GP_TRIALS = args.handover_at
     result = measure([int(d) for d in args.dims.split(",")], args.trials)
-    text = markdown(result)
-    if args.out:
-        out = Path(args.out)
-        out.write_text(json.dumps(result, indent=2) + "\n")
-        out.with_suffix(".md").write_text(text + "\n")
-    print(text)
+    report.emit(result, markdown(result), args.out)
     return 0
 
 

@@ -19,14 +19,12 @@ from benchmarks.pool import single_threaded_env
 single_threaded_env()  # before numpy is imported anywhere
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
-from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-from benchmarks import contenders, problems  # noqa: E402
+from benchmarks import contenders, problems, report  # noqa: E402
 
 #: the problems of the first measurement (RESULTS.md, "Issue 21: cost, measured")
 PROBLEMS = tuple(problems.bbob_id(f, d, 1) for f in (1, 6, 15, 21) for d in (2, 10))
@@ -94,12 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=None, help="write the result as JSON (and .md)")
     args = parser.parse_args(argv)
     result = measure(tuple(args.problems.split(",")), args.trials, args.repeats)
-    text = markdown(result)
-    if args.out:
-        out = Path(args.out)
-        out.write_text(json.dumps(result, indent=2) + "\n")
-        out.with_suffix(".md").write_text(text + "\n")
-    print(text)
+    report.emit(result, markdown(result), args.out)
     return 0
 
 

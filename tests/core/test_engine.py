@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -190,13 +191,10 @@ get_backend("local").launch(load_spec(sys.argv[1]), "ahead", detach=False)
 """
 
 
-def test_coordinator_killed_between_drawing_and_laying_out_a_trial_is_no_attempt(home, tmp_path):
-    """CI found this window: a coordinator that dies after drawing the parameters of the trial
-    it asks ahead, before it lays out that trial's directory, left a trial the next one took
-    for "ran on another machine", so it was retried and charged as an interruption. The
-    directory is now made before any parameter is drawn: the trial is no attempt, asked again."""
-    from pipetune.backends.local.jobstore import JobDir, T_EXCLUDED, T_RETRY_OF
-
+def _die_laying_out_the_trial_asked_ahead(tmp_path: Path) -> Path:
+    """Job ``ahead`` (2 trials of hold.py, one at a time), its coordinator killed after it
+    drew trial 1's parameters (asked ahead), before laying out its files. Returns the file
+    whose removal lets trial 0 end."""
     hold = tmp_path / "hold"
     hold.write_text("")
     spec_file = tmp_path / "spec.json"
@@ -207,6 +205,17 @@ def test_coordinator_killed_between_drawing_and_laying_out_a_trial_is_no_attempt
     died = subprocess.run([sys.executable, "-c", _DIE_BEFORE_SET_UP, str(spec_file)],
                           capture_output=True, text=True, timeout=60)
     assert died.returncode == 9, died.stderr
+    return hold
+
+
+def test_coordinator_killed_between_drawing_and_laying_out_a_trial_is_no_attempt(home, tmp_path):
+    """CI found this window: a coordinator that dies after drawing the parameters of the trial
+    it asks ahead, before it lays out that trial's directory, left a trial the next one took
+    for "ran on another machine", so it was retried and charged as an interruption. The
+    directory is now made before any parameter is drawn: the trial is no attempt, asked again."""
+    from pipetune.backends.local.jobstore import JobDir, T_EXCLUDED, T_RETRY_OF
+
+    hold = _die_laying_out_the_trial_asked_ahead(tmp_path)
     job = JobDir("ahead")
     asked_ahead = job.load_study().trials[1]
     assert asked_ahead.params and asked_ahead.state.name == "RUNNING"  # drawn, then the death
@@ -242,16 +251,7 @@ def test_a_never_started_trials_directory_left_by_a_death_is_removed_at_the_next
     removes the directories of all trials that never ran."""
     from pipetune.backends.local.jobstore import JobDir, T_EXCLUDED, T_INFO
 
-    hold = tmp_path / "hold"
-    hold.write_text("")
-    spec_file = tmp_path / "spec.json"
-    spec_file.write_text(json.dumps(script_spec(
-        "hold.py", budget={"max_trials": 2, "max_parallel": 1},
-        trial={"command": [sys.executable, str(SCRIPTS / "hold.py"), str(hold)],
-               "grace_period": 1.0})))
-    died = subprocess.run([sys.executable, "-c", _DIE_BEFORE_SET_UP, str(spec_file)],
-                          capture_output=True, text=True, timeout=60)
-    assert died.returncode == 9, died.stderr
+    hold = _die_laying_out_the_trial_asked_ahead(tmp_path)
     died = subprocess.run([sys.executable, "-c", _DIE_BEFORE_REMOVING_A_DIRECTORY],
                           capture_output=True, text=True, timeout=60)
     assert died.returncode == 9, died.stderr
