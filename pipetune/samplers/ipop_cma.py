@@ -21,13 +21,15 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import optuna
 from optuna.distributions import BaseDistribution, CategoricalDistribution
 from optuna.samplers import BaseSampler
 from optuna.trial import FrozenTrial, TrialState
+
+if TYPE_CHECKING:  # numpy comes with Optuna, but pipetune's core does not import it itself
+    import numpy as np
 
 #: CMA-ES's initial step on the unit cube: Optuna's default (the narrowest range / 6)
 SIGMA0 = 1.0 / 6.0
@@ -50,6 +52,8 @@ class IpopCmaSampler(BaseSampler):
 
     def __init__(self, seed: int | None = None, *, ipop: bool = True,
                  start: tuple[dict[str, Any] | np.ndarray, float] | None = None) -> None:
+        import numpy as np
+
         self._rng = np.random.RandomState(seed)
         self._ipop = ipop
         self._start = start
@@ -69,6 +73,7 @@ class IpopCmaSampler(BaseSampler):
 
     def _new_optimizer(self, dim: int, mean: np.ndarray | None, sigma: float) -> None:
         import cmaes
+        import numpy as np
 
         if mean is None:
             mean = self._rng.uniform(0.0, 1.0, dim) if self.restarts else np.full(dim, 0.5)
