@@ -393,3 +393,22 @@ def test_hyperparameter_values_reach_the_trial_literally(home):
         got.add(seen["argv"][0].split("=", 1)[1])
     assert got == set(nasty)
     assert not (home / "pwned").exists()
+
+
+def test_trials_are_recorded_alike_with_optunas_tell_or_its_fallback(home, monkeypatch):
+    """The engine records a trial through Optuna's ``_tell_with_warning`` (``study.tell``
+    without the deep copy it returns); an Optuna without it gets ``study.tell``: the same
+    trials, values and states either way."""
+    from pipetune.backends.local import engine
+
+    from .conftest import inprocess_spec
+
+    assert engine._tell_with_warning is not None  # the pinned Optuna has it
+    be = get_backend("local")
+    spec = inprocess_spec(12).with_overrides(strategy="tpe", seed=3)
+    fast = be.trials(be.launch(spec, "fast", detach=False))
+    monkeypatch.setattr(engine, "_tell_with_warning", None)
+    plain = be.trials(be.launch(spec, "plain", detach=False))
+    assert [(r.params, r.state, r.metrics) for r in fast] == \
+        [(r.params, r.state, r.metrics) for r in plain]
+    assert len(fast) == 12 and all(r.state == "complete" for r in fast)

@@ -28,6 +28,7 @@ is discarded with its directory, and is not shown as running meanwhile.
 from __future__ import annotations
 
 import copy
+import inspect
 import logging
 import math
 import os
@@ -45,9 +46,13 @@ from optuna.trial import FrozenTrial, TrialState
 
 from optuna.exceptions import UpdateFinishedTrialError
 
-try:
+try:  # study.tell's own first part (see _tell); a future Optuna may move or change it
     from optuna.study._tell import _tell_with_warning
-except ImportError:  # a future Optuna that moves it: study.tell does the same, and a copy
+
+    if not {"study", "trial", "value_or_values", "state"} <= set(
+            inspect.signature(_tell_with_warning).parameters):
+        _tell_with_warning = None
+except ImportError:
     _tell_with_warning = None
 
 from pipetune.backends.local import heartbeat, space
