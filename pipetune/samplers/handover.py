@@ -45,6 +45,11 @@ class HandoverSampler(BaseSampler):
         self._then = then
         self._second: BaseSampler | None = None
 
+    @property
+    def after(self) -> int:
+        """The first trial number the second sampler chooses."""
+        return self._after
+
     def _pick(self, study: optuna.Study, trial: FrozenTrial) -> BaseSampler:
         if trial.number < self._after:
             return self._first

@@ -272,7 +272,8 @@ def test_a_job_past_the_handover_keeps_gps_trials_then_draws_cma_es_ones(home, m
     body = _body(home, params, budget={"max_trials": 20}, seed=4)
     be, ref, st = _run(home, "handover", body)
     assert st.state.value == "completed" and st.trials.complete == 20
-    assert "then CMA-ES (IPOP restarts) from the best point" in st.sampler_reason
+    assert st.sampler == "cmaes"  # the sampler choosing now, and why
+    assert st.sampler_reason.startswith("auto: GP chose the first 12 trials; CMA-ES (IPOP ")
     monkeypatch.setattr(space, "hands_over", lambda spec: False)
     be, gp_ref, gp_st = _run(home, "gp-only", body)
     assert "CMA-ES" not in gp_st.sampler_reason

@@ -14,7 +14,10 @@ def test_journal_eight_workers_share_400_trials_exactly(home):
 
     prepare_shared_job(load_spec(callable_spec("quick", max_trials=400)), "local-fleet")
     log = home / "workers.log"
-    procs = [start_worker("local-fleet", home=home / "home", log=log) for _ in range(8)]
+    # 20 ms trials: the job outlasts the 8 workers' start on 2 cores (about 2.5 s), so the
+    # share of workers that record trials does not depend on how fast the engine is
+    procs = [start_worker("local-fleet", home=home / "home", log=log, PIPETUNE_TEST_SLEEP="0.02")
+             for _ in range(8)]
     reports = [finish(p, timeout=170) for p in procs]
     study = JobDir("local-fleet").load_study()
     counted = check_exact_budget(study, 400)

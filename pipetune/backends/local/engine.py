@@ -162,6 +162,7 @@ class Engine:
         self._tally_fresh = False  # refreshed since the last ask (the end-of-job check did)
         self.started_at: float | None = None  # wall time the job first started
         self.choice: space.StrategyChoice | None = None  # the strategy run, once run() chose
+        self._handover_at: int | None = None  # the trial number where auto's GP hands over
         # GP under auto early stopping: TPE is due at the first reported value (_tpe_on_report)
         # for the sampler instance _instance; _reported: a trial has reported one
         self._tpe_on_report = False
@@ -191,6 +192,7 @@ class Engine:
             return recorded  # a worker joining a job that has ended runs nothing
         self._instance = self._sampler_instance(study)
         study.sampler = space.make_sampler(spec, self._instance)
+        self._handover_at = space.handover_trial(study.sampler)
         self.choice = space.explain_strategy(spec)
         if space.switches_to_tpe_on_report(spec, self.choice):
             self._tpe_on_report = True
@@ -240,6 +242,14 @@ class Engine:
         self.choice = space.StrategyChoice("tpe", space.TPE_ON_REPORT)
         recorded = study.user_attrs.get(ATTR_SAMPLER) or {}
         if record and recorded.get("strategy") != "tpe":
+            study.set_user_attr(ATTR_SAMPLER, self.choice.to_dict())
+
+    def _handed_over(self, study: optuna.Study) -> None:
+        """``auto``'s GP has handed the trials over to CMA-ES: recorded with the reason, so
+        ``status`` names the sampler that now chooses."""
+        self._handover_at = None
+        self.choice = space.StrategyChoice("cmaes", space.cma_after_gp())
+        if (study.user_attrs.get(ATTR_SAMPLER) or {}).get("strategy") != "cmaes":
             study.set_user_attr(ATTR_SAMPLER, self.choice.to_dict())
 
     def _sampler_instance(self, study: optuna.Study) -> str | None:
@@ -463,6 +473,8 @@ class Engine:
         if self._reported:
             self._leave_gp(study)
         trial = study.ask()
+        if self._handover_at is not None and trial.number >= self._handover_at:
+            self._handed_over(study)
         assert self._beats is not None
         self._beats.add(trial)
         # Another worker may have asked at the same moment: the storage's trial numbers

@@ -392,6 +392,19 @@ def make_sampler(spec: TuningSpec, instance: str | None = None) -> optuna.sample
     raise SpecError(f"unknown strategy {strategy!r}", field="strategy")
 
 
+def cma_after_gp() -> str:
+    """Why ``auto``'s sampler is CMA-ES once the handover has happened (``status`` shows it)."""
+    return (f"auto: GP chose the first {GP_TRIALS} trials; CMA-ES (IPOP restarts) from the best "
+            "point chooses the rest (a GP suggestion's cost grows with the trials it fits)")
+
+
+def handover_trial(sampler: optuna.samplers.BaseSampler) -> int | None:
+    """The first trial number ``sampler`` hands to CMA-ES, or None when it hands none."""
+    from pipetune.samplers import HandoverSampler
+
+    return sampler.after if isinstance(sampler, HandoverSampler) else None
+
+
 def _best_params(study: optuna.Study) -> dict[str, Any] | None:
     """The best completed trial's parameters (where CMA-ES starts), or None (none has)."""
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
