@@ -103,3 +103,14 @@ def test_explicit_strategies_keep_their_sampler_under_auto_early_stopping(home):
     st, _ = _run("curve-random", _body(home, "curve", "auto", strategy="random", trials=10))
     assert st.sampler == "random" and st.sampler_reason == "set in the spec (strategy: random)"
     assert st.trials.pruned >= 1
+
+
+def test_trials_that_report_leave_gp_for_tpe_and_no_handover_to_cma_es_follows(home, monkeypatch):
+    """A budget past ``auto``'s GP-to-CMA-ES handover (moved to trial 5 here), with trials
+    that report: TPE takes over at the first reported value and keeps the job; no CMA-ES
+    comes after, and status names TPE."""
+    pytest.importorskip("cmaes")
+    monkeypatch.setattr(space, "GP_TRIALS", 5)
+    st, trials = _run("curve-long", _body(home, "curve", "auto", trials=12))
+    assert st.state.value == "completed" and len(trials) == 12
+    assert st.sampler == "tpe" and st.sampler_reason == space.TPE_ON_REPORT

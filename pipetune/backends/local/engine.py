@@ -236,6 +236,7 @@ class Engine:
         if not (self._tpe_on_report and self._reported):
             return
         self._tpe_on_report = False
+        self._handover_at = None  # TPE from now on: no CMA-ES after GP
         # its own seed: TPE's random start-up with GP's seed would redraw GP's first points
         own = f"{self._instance or 'coordinator/0'}/tpe-on-report"
         study.sampler = space.make_sampler(self.spec.with_overrides(strategy="tpe"), own)
