@@ -44,6 +44,7 @@ from optuna.samplers import BaseSampler
 from optuna.trial import FrozenTrial, TrialState
 
 # pipetune's own since `auto` adopted the GP -> CMA-ES handover (the code these runs measured)
+from pipetune.samplers.handover import best_params
 from pipetune.samplers.ipop_cma import IpopCmaSampler as Cma
 
 
@@ -150,7 +151,7 @@ def gp_cma(spec, seed: int) -> BaseSampler:
         if trial.number < switch or not _all_numeric(spec):
             return gp
         if "cma" not in box:
-            box["cma"] = Cma(seed, ipop=True, start=(_best_params(study), 0.1))
+            box["cma"] = Cma(seed, ipop=True, start=(best_params(study), 0.1))
         return box["cma"]
 
     return Delegating(pick)
@@ -158,12 +159,6 @@ def gp_cma(spec, seed: int) -> BaseSampler:
 
 #: where ``cand_gp100_*`` leave GP: a GP suggestion's cost grows with the trials it fits
 HANDOVER = 100
-
-
-def _best_params(study: optuna.Study) -> dict[str, Any]:
-    done = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
-    pick = min if study.direction == optuna.study.StudyDirection.MINIMIZE else max
-    return dict(pick(done, key=lambda t: t.value).params)
 
 
 def gp100_tpe(spec, seed: int) -> BaseSampler:
@@ -184,7 +179,7 @@ def gp100_cma(spec, seed: int) -> BaseSampler:
         if trial.number < HANDOVER or not _all_numeric(spec):
             return gp
         if "cma" not in box:
-            box["cma"] = Cma(seed, ipop=True, start=(_best_params(study), 0.1))
+            box["cma"] = Cma(seed, ipop=True, start=(best_params(study), 0.1))
         return box["cma"]
 
     return Delegating(pick)

@@ -29,7 +29,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from benchmarks import candidates, problems
 
@@ -88,8 +88,10 @@ def _sampler(name: str, seed: int, spec: Any):
     raise KeyError(name)
 
 
-def run_plain(problem_id: str, seed: int, budget: int, sampler: str) -> dict[str, Any]:
-    """Tune ``problem_id`` with a plain Optuna ask/tell loop (in-memory storage)."""
+def run_plain(problem_id: str, seed: int, budget: int,
+              sampler: "str | Callable[[Any], Any]") -> dict[str, Any]:
+    """Tune ``problem_id`` with a plain Optuna ask/tell loop (in-memory storage); ``sampler``
+    is a contender's name or builds the sampler from the problem's spec."""
     import optuna
 
     from pipetune.backends.local import space
@@ -103,7 +105,8 @@ def run_plain(problem_id: str, seed: int, budget: int, sampler: str) -> dict[str
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        study = optuna.create_study(sampler=_sampler(sampler, seed, spec))
+        study = optuna.create_study(sampler=sampler(spec) if callable(sampler)
+                                    else _sampler(sampler, seed, spec))
         for _ in range(budget):
             trial = study.ask()
             params.append(space.suggest(spec, trial))
@@ -111,7 +114,7 @@ def run_plain(problem_id: str, seed: int, budget: int, sampler: str) -> dict[str
             study.tell(trial, value)
             values.append(value)
     return {"values": values, "params": params, "seconds": time.perf_counter() - t0,
-            "resolved": sampler}
+            "resolved": sampler if isinstance(sampler, str) else "given"}
 
 
 def run(contender: str, problem_id: str, seed: int, budget: int) -> dict[str, Any]:

@@ -38,16 +38,11 @@ def _spec(dim: int, trials: int):
 
 
 def sampler(spec, *, handover: bool):
-    """``auto``'s sampler for ``spec``; with ``handover`` False, its GP throughout."""
+    """``auto``'s sampler for ``spec``; with ``handover`` False, its GP throughout (what
+    ``strategy: gp`` builds: the same GP, never handed over)."""
     from pipetune.backends.local import space
 
-    real = space.hands_over
-    if not handover:
-        space.hands_over = lambda spec: False
-    try:
-        return space.make_sampler(spec)
-    finally:
-        space.hands_over = real
+    return space.make_sampler(spec if handover else spec.with_overrides(strategy="gp"))
 
 
 def suggestion_times(dim: int, trials: int, *, handover: bool) -> list[float]:

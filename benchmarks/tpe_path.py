@@ -20,8 +20,6 @@ single_threaded_env()  # before numpy is imported anywhere
 
 import argparse  # noqa: E402
 import statistics  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
 from typing import Any  # noqa: E402
 
 from benchmarks import contenders, problems, report  # noqa: E402
@@ -32,25 +30,10 @@ PROBLEMS = tuple(problems.bbob_id(f, d, 1) for f in (1, 6, 15, 21) for d in (2, 
 
 def plain_tpe(problem_id: str, seed: int, budget: int) -> dict[str, Any]:
     """A plain in-memory ask/tell loop with the sampler the engine builds for the spec."""
-    import optuna
-
     from pipetune.backends.local import space
-    from pipetune.spec import load_spec
 
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    problem = problems.get(problem_id)
-    spec = load_spec(problems.spec_body(problem, budget=budget, strategy="tpe", seed=seed))
-    values: list[float] = []
-    t0 = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        study = optuna.create_study(sampler=space.make_sampler(spec))
-        for _ in range(budget):
-            trial = study.ask()
-            value = problem.observe(space.suggest(spec, trial), seed, trial.number)
-            study.tell(trial, value)
-            values.append(value)
-    return {"values": values, "seconds": time.perf_counter() - t0}
+    return contenders.run_plain(problem_id, seed, budget, lambda spec: space.make_sampler(
+        spec.with_overrides(strategy="tpe")))
 
 
 def measure(problem_ids: tuple[str, ...], trials: int, repeats: int, seed: int = 0) -> dict:

@@ -6,7 +6,7 @@
   trials, another for the rest (``auto``'s GP, then CMA-ES).
 """
 
-from pipetune.samplers.handover import HandoverSampler
+from pipetune.samplers.handover import HandoverSampler, best_params
 from pipetune.samplers.ipop_cma import IpopCmaSampler
 
-__all__ = ["HandoverSampler", "IpopCmaSampler"]
+__all__ = ["HandoverSampler", "IpopCmaSampler", "best_params"]

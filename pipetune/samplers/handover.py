@@ -27,6 +27,16 @@ from optuna.samplers import BaseSampler
 from optuna.trial import FrozenTrial, TrialState
 
 
+def best_params(study: optuna.Study) -> dict[str, Any] | None:
+    """The best completed trial's parameters (where the sampler after a handover may start),
+    or None when no trial has completed."""
+    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if not done:
+        return None
+    pick = min if study.direction == optuna.study.StudyDirection.MINIMIZE else max
+    return dict(pick(done, key=lambda t: t.value).params)
+
+
 class HandoverSampler(BaseSampler):
     """Trials numbered below ``after`` are ``first``'s, whole; later ones go to the sampler
     ``then(study)`` builds when the first of them is asked (it may start from what

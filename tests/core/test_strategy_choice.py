@@ -274,8 +274,7 @@ def test_a_job_past_the_handover_keeps_gps_trials_then_draws_cma_es_ones(home, m
     assert st.state.value == "completed" and st.trials.complete == 20
     assert st.sampler == "cmaes"  # the sampler choosing now, and why
     assert st.sampler_reason.startswith("auto: GP chose the first 12 trials; CMA-ES (IPOP ")
-    monkeypatch.setattr(space, "hands_over", lambda spec: False)
-    be, gp_ref, gp_st = _run(home, "gp-only", body)
+    be, gp_ref, gp_st = _run(home, "gp-only", {**body, "strategy": "gp"})  # GP throughout
     assert "CMA-ES" not in gp_st.sampler_reason
 
     def drawn(ref):

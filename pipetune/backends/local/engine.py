@@ -240,18 +240,21 @@ class Engine:
         # its own seed: TPE's random start-up with GP's seed would redraw GP's first points
         own = f"{self._instance or 'coordinator/0'}/tpe-on-report"
         study.sampler = space.make_sampler(self.spec.with_overrides(strategy="tpe"), own)
-        self.choice = space.StrategyChoice("tpe", space.TPE_ON_REPORT)
-        recorded = study.user_attrs.get(ATTR_SAMPLER) or {}
-        if record and recorded.get("strategy") != "tpe":
-            study.set_user_attr(ATTR_SAMPLER, self.choice.to_dict())
+        self._switched(study, space.StrategyChoice("tpe", space.TPE_ON_REPORT), record=record)
 
     def _handed_over(self, study: optuna.Study) -> None:
-        """``auto``'s GP has handed the trials over to CMA-ES: recorded with the reason, so
-        ``status`` names the sampler that now chooses."""
+        """``auto``'s GP has handed the trials over to CMA-ES (its sampler did)."""
         self._handover_at = None
-        self.choice = space.StrategyChoice("cmaes", space.cma_after_gp())
-        if (study.user_attrs.get(ATTR_SAMPLER) or {}).get("strategy") != "cmaes":
-            study.set_user_attr(ATTR_SAMPLER, self.choice.to_dict())
+        self._switched(study, space.StrategyChoice("cmaes", space.cma_after_gp()))
+
+    def _switched(self, study: optuna.Study, choice: space.StrategyChoice, *,
+                  record: bool = True) -> None:
+        """The sampler choosing now is ``choice``'s: recorded with the reason (once per
+        job, unless ``record`` is False), so ``status`` names it."""
+        self.choice = choice
+        recorded = study.user_attrs.get(ATTR_SAMPLER) or {}
+        if record and recorded.get("strategy") != choice.strategy:
+            study.set_user_attr(ATTR_SAMPLER, choice.to_dict())
 
     def _sampler_instance(self, study: optuna.Study) -> str | None:
         """Names this engine's sampler among the job's, so each draws its own sequence: the

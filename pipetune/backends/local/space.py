@@ -34,7 +34,6 @@ from optuna.distributions import (
     FloatDistribution,
     IntDistribution,
 )
-from optuna.trial import TrialState
 
 from pipetune.errors import MissingExtra, SpecError
 from pipetune.spec import (
@@ -382,10 +381,10 @@ def make_sampler(spec: TuningSpec, instance: str | None = None) -> optuna.sample
             warn_independent_sampling=False)
         if not hands_over(spec):
             return gp
-        from pipetune.samplers import HandoverSampler, IpopCmaSampler
+        from pipetune.samplers import HandoverSampler, IpopCmaSampler, best_params
 
         def cma(study: optuna.Study) -> IpopCmaSampler:
-            best = _best_params(study)
+            best = best_params(study)
             return IpopCmaSampler(seed, start=None if best is None else (best, HANDOVER_STEP))
 
         return HandoverSampler(gp, GP_TRIALS, cma)
@@ -403,15 +402,6 @@ def handover_trial(sampler: optuna.samplers.BaseSampler) -> int | None:
     from pipetune.samplers import HandoverSampler
 
     return sampler.after if isinstance(sampler, HandoverSampler) else None
-
-
-def _best_params(study: optuna.Study) -> dict[str, Any] | None:
-    """The best completed trial's parameters (where CMA-ES starts), or None (none has)."""
-    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if not done:
-        return None
-    pick = min if study.direction == optuna.study.StudyDirection.MINIMIZE else max
-    return dict(pick(done, key=lambda t: t.value).params)
 
 
 def explain_pruner(spec: TuningSpec) -> tuple[str, str]:
