@@ -19,10 +19,14 @@ Parts (issue 19):
 3. ``flat``: a 10,000-trial in-process job (random sampler): per-trial cost of the last
    decile against the first; at 2,000 trials the engine against plain Optuna in memory,
    with the random sampler and with TPE.
-4. ``reads``: ``status``, ``best`` and ``trials --json`` on that 10,000-trial job; and a
-   job's wall time with a poller calling ``status`` every second against none.
+4. ``reads``: ``status``, ``best`` and ``trials --json`` on that 10,000-trial job, and on
+   one still running (10,000 trials done, one waiting); and a job's wall time with a poller
+   calling ``status`` every second against none.
 5. ``memory``: the peak RSS of ``pipetune tune`` (the coordinator) over 10,000 no-op
    subprocess trials.
+6. ``floors``: what no design can beat here (:mod:`benchmarks.floors`): Optuna in memory
+   plus one flock'd append per storage write, and Python's and Optuna's start against the
+   CLI's start budget.
 
 Contenders alternate (A B A B ...) and the median of ``--repeats`` is kept, so a busy
 neighbour skews both sides alike. Results print as JSON (and go to ``--out``).
@@ -65,6 +69,14 @@ def spec_dict(trials: int, trial: dict, strategy: str = "random") -> dict:
 def noop_objective(params: dict, ctx: Any) -> float:
     """The in-process trial: a cheap closed form of the parameters."""
     return (params["x"] - 1) ** 2 + params["lr"] + params["depth"] / 10
+
+
+def last_waits_objective(params: dict, ctx: Any) -> float:
+    """:func:`noop_objective`, except that trial number ``$BENCH_LAST`` waits an hour: a job
+    that keeps running once its other trials are done (the job is stopped after the reads)."""
+    if ctx.number >= int(os.environ["BENCH_LAST"]):
+        time.sleep(3600)
+    return noop_objective(params, ctx)
 
 
 # ---- measuring ------------------------------------------------------------------------------
@@ -391,6 +403,39 @@ def reads(home: Path, name: str = "bench", repeats: int = 3) -> dict:
     return out
 
 
+def running_reads(big: int, repeats: int = 3) -> dict:
+    """The commands of :func:`reads` on a job still running: ``big`` in-process trials done
+    and one more that waits (launched detached; stopped afterwards). A running job's answers
+    are not kept (each heartbeat changes the journal), so each command opens the study."""
+    home = Path(tempfile.mkdtemp(prefix="pipetune-running-"))
+    spec = _write_spec(home, {**spec_dict(big + 1, {"callable": "benchmarks.entry_points:last_waits_objective"}),
+                              "strategy": "random"})
+    env = {**_env(home), "BENCH_LAST": str(big)}
+    subprocess.run([*PIPETUNE, "launch", str(spec), "--name", "bench"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    try:
+        while True:
+            st = json.loads(subprocess.run([*PIPETUNE, "status", "bench", "--json"], env=env, check=True,
+                                           capture_output=True, text=True).stdout)
+            if st["trials"]["complete"] >= big:
+                break
+            if st["state"] not in ("pending", "running"):
+                raise RuntimeError(f"the running-reads job ended early: {st['state']}")
+            time.sleep(1)
+        out: dict[str, Any] = {"trials_complete": st["trials"]["complete"], "state": st["state"]}
+        for command in (["status", "bench"], ["best", "bench"], ["trials", "bench", "--json"]):
+            times = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                subprocess.run([*PIPETUNE, *command], env=env, check=True, stdout=subprocess.DEVNULL)
+                times.append(time.perf_counter() - t0)
+            out[" ".join(command[:1] + command[2:])] = {"seconds": statistics.median(times), "target": 0.5}
+    finally:
+        subprocess.run([*PIPETUNE, "stop", "bench"], env=env, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    return out
+
+
 POLLER = """
 import sys, time
 from pipetune.backends.local import LocalBackend
@@ -449,7 +494,7 @@ def memory(n: int) -> dict:
             "target_mb": 150}
 
 
-PARTS = ("paths", "load", "flat", "reads", "memory")
+PARTS = ("paths", "load", "flat", "reads", "memory", "floors")
 
 
 def compile_bytecode() -> bool:
@@ -488,9 +533,15 @@ def main(argv: list[str] | None = None) -> dict:
         home = Path(results["flat"]["home"])
         if "reads" in only:
             results["reads"] = reads(home)
+            results["running_reads"] = running_reads(big, repeats=1 if args.quick else 3)
             results["polling"] = polling(sizes[-1], repeats, 2.0 if args.quick else 10.0)
     if "memory" in only:
         results["memory"] = memory(big)
+    if "floors" in only:
+        from benchmarks import floors
+
+        results["floors"] = {"durability": floors.durability(mid, repeats),
+                             "start": floors.start(sizes[0], repeats)}
     results["load_after"] = os.getloadavg()
     text = json.dumps(results, indent=2)
     print(text)

@@ -205,6 +205,11 @@ def _entry_points(e: dict[str, Any]) -> list[str]:
             out += ["In a process that has imported pipetune (first read, then again): "
                     + ", ".join(f"`{k}` {_f(v['first_s'])} / {_f(v['again_s'])} s"
                                 for k, v in e["reads"]["in_process"].items()) + "."]
+    if "running_reads" in e:
+        r = e["running_reads"]
+        out += [f"The same commands on a job still running ({r['trials_complete']} trials done): "
+                + ", ".join(f"`{k}` {_f(v['seconds'])} s" for k, v in r.items() if isinstance(v, dict))
+                + " (target < 0.5 s each)."]
     if "polling" in e:
         p = e["polling"]
         out += [f"A sensor-like poller (one process, `status` every second) added {_f(100 * p['added'])}% "
@@ -214,6 +219,14 @@ def _entry_points(e: dict[str, Any]) -> list[str]:
         m = e["memory"]
         out += [f"Peak RSS of `pipetune tune` over {m['trials']} trials: **{_f(m['peak_rss_mb'])} MB** "
                 f"(target ≤ {m['target_mb']} MB)."]
+    if "floors" in e:
+        d, s = e["floors"]["durability"], e["floors"]["start"]
+        out += ["", f"Floors (no design beats these here): Optuna in memory plus one flock'd append "
+                f"per storage write costs {_f(d['inmemory_plus_appends_ms_per_trial'])} ms a trial against "
+                f"{_f(d['optuna_inmemory_ms_per_trial'])} ms in memory = **{_f(d['ratio'])}x** (the engine's "
+                f"target: ≤ {d['engine_target']}x); " + ", ".join(f"`{k}` {_f(v)} s" for k, v in s["seconds"].items())
+                + f", against a start budget of {_f(s['start_budget_s'])} s for a {s['bare_spawn_trials']}-trial "
+                f"CLI run (0.15x its bare loop): `import optuna` alone is **{_f(s['import_optuna_vs_budget'])}x** it."]
     return out + [""]
 
 

@@ -86,6 +86,14 @@ def test_quick_harness_writes_complete_results(tmp_path):
     assert all(0 < v["again_s"] < 60 for v in ep["reads"]["in_process"].values())
     assert _finite(ep["polling"]["added"]) and _finite(ep["polling"]["cli_process_added"])
     assert ep["memory"]["peak_rss_mb"] > 10
+    running = ep["running_reads"]
+    assert running["state"] == "running" and running["trials_complete"] >= 300
+    assert all(0 < running[k]["seconds"] < 60 for k in ("status", "best", "trials --json"))
+    durability, start = ep["floors"]["durability"], ep["floors"]["start"]
+    assert durability["trials"] == 100 and _finite(durability["ratio"]) and durability["ratio"] > 0
+    assert set(start["seconds"]) == {"python -c pass", "python -c 'import optuna'", "pipetune --help",
+                                     "pipetune tune, 1 trial"}
+    assert all(0 < v < 60 for v in start["seconds"].values()) and _finite(start["import_optuna_vs_budget"])
 
     md = out.with_suffix(".md").read_text()
     for heading in ("### 1. Engine overhead", "### 2. Search quality", "### 3. Parallelism",
