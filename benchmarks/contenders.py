@@ -89,9 +89,10 @@ def _sampler(name: str, seed: int, spec: Any):
 
 
 def run_plain(problem_id: str, seed: int, budget: int,
-              sampler: "str | Callable[[Any], Any]") -> dict[str, Any]:
-    """Tune ``problem_id`` with a plain Optuna ask/tell loop (in-memory storage); ``sampler``
-    is a contender's name or builds the sampler from the problem's spec."""
+              sampler: "str | Callable[[Any], Any]", storage: Any = None) -> dict[str, Any]:
+    """Tune ``problem_id`` with a plain Optuna ask/tell loop (in-memory storage unless
+    ``storage`` is given); ``sampler`` is a contender's name or builds the sampler from the
+    problem's spec."""
     import optuna
 
     from pipetune.backends.local import space
@@ -105,7 +106,7 @@ def run_plain(problem_id: str, seed: int, budget: int,
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        study = optuna.create_study(sampler=sampler(spec) if callable(sampler)
+        study = optuna.create_study(storage=storage, sampler=sampler(spec) if callable(sampler)
                                     else _sampler(sampler, seed, spec))
         for _ in range(budget):
             trial = study.ask()

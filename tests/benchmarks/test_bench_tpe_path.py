@@ -7,8 +7,9 @@ from benchmarks import tpe_path
 def test_the_engine_and_plain_optuna_draw_the_same_tpe_trials():
     result = tpe_path.measure(("bbob/f6/d2/i1",), trials=15, repeats=1)
     (row,) = result["rows"]
-    assert row["same_trials"] and row["engine_s"] > 0 and row["plain_s"] > 0
+    assert row["same_trials"] and row["engine_s"] > 0 and row["plain_s"] > 0 and row["floor_s"] > 0
     assert result["median_ratio"] == row["ratio"]
+    assert result["median_floor_ratio"] == row["floor_ratio"] == row["floor_s"] / row["plain_s"]
     assert "| bbob/f6/d2/i1 |" in tpe_path.markdown(result)
 
 
@@ -17,8 +18,8 @@ def test_a_run_that_draws_other_trials_is_refused(monkeypatch):
 
     real = tpe_path.plain_tpe
 
-    def shifted(problem_id, seed, budget):
-        return real(problem_id, seed + 1, budget)
+    def shifted(problem_id, seed, budget, storage=None):
+        return real(problem_id, seed + 1, budget, storage)
 
     monkeypatch.setattr(tpe_path, "plain_tpe", shifted)
     with pytest.raises(AssertionError, match="different trials"):
