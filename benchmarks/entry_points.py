@@ -47,6 +47,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from benchmarks import report
+
 ROOT = Path(__file__).resolve().parents[1]
 NOOP = [sys.executable, "-S", "-c", "print('loss=0.5')"]
 PARAMS = [
@@ -543,10 +545,7 @@ def main(argv: list[str] | None = None) -> dict:
         results["floors"] = {"durability": floors.durability(mid, repeats),
                              "start": floors.start(sizes[0], repeats)}
     results["load_after"] = os.getloadavg()
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    report.emit_json(results, args.out)
     return results
 
 

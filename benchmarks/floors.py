@@ -35,6 +35,8 @@ from typing import Any
 
 import optuna
 
+from benchmarks import report
+
 #: the storage writes Optuna's in-memory storage exposes (each gets one appended line)
 WRITES = ("create_new_study", "delete_study", "set_study_user_attr", "set_study_system_attr",
           "create_new_trial", "set_trial_param", "set_trial_state_values",
@@ -170,10 +172,7 @@ def main(argv: list[str] | None = None) -> dict:
               "durability": durability(args.trials, args.repeats),
               "start": start(args.cli_trials, args.repeats),
               "load_after": os.getloadavg()}
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    report.emit_json(result, args.out)
     return result
 
 

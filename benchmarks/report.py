@@ -248,6 +248,14 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def emit_json(result: dict[str, Any], out: "str | Path | None") -> None:
+    """Print a benchmark's result as indented JSON; with ``out``, also write it there."""
+    text = json.dumps(result, indent=2)
+    print(text)
+    if out:
+        Path(out).write_text(text + "\n")
+
+
 def emit(result: dict[str, Any], text: str, out: str | None) -> None:
     """Print a benchmark's markdown; with ``out``, also write the result as JSON there and
     the markdown beside it (``.md``)."""
