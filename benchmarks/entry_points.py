@@ -15,7 +15,9 @@ Parts (issue 19):
    sampler, one trial at a time. The Airflow figure is marginal: (T(n) - T(n0)) / (n - n0),
    so Airflow's fixed start-up cost is not spread over the trials.
 2. ``load``: the CLI against plain Optuna on its journal storage while a CPU burner keeps
-   the second core busy.
+   the second core busy: the plain loop both in this process (Optuna imported, the study
+   made before the clock) and as a script in a new interpreter, which pays its start as
+   ``pipetune tune`` does.
 3. ``flat``: a 10,000-trial in-process job (random sampler): per-trial cost of the last
    decile against the first; at 2,000 trials the engine against plain Optuna in memory,
    with the random sampler and with TPE.
@@ -134,8 +136,9 @@ def bare_spawn(n: int, tmp: Path) -> Clock:
     return clock
 
 
-def plain_optuna_subprocess(n: int, tmp: Path) -> Clock:
-    """Optuna's own loop on its journal file storage, each trial spawning the command."""
+def _plain_optuna_study(n: int, tmp: Path) -> Callable[[], None]:
+    """Optuna's own loop on its journal file storage, each trial spawning the command: the
+    study made, and the loop to run."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -153,8 +156,28 @@ def plain_optuna_subprocess(n: int, tmp: Path) -> Clock:
             subprocess.run(NOOP, stdout=out, stderr=err, stdin=subprocess.DEVNULL, check=True)
         return float((d / "stdout.log").read_text().split("=")[1])
 
+    return lambda: study.optimize(objective, n_trials=n)
+
+
+def plain_optuna_subprocess(n: int, tmp: Path) -> Clock:
+    """Optuna's own loop on its journal file storage, in this process (Optuna imported and
+    the study made before the clock starts)."""
+    loop = _plain_optuna_study(n, tmp)
     with Clock() as clock:
-        study.optimize(objective, n_trials=n)
+        loop()
+    return clock
+
+
+PLAIN_SCRIPT = ("import sys\nfrom pathlib import Path\nfrom benchmarks.entry_points import _plain_optuna_study\n"
+                "_plain_optuna_study(int(sys.argv[1]), Path(sys.argv[2]))()\n")
+
+
+def plain_optuna_script(n: int, tmp: Path) -> Clock:
+    """The same loop as a script a user runs: a new interpreter that imports Optuna, the
+    like-for-like comparison for ``pipetune tune``, which pays its own start too."""
+    with Clock() as clock:
+        subprocess.run([sys.executable, "-c", PLAIN_SCRIPT, str(n), str(tmp)], env=_env(tmp), check=True,
+                       stdout=subprocess.DEVNULL)
     return clock
 
 
@@ -323,11 +346,14 @@ def under_load(n: int, repeats: int) -> dict:
     with cpu_burner():
         figures = _alternate(repeats, {
             "optuna_journal": lambda d: plain_optuna_subprocess(n, d),
+            "optuna_journal_script": lambda d: plain_optuna_script(n, d),
             "cli_tune": lambda d: cli_tune(n, d),
             "api": lambda d: api(n, d),
         })
     return {"trials": n, **{k: {"wall_ms_per_trial": 1000 * v["wall_s"] / n,
-                                "wall_vs_optuna_journal": v["wall_s"] / figures["optuna_journal"]["wall_s"]}
+                                "wall_vs_optuna_journal": v["wall_s"] / figures["optuna_journal"]["wall_s"],
+                                "wall_vs_optuna_journal_script":
+                                    v["wall_s"] / figures["optuna_journal_script"]["wall_s"]}
                             for k, v in figures.items()}}
 
 

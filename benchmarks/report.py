@@ -177,9 +177,10 @@ def _entry_points(e: dict[str, Any]) -> list[str]:
                 f"({_f(a['wall_vs_bare'])}x a bare spawn).", ""]
     if "under_load" in e:
         u = e["under_load"]
-        out += [f"With the second core busy ({u['trials']} trials), wall vs plain Optuna on its journal: "
-                + ", ".join(f"{k} {_f(v['wall_vs_optuna_journal'])}x" for k, v in u.items()
-                            if isinstance(v, dict)) + " (target: CLI ≤ 1.0x).", ""]
+        out += [f"With the second core busy ({u['trials']} trials), wall vs plain Optuna on its journal "
+                "in this process / as a script: "
+                + ", ".join(f"{k} {_f(v['wall_vs_optuna_journal'])}x / {_f(v['wall_vs_optuna_journal_script'])}x"
+                            for k, v in u.items() if isinstance(v, dict)) + " (target: CLI ≤ 1.0x).", ""]
     if "flat" in e:
         fl = e["flat"]
         out += [f"{fl['trials']}-trial in-process job (random): last decile {_f(fl['last_decile_ms'])} ms "

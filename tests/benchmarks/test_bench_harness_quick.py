@@ -86,6 +86,11 @@ def test_quick_harness_writes_complete_results(tmp_path):
     assert all(0 < v["again_s"] < 60 for v in ep["reads"]["in_process"].values())
     assert _finite(ep["polling"]["added"]) and _finite(ep["polling"]["cli_process_added"])
     assert ep["memory"]["peak_rss_mb"] > 10
+    load = ep["under_load"]
+    assert {"optuna_journal", "optuna_journal_script", "cli_tune", "api"} <= set(load)
+    assert load["optuna_journal_script"]["wall_vs_optuna_journal_script"] == 1.0
+    assert all(_finite(load[k]["wall_vs_optuna_journal_script"]) and load[k]["wall_ms_per_trial"] > 0
+               for k in ("optuna_journal", "cli_tune", "api"))
     running = ep["running_reads"]
     assert running["state"] == "running" and running["trials_complete"] >= 300
     assert all(0 < running[k]["seconds"] < 60 for k in ("status", "best", "trials --json"))
