@@ -260,9 +260,10 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handle_errors
     def resume(job: str, foreground: bool = typer.Option(False, help="run here, not detached")) -> None:
-        """Continue an interrupted local job (its coordinator died). Exit 2 for a job that
-        has ended (completed, failed, stopped): nothing can resume it; a running job is left
-        as it is (exit 0)."""
+        """Continue an interrupted local job (its coordinator died).
+
+        Exit 2 for a job that has ended (completed, failed, stopped): nothing can resume it;
+        a running job is left as it is (exit 0)."""
         ref = resolve_ref(job)
         st = runtime.resume(ref, detach=not foreground, using=backend_for(ref))
         out.print(_status_line(st), highlight=False)
@@ -333,9 +334,10 @@ def register(app: typer.Typer) -> None:
              profile: Optional[str] = typer.Option(
                  None, "--profile", help="check this profile of the spec's profiles section "
                  "(default: $PIPETUNE_PROFILE, else the spec's profile)")) -> None:
-        """Validate a spec as `launch` does (exit 2 on an error), then warn about
-        search-space traps (linear ranges over decades, powers of two, ...). With ``--job``,
-        the job's spec, and whether its best trials sit at a range's edge."""
+        """Validate a spec as `launch` does (exit 2 on an error), then warn about its traps.
+
+        Traps of the search space: linear ranges over decades, powers of two, ... With
+        `--job`, the job's spec, and whether its best trials sit at a range's edge."""
         from pipetune.lint import lint as run_lint
         from pipetune.observability.tiers import select_profile
 

@@ -26,8 +26,10 @@ def register(app: typer.Typer) -> None:
         refresh: float = typer.Option(15.0, help="seconds a job's reading is reused between "
                                       "scrapes (cloud API quotas)"),
     ) -> None:
-        """Serve Prometheus metrics of tuning jobs: trials by state, best value, cost,
-        seconds since the last improvement, the not-converging flag."""
+        """Serve Prometheus metrics of tuning jobs.
+
+        Trials by state, best value, cost, seconds since the last improvement, and the
+        not-converging flag."""
         from pipetune.cli.core import resolve_ref
         from pipetune.errors import UsageError
         from pipetune.observability.exporter import serve
@@ -57,8 +59,9 @@ def register(app: typer.Typer) -> None:
                                                help="default: .pipetune/insights/<first job>"),
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
-        """Where the top trials of several jobs fall, and a narrower search space for the
-        next job: a table, insights.png and suggested_space.yaml."""
+        """Where the top trials of several jobs fall, and a narrower space for the next job.
+
+        Writes a table, insights.png and suggested_space.yaml."""
         import yaml
 
         from pipetune.backends.local.jobstore import home
