@@ -364,9 +364,10 @@ class LocalBackend(Backend):
                     parent = parent.rsplit("#", 1)[0]
                     seeded[parent] = seeded.get(parent, 0) + 1
             warm = {"seeded": seeded, "left_out": dict(attrs.get(warm_start.ATTR_LEFT_OUT) or {})}
-        counts = TrialCounts()
+        tally = dict.fromkeys(("running", "complete", "failed", "pruned", "infeasible"), 0)
         values: list[float] = []
         primary = spec.objectives.index(spec.primary) if not spec.multi_objective else None
+        metric = spec.primary.metric
         own = [(t, info) for t in counted_trials(study)
                if not (info := t.user_attrs.get(T_INFO, {})).get("warm_start_from")]
         # Of the command trials running: one asked ahead whose process has not started is no
@@ -379,20 +380,21 @@ class LocalBackend(Backend):
             skip = {t.number for t in running if not_started(job, t)}
             skip |= {t.number for t in running if t.number not in skip
                      and (job.trial_dir(t.number) / RESULT_FILE).exists()}
-        for t, info in own:
-            if t.number in skip:
+        for t, info in own:  # a poll of a 10,000-trial job goes through here: kept lean
+            if skip and t.number in skip:
                 continue
             kind = _state_of(t, info)
-            if kind in ("complete", "failed", "pruned", "infeasible", "running"):
-                setattr(counts, kind, getattr(counts, kind) + 1)
+            if kind in tally:
+                tally[kind] += 1
             elif kind == "stopped":
-                counts.failed += 1
+                tally["failed"] += 1
             if kind == "complete" and primary is not None:
-                value = (info.get("metrics") or {}).get(spec.primary.metric)
+                value = (info.get("metrics") or {}).get(metric)
                 if value is None and t.values:
                     value = t.values[primary]
                 if value is not None:
                     values.append(value)
+        counts = TrialCounts(**tally)
         best_value = None
         if values:
             best_value = max(values) if spec.primary.goal == "maximize" else min(values)
@@ -622,17 +624,16 @@ def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _state_of(t: optuna.trial.FrozenTrial, info: dict) -> str:
-    """A trial's state as records and statuses name it."""
-    from optuna.trial import TrialState
+#: Optuna's trial states that name a record's state by themselves (by name: Optuna is not
+#: imported for an ended job's reads)
+_STATE_NAMES = {"COMPLETE": "complete", "PRUNED": "pruned", "RUNNING": "running"}
 
-    if t.state == TrialState.COMPLETE:
-        return "complete"
-    if t.state == TrialState.PRUNED:
-        return "pruned"
-    if t.state == TrialState.RUNNING:
-        return "running"
-    return info.get("state", "failed")
+
+def _state_of(t: optuna.trial.FrozenTrial, info: dict) -> str:
+    """A trial's state as records and statuses name it: a failed trial's own word for it
+    (stopped, infeasible, ...) is in its info."""
+    kind = _STATE_NAMES.get(t.state.name)
+    return kind if kind is not None else info.get("state", "failed")
 
 
 def _sampler_of(spec: TuningSpec, attrs: dict) -> tuple[str, str]:
