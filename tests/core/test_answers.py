@@ -220,3 +220,30 @@ def test_remember_keeps_only_an_ended_jobs_answers_under_a_safe_name(home):
     assert be.remember("ans", "summary", compute) == '{"n": 1}'
     assert be.remember("ans", "summary", compute) == '{"n": 1}'  # kept: not computed again
     assert len(calls) == 1
+
+
+def test_a_polling_process_builds_a_finished_trials_record_once(home):
+    """A process that keeps a job's study open (a sensor, a wait step) builds a finished
+    trial's record once; a trial still running is built at each read, and once another
+    process finishes it, its record is the finished one."""
+    import optuna
+
+    from pipetune.backends.local import space
+
+    be = get_backend("local")
+    spec = _spec(home, trials=6)
+    be.launch(spec, "ans", detach=False)
+    other = optuna.load_study(study_name="ans", storage=JobDir("ans").storage())  # another writer
+    other.set_user_attr(ATTR_STATE, "running")  # not ended: nothing is kept, records are built
+    trial = other.ask()
+    space.suggest(spec, trial)
+
+    first, again = be.trials("ans"), be.trials("ans")
+    assert [r.state for r in again][-1] == "running" and len(again) == 7
+    assert all(a is b for a, b in zip(first[:6], again[:6]))  # finished: built once
+    assert first[6] is not again[6] and first[6] == again[6]  # running: built at each read
+
+    other.tell(trial, 0.25)
+    third, fourth = be.trials("ans"), be.trials("ans")
+    assert third[6].state == "complete" and third[6].values == [0.25]
+    assert third[6] is fourth[6] and all(a is b for a, b in zip(third[:6], again[:6]))

@@ -29,7 +29,9 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
@@ -528,16 +530,27 @@ class LocalBackend(Backend):
     def _records(self, job: JobDir, spec: TuningSpec, study: optuna.Study) -> list[TrialRecord]:
         # Built with model_construct, each field coerced here to the type TrialRecord declares:
         # validating 10,000 records from our own study took most of `pipetune trials`' time.
+        # A finished trial's record is kept with the study this process keeps open, for as
+        # long as its trial object is the one the study holds (the journal's replay replaces
+        # a trial's object on any change): a poller of a long job builds only new records.
         from optuna.trial import TrialState
 
         from pipetune.backends.local import space
         from pipetune.backends.local.engine import counted_trials, not_started
 
+        memo: dict[int, tuple[Any, TrialRecord]] = {}  # a database's trials: built each time
+        if job.storage_url().startswith("journal://"):  # replaced on change, never edited
+            with _memo_lock:
+                memo = _record_memo.setdefault(study, {})
         out = []
         warm = [t for t in study.get_trials(deepcopy=False)
                 if t.user_attrs.get(T_INFO, {}).get("warm_start_from")]
         command = spec.trial.command is not None
         for t in warm + counted_trials(study):
+            kept = memo.get(t._trial_id)
+            if kept is not None and kept[0] is t:
+                out.append(kept[1])
+                continue
             if t.state == TrialState.RUNNING and command and not_started(job, t):
                 continue  # asked ahead, not started: not a trial (yet), not running
             info = t.user_attrs.get(T_INFO, {})
@@ -559,6 +572,8 @@ class LocalBackend(Backend):
                 intermediate={int(k): float(v) for k, v in t.intermediate_values.items()},
                 warm_start_from=_str_or_none(info.get("warm_start_from")),
             ))
+            if t.state.is_finished():
+                memo[t._trial_id] = (t, out[-1])
         return out
 
     def best(self, ref: "JobRef | str") -> BestResult:
@@ -580,6 +595,12 @@ class LocalBackend(Backend):
 
 
 _WATCH_SECONDS = 0.05
+
+#: finished trials' records, per study open in this process: trial id -> (the trial object
+#: the record was built from, the record); dropped with the study
+_record_memo: "weakref.WeakKeyDictionary[optuna.Study, dict[int, tuple[Any, TrialRecord]]]" = (
+    weakref.WeakKeyDictionary())
+_memo_lock = threading.Lock()
 
 
 @functools.cache
