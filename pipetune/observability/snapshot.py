@@ -111,19 +111,28 @@ def observed_status(ref: JobRef, backend: "Backend",
                     status: JobStatus) -> tuple[JobStatus, list[dict]]:
     """``status`` with its cost and convergence, and the range warnings (as dicts): what
     ``pipetune status`` shows. The backend keeps it once the job has ended
-    (:meth:`~pipetune.backends.base.Backend.remember`)."""
+    (:meth:`~pipetune.backends.base.Backend.remember`); a running local job's coordinator
+    answers it (:mod:`pipetune.backends.local.answering`)."""
     import json
 
-    def compute() -> str:
-        from pipetune.observability.goldilocks import check_ranges
-
-        snap = observe(ref, backend, status=status)
-        return json.dumps({"status": json.loads(snap.status.model_dump_json()),
-                           "range_warnings": [w.to_dict() for w in check_ranges(snap.spec,
-                                                                                snap.trials)]})
-
-    observed = json.loads(backend.remember(ref, "observed-status", compute))
+    observed = json.loads(backend.remember(ref, OBSERVED_STATUS,
+                                           lambda: observed_status_text(ref, backend, status)))
     return JobStatus.model_validate(observed["status"]), observed["range_warnings"]
+
+
+#: the key :func:`observed_status` is remembered under
+OBSERVED_STATUS = "observed-status"
+
+
+def observed_status_text(ref: JobRef, backend: "Backend", status: JobStatus) -> str:
+    """What :func:`observed_status` returns, as the JSON text a backend remembers."""
+    import json
+
+    from pipetune.observability.goldilocks import check_ranges
+
+    snap = observe(ref, backend, status=status)
+    return json.dumps({"status": json.loads(snap.status.model_dump_json()),
+                       "range_warnings": [w.to_dict() for w in check_ranges(snap.spec, snap.trials)]})
 
 
 def _local_ref(name: str) -> JobRef:

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 from pydantic import TypeAdapter
 
 from pipetune.backends.base import Backend
-from pipetune.backends.local import answers
+from pipetune.backends.local import answering, answers
 from pipetune.backends.local.jobstore import (
     _open_journals,
     ATTR_FINISHED,
@@ -325,7 +325,7 @@ class LocalBackend(Backend):
         unchanged."""
         job = self._job(ref)
         current = answers.stamp(job)
-        kept = answers.read(job, "status", current)
+        kept = answers.read(job, "status", current) or answering.asked(job, "status")
         if kept is not None:
             return JobStatus.model_validate_json(kept).model_copy(update={"ref": self.ref(job.name)})
         study = job.load_study()
@@ -481,7 +481,7 @@ class LocalBackend(Backend):
     def trials_json(self, ref: "JobRef | str") -> str:
         """:meth:`trials` as one line of JSON; an ended job's is the text kept for it."""
         job = self._job(ref)
-        kept = answers.read(job, "trials", answers.stamp(job))
+        kept = answers.read(job, "trials", answers.stamp(job)) or answering.asked(job, "trials")
         return kept if kept is not None else super().trials_json(ref)
 
     def _kept_records(self, job: JobDir, spec: TuningSpec) -> tuple[list[TrialRecord], bool]:
@@ -492,6 +492,9 @@ class LocalBackend(Backend):
         kept = answers.read(job, "trials", current)
         if kept is not None:
             return _records_json().validate_json(kept), True
+        live = answering.asked(job, "trials")  # the running job's coordinator answers
+        if live is not None:
+            return _records_json().validate_json(live), False
         study = job.load_study()
         records = self._records(job, spec, study)
         final = _settled(study)
@@ -509,6 +512,8 @@ class LocalBackend(Backend):
         name = f"remembered.{key}"
         current = answers.stamp(job)
         kept = answers.read(job, name, current)
+        if kept is None and key in answering.QUESTIONS:  # a running job's coordinator knows
+            kept = answering.asked(job, key)
         if kept is not None:
             return kept
         text = compute()
@@ -581,7 +586,7 @@ class LocalBackend(Backend):
         objectives); raises :class:`~pipetune.errors.JobFailed` when no trial completed."""
         job = self._job(ref)
         current = answers.stamp(job)
-        kept = answers.read(job, "best", current)
+        kept = answers.read(job, "best", current) or answering.asked(job, "best")
         if kept is not None:
             return BestResult.model_validate_json(kept)
         spec = job.spec()

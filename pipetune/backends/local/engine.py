@@ -55,7 +55,7 @@ try:  # study.tell's own first part (see _tell); a future Optuna may move or cha
 except ImportError:
     _tell_with_warning = None
 
-from pipetune.backends.local import heartbeat, space
+from pipetune.backends.local import answering, heartbeat, space
 from pipetune.backends.local.tally import Tally
 from pipetune.backends.local.jobstore import (
     ATTR_FINISHED,
@@ -203,9 +203,13 @@ class Engine:
         self._settings = heartbeat.Settings.for_study(study)
         self._beats = heartbeat.Heartbeat(study, self._settings, self.owner)
         self._beats.start()
+        # other processes' reads of the running job are answered from this study
+        answerer = answering.serve(self.job, study) if self.role == "coordinator" else None
         try:
             return self._run(study)
         finally:
+            if answerer is not None:
+                answerer.close()
             self._beats.stop()
             study.set_user_attr(ATTR_WORKER_PREFIX + self.worker,
                                 {"seen": time.time(), "pid": self.owner["pid"], "ended": True,
