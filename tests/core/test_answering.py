@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -46,6 +48,22 @@ READ = textwrap.dedent('''
 ''')
 
 
+@pytest.fixture
+def home(monkeypatch):
+    """A home with a short path, whatever this machine's temporary directory: a socket's
+    path must fit in about 100 bytes (longer, a coordinator does not listen)."""
+    path = Path(tempfile.mkdtemp(prefix="pt-", dir="/tmp"))
+    monkeypatch.setenv("PIPETUNE_HOME", str(path / ".pipetune"))
+    monkeypatch.chdir(path)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def short_dir(home):
+    return home
+
+
 def _running_job(home: Path, monkeypatch) -> JobDir:
     (home / "live_trial.py").write_text(OBJECTIVE)
     monkeypatch.setenv("RELEASE_FILE", str(home / "release"))
@@ -58,6 +76,7 @@ def _running_job(home: Path, monkeypatch) -> JobDir:
     })
     get_backend("local").launch(spec, "live", detach=True)
     job = JobDir("live")
+    assert len(os.fsencode(job.path / answering.SOCKET_NAME)) <= 100
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if (job.path / answering.SOCKET_NAME).exists():
@@ -124,8 +143,8 @@ def test_a_dead_coordinators_socket_leaves_reads_to_the_journal(home, monkeypatc
     assert st["state"] == "interrupted" and st["trials"]["complete"] == 5
 
 
-def test_a_reader_of_another_user_gets_no_answer(tmp_path, monkeypatch):
-    path = tmp_path / answering.SOCKET_NAME
+def test_a_reader_of_another_user_gets_no_answer(short_dir, monkeypatch):
+    path = short_dir / answering.SOCKET_NAME
     server = answering.Answerer(path, lambda question: '{"state": "running"}').start()
     assert server is not None
     try:
@@ -139,8 +158,8 @@ def test_a_reader_of_another_user_gets_no_answer(tmp_path, monkeypatch):
         server.close()
 
 
-def test_questions_outside_the_list_and_a_socket_path_too_long_are_refused(tmp_path):
-    path = tmp_path / answering.SOCKET_NAME
+def test_questions_outside_the_list_and_a_socket_path_too_long_are_refused(short_dir):
+    path = short_dir / answering.SOCKET_NAME
     seen: list[str] = []
     server = answering.Answerer(path, lambda question: seen.append(question) or "{}").start()
     try:
@@ -152,7 +171,7 @@ def test_questions_outside_the_list_and_a_socket_path_too_long_are_refused(tmp_p
         assert seen == []
     finally:
         server.close()
-    deep = tmp_path / ("d" * 120) / answering.SOCKET_NAME
+    deep = short_dir / ("d" * 120) / answering.SOCKET_NAME
     assert answering.Answerer(deep, lambda question: "{}").start() is None
 
 
