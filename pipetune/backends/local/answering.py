@@ -40,6 +40,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from pipetune.observability.snapshot import OBSERVED_STATUS
+
 if TYPE_CHECKING:  # pragma: no cover
     import optuna
 
@@ -48,7 +50,9 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 SOCKET_NAME = "answers.sock"
-QUESTIONS = ("status", "best", "trials", "observed-status")
+#: what a reader may ask: the backend's reads, and the observed status `pipetune status` shows
+#: (the key it is remembered under)
+QUESTIONS = ("status", "best", "trials", OBSERVED_STATUS)
 #: seconds a reader waits for an answer before it reads the journal itself
 TIMEOUT = 3.0
 _MAX_PATH = 100  # AF_UNIX paths hold 104-108 bytes, depending on the system
@@ -191,7 +195,7 @@ def serve(job: "JobDir", study: "optuna.Study") -> Answerer | None:
             return backend.status(job.name).model_dump_json()
         if question == "best":
             return backend.best(job.name).model_dump_json()
-        if question == "observed-status":  # what `pipetune status` shows besides the status
+        if question == OBSERVED_STATUS:
             from pipetune.observability.snapshot import observed_status_text
 
             return observed_status_text(backend.ref(job.name), backend, backend.status(job.name))
